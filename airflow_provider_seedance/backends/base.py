@@ -1,0 +1,175 @@
+"""What every API dialect provides: endpoints as data, request -> wire body, wire body -> Generation, errors.
+
+A backend does no I/O. It describes each HTTP call as an ``ApiCall`` that the hook (sync) or the trigger
+(async) executes, and it parses what comes back.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from airflow_provider_seedance.exceptions import (
+    SeedanceAPIError,
+    SeedanceAuthError,
+    SeedanceBadRequestError,
+    SeedanceNotFoundError,
+    SeedanceQuotaError,
+    SeedanceRateLimitError,
+    SeedanceServerError,
+    SeedanceUnsupportedError,
+)
+from airflow_provider_seedance.limits import Mode, generic_limits, limits_for
+from airflow_provider_seedance.models import BackendName, Generation, VideoRequest
+from airflow_provider_seedance.status import map_status
+
+CallKind = Literal["create", "poll", "cancel", "probe"]
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One HTTP call, relative to the connection's base URL."""
+
+    kind: CallKind
+    method: str
+    path: str
+    params: dict[str, str] | None = None
+    json: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    code: str | None
+    message: str
+    request_id: str | None
+
+
+class Backend:
+    """Base class of the three dialects; subclasses fill in the tables and the two translations."""
+
+    name: ClassVar[BackendName]
+    default_base_url: ClassVar[str]
+    supports_cancel: ClassVar[bool] = False
+    supports_idempotency: ClassVar[bool] = False
+    #: HTTP statuses of the probe call that prove the key was accepted (a 404 for an unknown id is fine).
+    probe_ok_statuses: ClassVar[frozenset[int]] = frozenset({200})
+    _status_call: ClassVar[tuple[str, str]]
+
+    def mode(self, request: VideoRequest) -> Mode:
+        limits = limits_for(self.name, request.model) or generic_limits(self.name, request.model)
+        return limits.mode_for(request)
+
+    def wire_body(self, request: VideoRequest) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def create_call(self, request: VideoRequest, idempotency_key: str | None = None) -> ApiCall:
+        raise NotImplementedError
+
+    def status_call(self, generation_id: str) -> ApiCall:
+        method, path = self._status_call
+        return ApiCall("poll", method, path.format(id=generation_id))
+
+    def cancel_call(self, generation_id: str) -> ApiCall:
+        raise SeedanceUnsupportedError(
+            f"{self.name} has no cancel endpoint; generation {generation_id} keeps running on the vendor side"
+        )
+
+    def probe_call(self) -> ApiCall:
+        """An authenticated call that spends no credits, for ``test_connection``."""
+        raise NotImplementedError
+
+    def parse_generation(
+        self, body: dict[str, Any], *, fallback_id: str | None = None, model: str | None = None
+    ) -> Generation:
+        raise NotImplementedError
+
+    def parse_error(self, body: Any, headers: dict[str, str]) -> ErrorInfo:
+        raise NotImplementedError
+
+    def _state(self, word: str | None) -> tuple[Any, bool]:
+        return map_status(self.name, word)
+
+    def api_error(self, status_code: int, content: bytes, headers: dict[str, str]) -> SeedanceAPIError:
+        """The typed error for an HTTP error answer, built from the API's own error body."""
+        try:
+            body: Any = json.loads(content) if content else None
+        except ValueError:
+            body = None
+        if body is None:
+            text = content.decode("utf-8", "replace").strip()[:300] or "no error body"
+            info = ErrorInfo(None, text, _request_id(headers))
+        else:
+            info = self.parse_error(body, headers)
+        kwargs: dict[str, Any] = {
+            "status_code": status_code,
+            "code": info.code,
+            "request_id": info.request_id or _request_id(headers),
+            "backend": self.name,
+        }
+        if status_code in (401, 403):
+            return SeedanceAuthError(info.message, **kwargs)
+        if status_code == 402:
+            return SeedanceQuotaError(info.message, **kwargs)
+        if status_code == 404:
+            return SeedanceNotFoundError(info.message, **kwargs)
+        if status_code == 429:
+            return SeedanceRateLimitError(info.message, retry_after=parse_retry_after(headers), **kwargs)
+        if status_code >= 500:
+            return SeedanceServerError(info.message, **kwargs)
+        if 400 <= status_code < 500:
+            return SeedanceBadRequestError(info.message, **kwargs)
+        return SeedanceAPIError(info.message, **kwargs)
+
+
+def parse_retry_after(headers: dict[str, str]) -> float | None:
+    """Seconds from a ``Retry-After`` header given in seconds (HTTP dates are rare here and ignored)."""
+    value = {k.lower(): v for k, v in headers.items()}.get("retry-after")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return max(0.0, seconds)
+
+
+def _request_id(headers: dict[str, str]) -> str | None:
+    lowered = {k.lower(): v for k, v in headers.items()}
+    for name in ("x-request-id", "request-id", "x-tt-logid", "x-client-request-id"):
+        if lowered.get(name):
+            return lowered[name]
+    return None
+
+
+def first(mapping: Any, *path: str) -> Any:
+    """``mapping[path[0]][path[1]]...`` or None when any step is missing or not a dict."""
+    current = mapping
+    for key in path:
+        if not isinstance(current, dict):
+            return None
+        current = current.get(key)
+    return current
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_float(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def as_int(value: Any) -> int | None:
+    number = as_float(value)
+    return None if number is None else int(number)
+
+
+def drop_none(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if v is not None}

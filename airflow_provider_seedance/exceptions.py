@@ -1,0 +1,156 @@
+"""One error tree for the provider: API errors by HTTP status, generation failures kept apart.
+
+::
+
+    SeedanceError
+      SeedanceAPIError              status_code, code, message, request_id
+        SeedanceAuthError           401 / 403: bad key, no access to the model
+        SeedanceQuotaError          402: no credits left
+        SeedanceBadRequestError     400 / 409 / 422: the API refused the request
+        SeedanceNotFoundError       404: unknown generation id
+        SeedanceRateLimitError      429: retry_after seconds, when the API said
+        SeedanceServerError         5xx
+        SeedanceUnsupportedError    the backend has no such endpoint (e.g. cancel on EvoLink)
+      SeedanceConnectionError       transport failures and timeouts: nothing usable came back
+      SeedanceValidationError       refused before any network call; names field, value and limit
+      SeedanceGenerationError       the remote generation failed / was cancelled / expired
+        SeedanceGenerationTimeout   our own deadline passed first
+      SeedanceSaveError             the video could not be saved; carries generation id and URL
+
+No message here ever contains the API key: errors are built from the API's own error body, and the
+hook never puts request headers into them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_provider_seedance.models import Generation
+
+
+class SeedanceError(Exception):
+    """Base class of every error this provider raises."""
+
+    #: Whether an Airflow retry of the same task can succeed. Operators fail without retries when False.
+    retryable: bool = True
+
+
+class SeedanceAPIError(SeedanceError):
+    """The API answered with an HTTP error status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        code: str | None = None,
+        request_id: str | None = None,
+        backend: str | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.backend = backend
+        parts = [f"HTTP {status_code}"]
+        if code:
+            parts.append(code)
+        text = f"{' '.join(parts)}: {message}"
+        if request_id:
+            text += f" (request id {request_id})"
+        if backend:
+            text = f"[{backend}] {text}"
+        super().__init__(text)
+
+
+class SeedanceAuthError(SeedanceAPIError):
+    """401 or 403: the key is wrong, expired, or has no access to the model."""
+
+    retryable = False
+
+
+class SeedanceQuotaError(SeedanceAPIError):
+    """402: the account has no credits left."""
+
+    retryable = False
+
+
+class SeedanceBadRequestError(SeedanceAPIError):
+    """400, 409 or 422: the API refused the request as invalid."""
+
+    retryable = False
+
+
+class SeedanceNotFoundError(SeedanceAPIError):
+    """404: the generation id is unknown to this backend and key."""
+
+    retryable = False
+
+
+class SeedanceRateLimitError(SeedanceAPIError):
+    """429: too many requests; ``retry_after`` is the server's hint in seconds, if any."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class SeedanceServerError(SeedanceAPIError):
+    """5xx: the API failed; usually transient."""
+
+
+class SeedanceUnsupportedError(SeedanceError):
+    """The backend has no endpoint for this operation (for example cancel on EvoLink or AIML API)."""
+
+    retryable = False
+
+
+class SeedanceConnectionError(SeedanceError):
+    """The API could not be reached, the connection dropped, or the answer was not readable."""
+
+
+class SeedanceValidationError(SeedanceError, ValueError):
+    """A request refused before any network call. Names the field, the value and the limit."""
+
+    retryable = False
+
+    def __init__(self, field: str, value: Any, limit: str, *, model: str | None = None) -> None:
+        self.field = field
+        self.value = value
+        self.limit = limit
+        self.model = model
+        shown = repr(value)
+        if len(shown) > 120:
+            shown = shown[:117] + "..."
+        where = f" for model {model!r}" if model else ""
+        super().__init__(f"Invalid {field}={shown}{where}: {limit}")
+
+
+class SeedanceGenerationError(SeedanceError):
+    """The remote generation ended without a video: failed, cancelled or expired."""
+
+    def __init__(self, message: str, generation: Generation | None = None) -> None:
+        self.generation = generation
+        super().__init__(message)
+
+    @property
+    def retryable(self) -> bool:  # type: ignore[override]
+        if self.generation is None:
+            return True
+        from airflow_provider_seedance.status import is_permanent_failure
+
+        return not is_permanent_failure(self.generation)
+
+
+class SeedanceGenerationTimeout(SeedanceGenerationError):
+    """Our own wall-clock deadline passed before the generation finished."""
+
+
+class SeedanceSaveError(SeedanceError):
+    """The video was generated but could not be saved. Fetch it again from ``video_url`` within 24 h."""
+
+    def __init__(self, message: str, *, generation_id: str, video_url: str | None) -> None:
+        self.generation_id = generation_id
+        self.video_url = video_url
+        super().__init__(f"{message} (generation {generation_id}, video URL {video_url})")

@@ -1,0 +1,319 @@
+"""SeedanceHook: an Airflow connection of type ``seedance`` -> settings -> backend + HTTP clients.
+
+Sync methods and ``a``-prefixed async twins; every decision (validation, wire bodies, parsing, errors,
+retries, polling) lives in pure modules, so each twin is a few lines of I/O.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+import httpx
+from airflow.sdk.bases.hook import BaseHook
+
+from airflow_provider_seedance.backends import ApiCall, Backend
+from airflow_provider_seedance.calls import connection_error, parse_response, request_kwargs
+from airflow_provider_seedance.exceptions import (
+    SeedanceAPIError,
+    SeedanceConnectionError,
+    SeedanceError,
+    SeedanceGenerationError,
+    SeedanceGenerationTimeout,
+    SeedanceSaveError,
+)
+from airflow_provider_seedance.limits import validate_request
+from airflow_provider_seedance.models import Generation, VideoRequest
+from airflow_provider_seedance.polling import PollState, next_poll_delay
+from airflow_provider_seedance.settings import (
+    ConnectionSettings,
+    build_client,
+    settings_from_fields,
+    shared_async_client,
+)
+from airflow_provider_seedance.status import map_status
+from airflow_provider_seedance.storage import CHUNK_SIZE, SavedVideo, VideoCheckError, save_stream
+from airflow_provider_seedance.transport import RetryPolicy, RetryTransport
+
+DEFAULT_WAIT_TIMEOUT = 3600.0
+
+
+class SeedanceHook(BaseHook):
+    """Talks to a Seedance API (EvoLink, AIML API or BytePlus ModelArk) with the key of one connection.
+
+    :param seedance_conn_id: connection of type ``seedance``; the API key is its password, the base URL
+        its host (empty: the backend's public API) and ``extra.backend`` selects the API dialect.
+    :param transport: optional httpx transport for the sync client (tests use ``httpx.MockTransport``).
+    :param async_transport: optional httpx transport for the async client; without it the async methods
+        share one pooled client per connection per event loop.
+    """
+
+    conn_name_attr = "seedance_conn_id"
+    default_conn_name = "seedance_default"
+    conn_type = "seedance"
+    hook_name = "Seedance"
+
+    def __init__(
+        self,
+        seedance_conn_id: str = default_conn_name,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        async_transport: httpx.AsyncBaseTransport | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.seedance_conn_id = seedance_conn_id
+        self._transport = transport
+        self._async_transport = async_transport
+        self._async_settings: ConnectionSettings | None = None
+        self._async_client: httpx.AsyncClient | None = None
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """The same form as declared in ``get_provider_info`` (for Airflow versions that ask the hook)."""
+        from airflow_provider_seedance.get_provider_info import get_provider_info
+
+        return dict(get_provider_info()["connection-types"][0]["ui-field-behaviour"])
+
+    # -- connection ---------------------------------------------------------------------------------
+
+    def _settings_from(self, conn: Any) -> ConnectionSettings:
+        return settings_from_fields(
+            password=conn.password,
+            host=conn.host,
+            port=conn.port,
+            extra=conn.extra_dejson,
+            conn_id=self.seedance_conn_id,
+        )
+
+    @cached_property
+    def settings(self) -> ConnectionSettings:
+        return self._settings_from(self.get_connection(self.seedance_conn_id))
+
+    async def aget_settings(self) -> ConnectionSettings:
+        """Settings read through ``BaseHook.aget_connection``: never blocks the triggerer's event loop."""
+        if self._async_settings is None:
+            getter = getattr(BaseHook, "aget_connection", None)
+            if getter is not None:
+                conn = await getter(self.seedance_conn_id)
+            else:  # Airflow < 3.2: no async connection API
+                from asgiref.sync import sync_to_async
+
+                conn = await sync_to_async(self.get_connection)(self.seedance_conn_id)
+            self._async_settings = self._settings_from(conn)
+        return self._async_settings
+
+    @property
+    def backend(self) -> Backend:
+        return self.settings.backend
+
+    @cached_property
+    def client(self) -> httpx.Client:
+        return build_client(self.settings, transport=self._transport)
+
+    async def aclient(self) -> httpx.AsyncClient:
+        settings = await self.aget_settings()
+        if self._async_transport is not None:
+            if self._async_client is None:
+                from airflow_provider_seedance.settings import build_async_client
+
+                self._async_client = build_async_client(settings, transport=self._async_transport)
+            return self._async_client
+        return shared_async_client(settings)
+
+    # -- the two I/O twins --------------------------------------------------------------------------
+
+    def _send(self, call: ApiCall) -> dict[str, Any]:
+        try:
+            response = self.client.request(**request_kwargs(call))
+        except httpx.HTTPError as exc:
+            raise connection_error(exc, call, self.settings.base_url) from None
+        return parse_response(self.backend, call, response)
+
+    async def _asend(self, call: ApiCall) -> dict[str, Any]:
+        client = await self.aclient()
+        settings = await self.aget_settings()
+        try:
+            response = await client.request(**request_kwargs(call))
+        except httpx.HTTPError as exc:
+            raise connection_error(exc, call, settings.base_url) from None
+        return parse_response(settings.backend, call, response)
+
+    # -- API ----------------------------------------------------------------------------------------
+
+    def prepare(self, request: VideoRequest | dict[str, Any], backend: Backend) -> VideoRequest:
+        """Validate a request against the model's limits; raises before anything is sent."""
+        if not isinstance(request, VideoRequest):
+            request = VideoRequest.model_validate(request)
+        for warning in validate_request(backend.name, request):
+            self.log.warning("%s", warning)
+        return request
+
+    def submit(self, request: VideoRequest | dict[str, Any], *, idempotency_key: str | None = None) -> Generation:
+        """Validate, then create one generation (one paid POST, never blindly retried)."""
+        request = self.prepare(request, self.backend)
+        call = self.backend.create_call(request, idempotency_key if self.backend.supports_idempotency else None)
+        return self._generation(self.backend, self._send(call), request.model)
+
+    async def asubmit(
+        self, request: VideoRequest | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> Generation:
+        backend = (await self.aget_settings()).backend
+        request = self.prepare(request, backend)
+        call = backend.create_call(request, idempotency_key if backend.supports_idempotency else None)
+        return self._generation(backend, await self._asend(call), request.model)
+
+    def get_generation(self, generation_id: str) -> Generation:
+        return self._generation(self.backend, self._send(self.backend.status_call(generation_id)), None, generation_id)
+
+    async def aget_generation(self, generation_id: str) -> Generation:
+        backend = (await self.aget_settings()).backend
+        return self._generation(backend, await self._asend(backend.status_call(generation_id)), None, generation_id)
+
+    def cancel_generation(self, generation_id: str) -> None:
+        """Cancel a queued generation (ModelArk); ``SeedanceUnsupportedError`` where the API cannot."""
+        self._send(self.backend.cancel_call(generation_id))
+
+    async def acancel_generation(self, generation_id: str) -> None:
+        backend = (await self.aget_settings()).backend
+        await self._asend(backend.cancel_call(generation_id))
+
+    def _generation(
+        self, backend: Backend, body: dict[str, Any], model: str | None, fallback_id: str | None = None
+    ) -> Generation:
+        generation = backend.parse_generation(body, fallback_id=fallback_id, model=model)
+        if not map_status(backend.name, generation.status)[1]:
+            self.log.warning(
+                "Unknown status %r from %s for generation %s: treated as still running",
+                generation.status,
+                backend.name,
+                generation.id,
+            )
+        return generation
+
+    def wait_for_generation(
+        self,
+        generation_id: str,
+        *,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float | None = None,
+        estimated_time: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> Generation:
+        """Poll on this worker until the generation ends; raise unless it succeeded.
+
+        Transient poll errors (429, 5xx, network) are tolerated until ``timeout`` seconds have passed.
+        """
+        start = clock()
+        polls = overdue = 0
+        progress: int | None = None
+        while True:
+            elapsed = clock() - start
+            delay = next_poll_delay(
+                PollState(elapsed, polls, estimated_time, progress, overdue), fixed_interval=poll_interval
+            )
+            if elapsed + delay > timeout:
+                delay = max(0.0, timeout - elapsed)
+            sleep(delay)
+            polls += 1
+            try:
+                generation = self.get_generation(generation_id)
+            except (SeedanceConnectionError, SeedanceAPIError) as exc:
+                if not exc.retryable:
+                    raise
+                self.log.warning("Poll %d of %s failed, will retry: %s", polls, generation_id, exc)
+                generation = None
+            if generation is not None:
+                self.log.info("%s", progress_line(generation, clock() - start))
+                if generation.is_terminal:
+                    return raise_unless_succeeded(generation)
+                progress = generation.progress
+                estimated_time = generation.estimated_time_s or estimated_time
+                if estimated_time is not None and clock() - start >= estimated_time:
+                    overdue += 1
+            if clock() - start >= timeout:
+                raise SeedanceGenerationTimeout(
+                    f"generation {generation_id} did not finish within {timeout:.0f} s", generation
+                )
+
+    def download_video(self, url: str, destination: Any, *, generation_id: str = "") -> SavedVideo:
+        """Stream the video at ``url`` to ``destination`` (atomic, verified, constant memory)."""
+        try:
+            with self.download_client() as client, client.stream("GET", url) as response:
+                response.raise_for_status()
+                length = response.headers.get("content-length")
+                return save_stream(
+                    response.iter_bytes(CHUNK_SIZE),
+                    destination,
+                    expected_size=int(length) if length and length.isdigit() else None,
+                )
+        except (httpx.HTTPError, VideoCheckError, OSError) as exc:
+            raise SeedanceSaveError(
+                f"could not save the video to {destination}: {exc}", generation_id=generation_id, video_url=url
+            ) from None
+
+    def download_client(self) -> httpx.Client:
+        """A client WITHOUT the API key: result links live on the vendor's CDN, which must never see it."""
+        retry = RetryTransport(RetryPolicy(max_retries=self.settings.max_retries), sync_transport=self._transport)
+        return httpx.Client(transport=retry, timeout=httpx.Timeout(self.settings.timeout), follow_redirects=True)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """One authenticated call that spends no credits; a clear reason when it fails."""
+        try:
+            settings = self.settings
+            call = settings.backend.probe_call()
+            response = self.client.request(**request_kwargs(call))
+        except SeedanceError as exc:
+            return False, str(exc)
+        except httpx.HTTPError as exc:
+            return False, f"Cannot reach {self.settings.base_url}: {type(exc).__name__}: {exc}"
+        return probe_verdict(settings, response)
+
+
+def probe_verdict(settings: ConnectionSettings, response: httpx.Response) -> tuple[bool, str]:
+    backend = settings.backend
+    where = f"{backend.name} at {settings.base_url}"
+    if response.status_code in (401, 403):
+        error = backend.api_error(response.status_code, response.content, dict(response.headers))
+        return False, f"The API key was rejected by {where}: {error.message}"
+    if response.status_code in backend.probe_ok_statuses and _looks_like(backend, response):
+        return True, f"Connected to {where}: the API key was accepted"
+    return False, (
+        f"Unexpected answer HTTP {response.status_code} from {where} for {response.request.url.path}: "
+        f"check the Base URL and that the Backend field matches the API this key belongs to"
+    )
+
+
+def _looks_like(backend: Backend, response: httpx.Response) -> bool:
+    """The probe's answer has this dialect's shape (a wrong backend or host answers differently)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    if not isinstance(body, dict):
+        return False
+    if response.status_code == 200:
+        return True
+    if backend.name == "evolink":
+        return isinstance(body.get("error"), dict)
+    return "message" in body or "statusCode" in body
+
+
+def progress_line(generation: Generation, elapsed: float) -> str:
+    """The render's progress bar in the task log: one line per poll."""
+    parts = [f"Seedance {generation.id}: {generation.state} ({generation.status})"]
+    if generation.progress is not None:
+        parts.append(f"{generation.progress}%")
+    parts.append(f"elapsed {elapsed:.0f}s")
+    if generation.estimated_time_s and not generation.is_terminal:
+        parts.append(f"ETA {max(0.0, generation.estimated_time_s - elapsed):.0f}s")
+    return ", ".join(parts)
+
+
+def raise_unless_succeeded(generation: Generation) -> Generation:
+    if generation.state == "succeeded":
+        return generation
+    raise SeedanceGenerationError(generation.describe(), generation)

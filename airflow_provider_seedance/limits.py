@@ -1,0 +1,297 @@
+"""Per-model limits from the vendors' documents, and the validator that enforces them before any request.
+
+Pure: no Airflow, no I/O. A model id the table does not know gets generic checks and a warning, so a new
+model works without a new release of this provider.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from airflow_provider_seedance.exceptions import SeedanceValidationError
+from airflow_provider_seedance.models import BackendName, VideoRequest
+from airflow_provider_seedance.urls import check_callback_url, check_media_url
+
+Mode = Literal["text", "image", "reference"]
+
+RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
+ALL_QUALITIES = ("480p", "720p", "1080p")
+GENERIC_PROMPT_MAX = 10_000
+
+
+@dataclass(frozen=True)
+class ModelLimits:
+    """What one model of one backend accepts. Durations are seconds; counts are per request."""
+
+    backend: BackendName
+    model: str
+    modes: frozenset[Mode]
+    min_duration: int
+    max_duration: int
+    duration_choices: tuple[int, ...] | None = None
+    qualities: tuple[str, ...] = ALL_QUALITIES
+    aspect_ratios: tuple[str, ...] = (*RATIOS, "adaptive")
+    image_mode_ratios: tuple[str, ...] = ()
+    max_frame_images: int = 2
+    max_ref_images: int = 9
+    max_videos: int = 3
+    max_audios: int = 3
+    fields: frozenset[str] = field(default_factory=frozenset)
+    prompt_max: int = GENERIC_PROMPT_MAX
+    prompt_required: bool = True
+
+    def mode_for(self, request: VideoRequest) -> Mode:
+        """Which generation mode a request asks of this model (decided by what it brings)."""
+        if "reference" in self.modes and (
+            request.video_urls
+            or request.audio_urls
+            or len(request.image_urls) > self.max_frame_images
+            or self.modes == frozenset({"reference"})
+        ):
+            return "reference"
+        if request.image_urls and "image" in self.modes:
+            return "image"
+        if request.image_urls and "reference" in self.modes:
+            return "reference"
+        return "text"
+
+
+_EVO_1_FIELDS = frozenset({"image_urls", "duration", "quality", "aspect_ratio", "callback_url"})
+_EVO_2_COMMON = frozenset({"duration", "quality", "aspect_ratio", "generate_audio", "callback_url"})
+_ARK_COMMON = frozenset(
+    {
+        "image_urls",
+        "duration",
+        "quality",
+        "aspect_ratio",
+        "seed",
+        "camera_fixed",
+        "watermark",
+        "return_last_frame",
+        "service_tier",
+        "callback_url",
+    }
+)
+
+
+def _evolink_2(model: str, mode: Mode, fast: bool) -> ModelLimits:
+    extra = {"text": {"web_search"}, "image": {"image_urls"}, "reference": {"image_urls", "video_urls", "audio_urls"}}
+    return ModelLimits(
+        backend="evolink",
+        model=model,
+        modes=frozenset({mode}),
+        min_duration=4,
+        max_duration=15,
+        qualities=("480p", "720p") if fast else ALL_QUALITIES,
+        fields=_EVO_2_COMMON | extra[mode],
+    )
+
+
+def _build_table() -> dict[tuple[str, str], ModelLimits]:
+    table = [
+        ModelLimits(
+            backend="evolink",
+            model="doubao-seedance-1.0-pro-fast",
+            modes=frozenset({"text", "image"}),
+            min_duration=2,
+            max_duration=12,
+            aspect_ratios=RATIOS,
+            image_mode_ratios=(*RATIOS, "keep_ratio", "adaptive"),
+            max_frame_images=1,
+            fields=_EVO_1_FIELDS,
+            prompt_max=2000,
+        ),
+        ModelLimits(
+            backend="aimlapi",
+            model="bytedance/seedance-1-0-pro-fast",
+            modes=frozenset({"text", "image"}),
+            min_duration=5,
+            max_duration=10,
+            duration_choices=(5, 10),
+            aspect_ratios=(),
+            fields=frozenset({"image_urls", "duration", "quality", "seed", "camera_fixed", "watermark"}),
+        ),
+    ]
+    for fast in (False, True):
+        infix = "fast-" if fast else ""
+        for mode, name in (("text", "text"), ("image", "image"), ("reference", "reference")):
+            table.append(_evolink_2(f"seedance-2.0-{infix}{name}-to-video", mode, fast))  # type: ignore[arg-type]
+    for model, fast in (("dreamina-seedance-2-0-260128", False), ("dreamina-seedance-2-0-fast-260128", True)):
+        table.append(
+            ModelLimits(
+                backend="modelark",
+                model=model,
+                modes=frozenset({"text", "image", "reference"}),
+                min_duration=4,
+                max_duration=15,
+                qualities=("480p", "720p") if fast else ALL_QUALITIES,
+                fields=_ARK_COMMON | {"video_urls", "audio_urls", "generate_audio"},
+            )
+        )
+    for model, frames in (("seedance-1-0-pro-250528", 2), ("seedance-1-0-pro-fast-251015", 1)):
+        table.append(
+            ModelLimits(
+                backend="modelark",
+                model=model,
+                modes=frozenset({"text", "image"}),
+                min_duration=2,
+                max_duration=12,
+                max_frame_images=frames,
+                fields=_ARK_COMMON,
+            )
+        )
+    return {(limit.backend, limit.model): limit for limit in table}
+
+
+MODEL_LIMITS: dict[tuple[str, str], ModelLimits] = _build_table()
+
+#: What an unknown model of each backend may use: everything the backend's API has a field for.
+_GENERIC_FIELDS: dict[str, frozenset[str]] = {
+    "evolink": _EVO_2_COMMON | {"image_urls", "video_urls", "audio_urls", "web_search"},
+    "aimlapi": frozenset(
+        {"image_urls", "duration", "quality", "aspect_ratio", "seed", "camera_fixed", "watermark", "generate_audio"}
+    ),
+    "modelark": _ARK_COMMON | {"video_urls", "audio_urls", "generate_audio"},
+}
+
+
+def generic_limits(backend: BackendName, model: str) -> ModelLimits:
+    """Loose limits for a model the table does not know: the API's own field set, sane bounds."""
+    return ModelLimits(
+        backend=backend,
+        model=model,
+        modes=frozenset({"text", "image", "reference"}),
+        min_duration=1,
+        max_duration=60,
+        image_mode_ratios=(*RATIOS, "keep_ratio", "adaptive"),
+        fields=_GENERIC_FIELDS[backend],
+    )
+
+
+def limits_for(backend: BackendName, model: str) -> ModelLimits | None:
+    """The known limits of a model, or None when the table does not know it."""
+    return MODEL_LIMITS.get((backend, model))
+
+
+def known_models(backend: BackendName | None = None) -> list[str]:
+    return [m for (b, m) in MODEL_LIMITS if backend is None or b == backend]
+
+
+def backends_for_model(model: str) -> list[BackendName]:
+    """The backends whose table knows this model id (ids are distinct across vendors in practice)."""
+    return [backend for (backend, known) in MODEL_LIMITS if known == model]  # type: ignore[misc]
+
+
+def validate_request(backend: BackendName, request: VideoRequest) -> list[str]:
+    """Raise ``SeedanceValidationError`` on the first violation; return warnings (e.g. unknown model)."""
+    warnings: list[str] = []
+    if not request.model.strip():
+        raise SeedanceValidationError("model", request.model, "a model id is required")
+    limits = limits_for(backend, request.model)
+    if limits is None:
+        limits = generic_limits(backend, request.model)
+        known = ", ".join(known_models(backend))
+        warnings.append(
+            f"model {request.model!r} is not in this provider's limits table for {backend} "
+            f"(known: {known}); only generic checks were applied"
+        )
+    _check_fields(limits, request)
+    _check_prompt(limits, request)
+    mode = limits.mode_for(request)
+    _check_media(limits, request, mode)
+    _check_scalars(limits, request, mode)
+    return warnings
+
+
+def _check_fields(limits: ModelLimits, request: VideoRequest) -> None:
+    for name in sorted(request.set_fields() - {"extra_params"}):
+        if name not in limits.fields:
+            accepted = ", ".join(sorted(limits.fields)) or "none"
+            raise SeedanceValidationError(
+                name,
+                getattr(request, name),
+                f"not accepted by this model on {limits.backend} (accepted optional fields: {accepted})",
+                model=limits.model,
+            )
+
+
+def _check_prompt(limits: ModelLimits, request: VideoRequest) -> None:
+    if limits.prompt_required and not request.prompt.strip():
+        raise SeedanceValidationError("prompt", request.prompt, "a non-empty prompt is required", model=limits.model)
+    if len(request.prompt) > limits.prompt_max:
+        raise SeedanceValidationError(
+            "prompt",
+            f"<{len(request.prompt)} characters>",
+            f"at most {limits.prompt_max} characters",
+            model=limits.model,
+        )
+
+
+def _check_media(limits: ModelLimits, request: VideoRequest, mode: Mode) -> None:
+    images, videos, audios = request.image_urls, request.video_urls, request.audio_urls
+    model = limits.model
+    for name, urls in (("image_urls", images), ("video_urls", videos), ("audio_urls", audios)):
+        for index, url in enumerate(urls):
+            check_media_url(f"{name}[{index}]", url, allow_data=name == "image_urls", model=model)
+    if mode == "text" and images:
+        raise SeedanceValidationError("image_urls", list(images), "text-to-video takes no images", model=model)
+    if mode == "image":
+        if not images:
+            raise SeedanceValidationError("image_urls", [], "image-to-video needs 1 image (first frame)", model=model)
+        if len(images) > limits.max_frame_images:
+            raise SeedanceValidationError(
+                "image_urls",
+                list(images),
+                f"image-to-video takes at most {limits.max_frame_images} image(s): first frame, then last frame",
+                model=model,
+            )
+    if mode == "reference":
+        if len(images) > limits.max_ref_images:
+            raise SeedanceValidationError(
+                "image_urls", list(images), f"at most {limits.max_ref_images} reference images", model=model
+            )
+        if audios and not (images or videos):
+            raise SeedanceValidationError(
+                "audio_urls", list(audios), "audio cannot be the only reference: add an image or a video", model=model
+            )
+        if not (images or videos):
+            raise SeedanceValidationError(
+                "image_urls", [], "reference-to-video needs at least 1 reference image or video", model=model
+            )
+    if len(videos) > limits.max_videos:
+        raise SeedanceValidationError("video_urls", list(videos), f"at most {limits.max_videos} videos", model=model)
+    if len(audios) > limits.max_audios:
+        raise SeedanceValidationError("audio_urls", list(audios), f"at most {limits.max_audios} audios", model=model)
+
+
+def _check_scalars(limits: ModelLimits, request: VideoRequest, mode: Mode) -> None:
+    model = limits.model
+    if request.duration is not None:
+        if limits.duration_choices is not None:
+            if request.duration not in limits.duration_choices:
+                choices = " or ".join(str(c) for c in limits.duration_choices)
+                raise SeedanceValidationError("duration", request.duration, f"must be {choices} seconds", model=model)
+        elif not limits.min_duration <= request.duration <= limits.max_duration:
+            raise SeedanceValidationError(
+                "duration",
+                request.duration,
+                f"must be {limits.min_duration}-{limits.max_duration} seconds",
+                model=model,
+            )
+    if request.quality is not None and request.quality not in limits.qualities:
+        raise SeedanceValidationError(
+            "quality", request.quality, f"must be one of {', '.join(limits.qualities)}", model=model
+        )
+    if request.aspect_ratio is not None:
+        ratios = limits.image_mode_ratios if mode == "image" and limits.image_mode_ratios else limits.aspect_ratios
+        if request.aspect_ratio not in ratios:
+            raise SeedanceValidationError(
+                "aspect_ratio", request.aspect_ratio, f"must be one of {', '.join(ratios)} ({mode} mode)", model=model
+            )
+    if request.service_tier is not None and request.service_tier not in ("default", "flex"):
+        raise SeedanceValidationError("service_tier", request.service_tier, "must be 'default' or 'flex'", model=model)
+    if request.seed is not None and not -1 <= request.seed <= 2**32 - 1:
+        raise SeedanceValidationError("seed", request.seed, "must be -1 to 4294967295", model=model)
+    if request.callback_url is not None:
+        check_callback_url(request.callback_url, model=model)

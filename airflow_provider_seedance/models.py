@@ -1,0 +1,94 @@
+"""The user-facing request (one vocabulary for every backend) and the normalized ``Generation``.
+
+Pure data: no Airflow, no I/O. Backends translate ``VideoRequest`` to their wire body and their answers
+to ``Generation``; the limits per model live in ``limits.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+BackendName = Literal["evolink", "aimlapi", "modelark"]
+BACKENDS: tuple[BackendName, ...] = ("evolink", "aimlapi", "modelark")
+
+Quality = Literal["480p", "720p", "1080p"]
+ServiceTier = Literal["default", "flex"]
+
+#: Normalized lifecycle of a generation, the same for every backend.
+GenerationState = Literal["queued", "running", "succeeded", "failed", "cancelled", "expired"]
+ACTIVE_STATES: frozenset[str] = frozenset({"queued", "running"})
+TERMINAL_STATES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "expired"})
+
+
+class VideoRequest(BaseModel):
+    """One video generation, described the same way whatever the backend.
+
+    ``model`` is the backend's own model id. ``image_urls`` are first then last frame for
+    image-to-video, or references for reference-to-video. ``extra_params`` is merged into the wire body
+    untouched, for API fields this provider does not know yet.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str
+    prompt: str = ""
+    image_urls: tuple[str, ...] = ()
+    video_urls: tuple[str, ...] = ()
+    audio_urls: tuple[str, ...] = ()
+    duration: int | None = None
+    quality: str | None = None
+    aspect_ratio: str | None = None
+    generate_audio: bool | None = None
+    seed: int | None = None
+    camera_fixed: bool | None = None
+    watermark: bool | None = None
+    web_search: bool | None = None
+    return_last_frame: bool | None = None
+    service_tier: str | None = None
+    callback_url: str | None = None
+    extra_params: dict[str, Any] = Field(default_factory=dict)
+
+    def set_fields(self) -> set[str]:
+        """Names of the optional fields the user actually gave (empty lists and None do not count)."""
+        given = set()
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name in ("model", "prompt"):
+                continue
+            if value is None or value == () or value == {}:
+                continue
+            given.add(name)
+        return given
+
+
+class Generation(BaseModel):
+    """A generation as the backend last reported it, normalized."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    backend: BackendName
+    model: str | None = None
+    state: GenerationState
+    status: str = Field(description="the backend's own status word, as received")
+    progress: int | None = None
+    video_url: str | None = None
+    last_frame_url: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    credits: float | None = None
+    estimated_time_s: float | None = None
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+    def describe(self) -> str:
+        """One human line: id, state, and the error if any."""
+        text = f"generation {self.id} ({self.backend}) is {self.state}"
+        if self.error_code or self.error_message:
+            text += f": {self.error_code or 'error'}: {self.error_message or ''}".rstrip(": ")
+        return text

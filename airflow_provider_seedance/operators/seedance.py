@@ -1,0 +1,319 @@
+"""SeedanceGenerateVideoOperator: validate, submit once, defer (or poll), save the video, return a result.
+
+Submit once: the generation id is persisted in the task state store (Airflow 3.3+) the moment the API
+returns it, and EvoLink's create call carries an ``Idempotency-Key`` derived from the task instance and
+the request. A retry reattaches to a queued, running or succeeded generation and resubmits only when the
+previous one failed, was cancelled or expired.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from airflow.sdk import BaseOperator
+from pydantic import ValidationError
+
+from airflow_provider_seedance.exceptions import SeedanceError, SeedanceNotFoundError, SeedanceValidationError
+from airflow_provider_seedance.hooks.seedance import SeedanceHook, raise_unless_succeeded
+from airflow_provider_seedance.limits import backends_for_model, validate_request
+from airflow_provider_seedance.models import Generation, VideoRequest
+from airflow_provider_seedance.operators.completion import (
+    ID_XCOM_KEY,
+    SeedanceVideoLink,
+    as_airflow_error,
+    finish,
+    generation_from_event,
+)
+from airflow_provider_seedance.triggers.seedance import SeedanceGenerationTrigger
+
+DEFAULT_TIMEOUT = 3600.0
+STATE_KEY = "seedance_generation"
+REQUEST_FIELDS = tuple(f for f in VideoRequest.model_fields)
+
+
+class SeedanceGenerateVideoOperator(BaseOperator):
+    """Generate one video with Seedance (text-, image- or reference-to-video) and save it.
+
+    Request fields (``model``, ``prompt``, ``image_urls``, ``video_urls``, ``audio_urls``, ``duration``,
+    ``quality``, ``aspect_ratio``, ``generate_audio``, ``seed``, ``camera_fixed``, ``watermark``,
+    ``web_search``, ``return_last_frame``, ``service_tier``, ``callback_url``, ``extra_params``) are the
+    provider's one vocabulary for every backend, checked against the model's limits before any request.
+
+    :param seedance_conn_id: connection of type ``seedance``.
+    :param output_path: where to save the MP4: a local path, a URL (``file://``, ``s3://bucket/...``)
+        or an ``ObjectStoragePath``. None keeps only the API's result link (valid 24 hours).
+    :param deferrable: wait in the triggerer, holding no worker slot (default True). Set False, per task
+        or with ``default_args={"deferrable": False}``, where no triggerer runs.
+    :param poll_interval: fixed seconds between polls; None (default) polls adaptively.
+    :param timeout: wall-clock seconds for the whole generation (default 3600); then it is cancelled
+        where the backend can cancel, and the task fails naming the generation id.
+    :param wait_for_completion: False returns right after submitting (pair with the sensor).
+    :param cancel_on_kill: cancel the remote generation when the task is killed.
+    """
+
+    template_fields: Sequence[str] = (
+        "model",
+        "prompt",
+        "image_urls",
+        "video_urls",
+        "audio_urls",
+        "duration",
+        "quality",
+        "aspect_ratio",
+        "seed",
+        "callback_url",
+        "service_tier",
+        "extra_params",
+        "output_path",
+    )
+    template_fields_renderers = {"prompt": "md", "extra_params": "json"}
+    operator_extra_links = (SeedanceVideoLink(),)
+    ui_color = "#1f2a44"
+    ui_fgcolor = "#ffffff"
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        prompt: str = "",
+        image_urls: Sequence[str] | None = None,
+        video_urls: Sequence[str] | None = None,
+        audio_urls: Sequence[str] | None = None,
+        duration: int | str | None = None,
+        quality: str | None = None,
+        aspect_ratio: str | None = None,
+        generate_audio: bool | None = None,
+        seed: int | str | None = None,
+        camera_fixed: bool | None = None,
+        watermark: bool | None = None,
+        web_search: bool | None = None,
+        return_last_frame: bool | None = None,
+        service_tier: str | None = None,
+        callback_url: str | None = None,
+        extra_params: dict[str, Any] | None = None,
+        seedance_conn_id: str = SeedanceHook.default_conn_name,
+        output_path: Any = None,
+        deferrable: bool = True,
+        poll_interval: float | None = None,
+        timeout: float | None = None,
+        wait_for_completion: bool = True,
+        cancel_on_kill: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.model = model
+        self.prompt = prompt
+        self.image_urls = list(image_urls or [])
+        self.video_urls = list(video_urls or [])
+        self.audio_urls = list(audio_urls or [])
+        self.duration = duration
+        self.quality = quality
+        self.aspect_ratio = aspect_ratio
+        self.generate_audio = generate_audio
+        self.seed = seed
+        self.camera_fixed = camera_fixed
+        self.watermark = watermark
+        self.web_search = web_search
+        self.return_last_frame = return_last_frame
+        self.service_tier = service_tier
+        self.callback_url = callback_url
+        self.extra_params = dict(extra_params or {})
+        self.seedance_conn_id = seedance_conn_id
+        self.output_path = output_path
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+        self.generation_timeout = float(timeout) if timeout is not None else DEFAULT_TIMEOUT
+        self.wait_for_completion = wait_for_completion
+        self.cancel_on_kill = cancel_on_kill
+        self._generation_id: str | None = None
+        self._validate_literal_request()
+
+    # -- request ------------------------------------------------------------------------------------
+
+    def build_request(self) -> VideoRequest:
+        """The rendered fields as a ``VideoRequest``; a wrong type names the field."""
+        values = {name: getattr(self, name) for name in REQUEST_FIELDS}
+        for name in ("duration", "seed"):
+            value = values[name]
+            if isinstance(value, str):
+                try:
+                    values[name] = int(value) if value.strip() else None
+                except ValueError:
+                    raise SeedanceValidationError(name, value, "must be a whole number", model=self.model) from None
+        try:
+            return VideoRequest.model_validate(values)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = ".".join(str(part) for part in error["loc"]) or "request"
+            raise SeedanceValidationError(field, error.get("input"), error["msg"], model=self.model) from None
+
+    def _validate_literal_request(self) -> None:
+        """At DAG parse time, where nothing is templated and the model names one backend, fail early."""
+        if any(_templated(getattr(self, name)) for name in REQUEST_FIELDS):
+            return
+        backends = backends_for_model(self.model)
+        if len(backends) != 1:
+            return
+        validate_request(backends[0], self.build_request())
+
+    @property
+    def hook(self) -> SeedanceHook:
+        return SeedanceHook(self.seedance_conn_id)
+
+    # -- execution ----------------------------------------------------------------------------------
+
+    def execute(self, context: Any) -> Any:
+        try:
+            return self._execute(context)
+        except SeedanceError as exc:
+            raise as_airflow_error(exc) from None
+
+    def _execute(self, context: Any) -> Any:
+        hook = self.hook
+        request = hook.prepare(self.build_request(), hook.backend)
+        request_hash = _request_hash(hook.backend.name, request)
+        store = context.get("task_state_store")
+        state = _load_state(store, request_hash)
+        generation = self._reattach(hook, state)
+        if generation is None:
+            submissions = int(state.get("submissions", 0)) + 1
+            key = _idempotency_key(context, request_hash, submissions)
+            generation = hook.submit(request, idempotency_key=key)
+            state = {
+                "generation_id": generation.id,
+                "backend": hook.backend.name,
+                "request_hash": request_hash,
+                "submissions": submissions,
+                "submitted_at": time.time(),
+                "deadline": time.time() + self.generation_timeout,
+            }
+            if store is not None:
+                store.set(STATE_KEY, state)
+            self.log.info("Submitted Seedance generation %s (%s, %s)", generation.id, hook.backend.name, request.model)
+        self._generation_id = generation.id
+        context["ti"].xcom_push(key=ID_XCOM_KEY, value=generation.id)
+        if generation.state == "succeeded":
+            return self._finish(hook, generation, context, state, request)
+        if not self.wait_for_completion:
+            return {
+                "generation_id": generation.id,
+                "backend": generation.backend,
+                "model": request.model,
+                "status": generation.state,
+            }
+        if self.deferrable:
+            self.defer(
+                trigger=SeedanceGenerationTrigger(
+                    generation_id=generation.id,
+                    seedance_conn_id=self.seedance_conn_id,
+                    deadline=state["deadline"],
+                    started_at=state["submitted_at"],
+                    poll_interval=self.poll_interval,
+                    estimated_time=generation.estimated_time_s,
+                    cancel_on_kill=self.cancel_on_kill,
+                ),
+                method_name="execute_complete",
+                kwargs={"state": state},
+                # Our trigger enforces the deadline itself: an Airflow defer timeout would skip both
+                # execute_complete and the cancellation.
+                timeout=None,
+            )
+        remaining = max(1.0, float(state["deadline"]) - time.time())
+        try:
+            generation = hook.wait_for_generation(
+                generation.id,
+                timeout=remaining,
+                poll_interval=self.poll_interval,
+                estimated_time=generation.estimated_time_s,
+            )
+        except SeedanceError:
+            if self.cancel_on_kill and hook.backend.supports_cancel:
+                self._try_cancel(hook, generation.id)
+            raise
+        return self._finish(hook, generation, context, state, request)
+
+    def _reattach(self, hook: SeedanceHook, state: dict[str, Any]) -> Generation | None:
+        """The previous attempt's generation when it is still worth waiting for; None to submit anew."""
+        if not state.get("generation_id"):
+            return None
+        try:
+            generation = hook.get_generation(state["generation_id"])
+        except SeedanceNotFoundError:
+            self.log.warning("Stored generation %s is unknown to the API; submitting again", state["generation_id"])
+            return None
+        if generation.state in ("queued", "running", "succeeded"):
+            self.log.info("Reattaching to generation %s (%s) from a previous attempt", generation.id, generation.state)
+            return generation
+        self.log.warning("Previous %s; submitting again", generation.describe())
+        return None
+
+    def execute_complete(self, context: Any, event: dict[str, Any], state: dict[str, Any] | None = None) -> Any:
+        """Back on a worker after the trigger fired: validate the event, then save and return."""
+        try:
+            generation = generation_from_event(event)
+            return self._finish(self.hook, generation, context, state or {}, self.build_request())
+        except SeedanceError as exc:
+            raise as_airflow_error(exc) from None
+
+    def _finish(
+        self, hook: SeedanceHook, generation: Generation, context: Any, state: dict[str, Any], request: VideoRequest
+    ) -> Any:
+        raise_unless_succeeded(generation)
+        return finish(
+            hook,
+            generation,
+            context,
+            output_path=self.output_path,
+            started_at=state.get("submitted_at"),
+            outlets=list(self.outlets or []),
+            extra={"prompt": request.prompt, "duration": request.duration, "aspect_ratio": request.aspect_ratio},
+        )
+
+    def _try_cancel(self, hook: SeedanceHook, generation_id: str) -> None:
+        try:
+            hook.cancel_generation(generation_id)
+            self.log.info("Cancelled generation %s", generation_id)
+        except SeedanceError as exc:
+            self.log.warning("Could not cancel generation %s: %s", generation_id, exc)
+
+    def on_kill(self) -> None:
+        if self.cancel_on_kill and self._generation_id and self.hook.backend.supports_cancel:
+            self._try_cancel(self.hook, self._generation_id)
+
+
+def _templated(value: Any) -> bool:
+    if isinstance(value, str):
+        return "{{" in value or "{%" in value
+    if isinstance(value, (list, tuple)):
+        return any(_templated(v) for v in value)
+    if isinstance(value, dict):
+        return any(_templated(v) for v in value.values())
+    return not isinstance(value, (int, float, bool, type(None)))
+
+
+def _request_hash(backend: str, request: VideoRequest) -> str:
+    payload = json.dumps([backend, request.model_dump(mode="json")], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _idempotency_key(context: Any, request_hash: str, submissions: int) -> str:
+    """Same task instance + same request + same submission number -> same key, across retries."""
+    ti = context["ti"]
+    identity = [ti.dag_id, ti.task_id, ti.run_id, getattr(ti, "map_index", -1), request_hash, submissions]
+    return "airflow-" + hashlib.sha256(json.dumps(identity, default=str).encode()).hexdigest()[:48]
+
+
+def _load_state(store: Any, request_hash: str) -> dict[str, Any]:
+    if store is None:
+        return {}
+    state = store.get(STATE_KEY)
+    if not isinstance(state, dict) or not state.get("generation_id"):
+        return {}
+    if state.get("request_hash") != request_hash:
+        # The request changed (e.g. a new prompt after clearing): never reattach to another video.
+        return {"submissions": state.get("submissions", 0)}
+    return state

@@ -1,0 +1,138 @@
+"""Connection fields -> settings, and settings -> httpx clients (one pooled async client per loop).
+
+Pure apart from building clients: no Airflow import. The API key lives only in ``ConnectionSettings``
+(hidden from ``repr``) and in the clients' ``Authorization`` header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from airflow_provider_seedance.backends import Backend, get_backend
+from airflow_provider_seedance.exceptions import SeedanceValidationError
+from airflow_provider_seedance.transport import RetryPolicy, RetryTransport
+from airflow_provider_seedance.version import __version__
+
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MAX_RETRIES = 4
+USER_AGENT = f"airflow-provider-seedance/{__version__}"
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """Everything a client needs, parsed from an Airflow connection of type ``seedance``."""
+
+    backend_name: str
+    base_url: str
+    api_key: str = field(repr=False)
+    timeout: float = DEFAULT_TIMEOUT
+    max_retries: int = DEFAULT_MAX_RETRIES
+
+    @property
+    def backend(self) -> Backend:
+        return get_backend(self.backend_name)
+
+    @property
+    def cache_key(self) -> tuple[str, str, str, float, int]:
+        digest = hashlib.sha256(self.api_key.encode()).hexdigest()[:16]
+        return (self.backend_name, self.base_url, digest, self.timeout, self.max_retries)
+
+
+def settings_from_fields(
+    *, password: str | None, host: str | None, port: int | None, extra: dict[str, Any], conn_id: str
+) -> ConnectionSettings:
+    """Build settings from a connection's fields; every problem names the connection and the field."""
+    if not password:
+        raise SeedanceValidationError(
+            "password", "<empty>", f"connection {conn_id!r} needs the API key in its password (API key) field"
+        )
+    backend = str(extra.get("backend") or "evolink").strip().lower()
+    default = get_backend(backend).default_base_url
+    base_url = _base_url(host, port, extra, backend, default)
+    timeout = _number(extra, "timeout", DEFAULT_TIMEOUT, conn_id, minimum=1.0)
+    retries = int(_number(extra, "max_retries", DEFAULT_MAX_RETRIES, conn_id, minimum=0.0))
+    return ConnectionSettings(backend, base_url, password, timeout, retries)
+
+
+def _base_url(host: str | None, port: int | None, extra: dict[str, Any], backend: str, default: str) -> str:
+    host = (host or "").strip()
+    if not host:
+        return default
+    if "://" not in host:
+        scheme = str(extra.get("scheme") or "https")
+        host = f"{scheme}://{host}"
+    parts = urlsplit(host)
+    netloc = parts.netloc
+    if port and parts.port is None:
+        netloc = f"{netloc}:{port}"
+    path = parts.path.rstrip("/")
+    if backend == "modelark" and not path:
+        path = "/api/v3"
+    return f"{parts.scheme}://{netloc}{path}"
+
+
+def _number(extra: dict[str, Any], key: str, default: float, conn_id: str, *, minimum: float) -> float:
+    value = extra.get(key)
+    if value in (None, ""):
+        return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SeedanceValidationError(f"extra.{key}", value, f"must be a number (connection {conn_id!r})") from None
+    if number < minimum:
+        raise SeedanceValidationError(f"extra.{key}", value, f"must be at least {minimum:g} (connection {conn_id!r})")
+    return number
+
+
+def _client_kwargs(settings: ConnectionSettings) -> dict[str, Any]:
+    return {
+        "base_url": settings.base_url,
+        "headers": {"Authorization": f"Bearer {settings.api_key}", "User-Agent": USER_AGENT},
+        "timeout": httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
+        "follow_redirects": False,
+    }
+
+
+def build_client(
+    settings: ConnectionSettings, *, transport: httpx.BaseTransport | None = None, policy: RetryPolicy | None = None
+) -> httpx.Client:
+    retry = RetryTransport(policy or RetryPolicy(max_retries=settings.max_retries), sync_transport=transport)
+    return httpx.Client(transport=retry, **_client_kwargs(settings))
+
+
+def build_async_client(
+    settings: ConnectionSettings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    policy: RetryPolicy | None = None,
+) -> httpx.AsyncClient:
+    retry = RetryTransport(policy or RetryPolicy(max_retries=settings.max_retries), async_transport=transport)
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=50)
+    return httpx.AsyncClient(transport=retry, limits=limits, **_client_kwargs(settings))
+
+
+_POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], httpx.AsyncClient]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def shared_async_client(settings: ConnectionSettings) -> httpx.AsyncClient:
+    """One pooled client per connection settings per event loop, shared by every trigger in a triggerer.
+
+    Connections (and their TLS sessions) are reused across polls of all triggers instead of being
+    opened per poll. The pool is keyed by the running loop, so a client never crosses loops.
+    """
+    loop = asyncio.get_running_loop()
+    pool = _POOLS.setdefault(loop, {})
+    client = pool.get(settings.cache_key)
+    if client is None or client.is_closed:
+        client = build_async_client(settings)
+        pool[settings.cache_key] = client
+    return client

@@ -1,0 +1,157 @@
+"""Retry policy as pure functions, one retrying transport for the sync and async httpx clients.
+
+Never pay twice: a request that may create a paid generation (a POST without an ``Idempotency-Key``) is
+retried only when it certainly did not reach the server (connect errors, pool timeouts) or the server
+refused it outright (429). Reads, cancels and idempotent POSTs also retry 408/5xx and dropped connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+#: Errors raised before a single byte of the request left this machine.
+NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How many times and how long to back off. ``max_retries=0`` turns retries off."""
+
+    max_retries: int = 4
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    retry_after_max: float = 60.0
+
+
+def replay_safe(request: httpx.Request) -> bool:
+    """Whether sending this request twice cannot create (and bill) a second generation."""
+    return request.method in SAFE_METHODS or "idempotency-key" in request.headers
+
+
+def backoff(policy: RetryPolicy, attempt: int, rand: random.Random) -> float:
+    """Exponential backoff with full jitter: uniform in [0, min(max, base * 2**attempt)]."""
+    return rand.uniform(0.0, min(policy.backoff_max, policy.backoff_base * (2**attempt)))
+
+
+def retry_after_seconds(value: str | None, policy: RetryPolicy) -> float | None:
+    if value is None:
+        return None
+    try:
+        return min(max(0.0, float(value)), policy.retry_after_max)
+    except ValueError:
+        return None
+
+
+def retry_delay(
+    policy: RetryPolicy,
+    attempt: int,
+    *,
+    safe: bool,
+    status: int | None = None,
+    error: Exception | None = None,
+    retry_after: str | None = None,
+    rand: random.Random | None = None,
+) -> float | None:
+    """Seconds to wait before retry number ``attempt + 1``, or None when the call must not be retried."""
+    if attempt >= policy.max_retries:
+        return None
+    if error is not None:
+        if not (isinstance(error, NOT_SENT_ERRORS) or (safe and isinstance(error, httpx.TransportError))):
+            return None
+    elif status is None or status not in RETRY_STATUSES or (status != 429 and not safe):
+        return None
+    delay = backoff(policy, attempt, rand or random.Random())
+    hinted = retry_after_seconds(retry_after, policy)
+    return max(delay, hinted) if hinted is not None else delay
+
+
+class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Wraps a sync and/or async transport and retries per ``retry_delay``. One class, both clients."""
+
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        *,
+        sync_transport: httpx.BaseTransport | None = None,
+        async_transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        async_sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep,
+        rand: random.Random | None = None,
+    ) -> None:
+        self.policy = policy
+        self._sync = sync_transport
+        self._async = async_transport
+        self._sleep = sleep
+        self._async_sleep = async_sleep
+        self._rand = rand or random.Random()
+        self.retries = 0
+
+    def _delay(
+        self, request: httpx.Request, attempt: int, response: httpx.Response | None, error: Exception | None
+    ) -> float | None:
+        return retry_delay(
+            self.policy,
+            attempt,
+            safe=replay_safe(request),
+            status=response.status_code if response is not None else None,
+            error=error,
+            retry_after=response.headers.get("retry-after") if response is not None else None,
+            rand=self._rand,
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self._sync is None:
+            self._sync = httpx.HTTPTransport()
+        attempt = 0
+        while True:
+            try:
+                response = self._sync.handle_request(request)
+            except httpx.TransportError as exc:
+                delay = self._delay(request, attempt, None, exc)
+                if delay is None:
+                    raise
+            else:
+                delay = self._delay(request, attempt, response, None)
+                if delay is None:
+                    return response
+                response.close()
+            self.retries += 1
+            self._sleep(delay)
+            attempt += 1
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._async is None:
+            self._async = httpx.AsyncHTTPTransport()
+        attempt = 0
+        while True:
+            try:
+                response = await self._async.handle_async_request(request)
+            except httpx.TransportError as exc:
+                delay = self._delay(request, attempt, None, exc)
+                if delay is None:
+                    raise
+            else:
+                delay = self._delay(request, attempt, response, None)
+                if delay is None:
+                    return response
+                await response.aclose()
+            self.retries += 1
+            await self._async_sleep(delay)
+            attempt += 1
+
+    def close(self) -> None:
+        if self._sync is not None:
+            self._sync.close()
+
+    async def aclose(self) -> None:
+        if self._async is not None:
+            await self._async.aclose()
