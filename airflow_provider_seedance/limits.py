@@ -42,18 +42,14 @@ class ModelLimits:
     prompt_required: bool = True
 
     def mode_for(self, request: VideoRequest) -> Mode:
-        """Which generation mode a request asks of this model (decided by what it brings)."""
-        if "reference" in self.modes and (
-            request.video_urls
-            or request.audio_urls
-            or len(request.image_urls) > self.max_frame_images
-            or self.modes == frozenset({"reference"})
-        ):
+        """Which generation mode a request asks of this model (a single-mode model has only one)."""
+        if len(self.modes) == 1:
+            return next(iter(self.modes))
+        images = len(request.image_urls)
+        if "reference" in self.modes and (request.video_urls or request.audio_urls or images > self.max_frame_images):
             return "reference"
-        if request.image_urls and "image" in self.modes:
-            return "image"
-        if request.image_urls and "reference" in self.modes:
-            return "reference"
+        if images:
+            return "image" if "image" in self.modes else "reference"
         return "text"
 
 

@@ -1,4 +1,4 @@
-"""Adaptive polling as a pure function: first poll near the API's estimate, then bounded back-off.
+"""Adaptive polling as a pure function: first poll at 3/4 of the API's estimate, then bounded back-off.
 
 A render's remaining time is estimated from the API's ``estimated_time`` or, once it reports progress,
 from the rate of progress. Polls aim just past the predicted end; once overdue, they come every
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 MIN_INTERVAL = 2.0
 DEFAULT_FIRST_POLL = 5.0
 MAX_INTERVAL = 30.0
+FIRST_POLL_FRACTION = 0.75
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,11 @@ def next_poll_delay(
         if state.polls == 0:
             return DEFAULT_FIRST_POLL
         return min(max_interval, floor * (1.5**state.overdue_polls))
+    if state.polls == 0:
+        # The estimate may be high: look at 3/4 of it, then let the reported progress refine the guess.
+        return min(max_interval * 4, max(MIN_INTERVAL, remaining * FIRST_POLL_FRACTION))
     # Aim slightly past the predicted end so the first poll after it usually sees the result.
-    return min(max_interval, max(floor if state.polls else MIN_INTERVAL, remaining * 1.02 + 0.25))
+    return min(max_interval, max(floor, remaining * 1.02 + 0.25))
 
 
 def _predicted_remaining(state: PollState) -> float | None:
