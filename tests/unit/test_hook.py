@@ -1,0 +1,208 @@
+"""SeedanceHook through its public methods, faked at the HTTP boundary with httpx.MockTransport.
+
+Every I/O test runs the sync method and its async twin (parametrized on ``use_async``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from airflow_provider_seedance.exceptions import (
+    SeedanceAuthError,
+    SeedanceBadRequestError,
+    SeedanceConnectionError,
+    SeedanceNotFoundError,
+    SeedanceQuotaError,
+    SeedanceRateLimitError,
+    SeedanceServerError,
+    SeedanceUnsupportedError,
+    SeedanceValidationError,
+)
+from airflow_provider_seedance.hooks.seedance import SeedanceHook
+from airflow_provider_seedance.models import VideoRequest
+
+KEY = "sk-hook-test-8c1f4e"
+MODELS = {"evolink": "seedance-2.0-text-to-video", "aimlapi": "bytedance/seedance-1-0-pro-fast", "modelark": "dreamina-seedance-2-0-260128"}
+ERROR_BODIES: dict[str, Callable[[int, str], dict[str, Any]]] = {
+    "evolink": lambda status, code: {"error": {"code": code, "message": f"evolink says {code}", "type": "x"}},
+    "aimlapi": lambda status, code: {
+        "message": f"aiml says {code}", "path": "/v2/video/generations", "requestId": "req-42", "statusCode": status,
+        "timestamp": "2026-11-22T00:00:00Z",
+    },
+    "modelark": lambda status, code: {"error": {"code": code, "message": f"ark says {code}", "param": "", "type": "x"}},
+}
+
+
+class FakeApi:
+    """A scripted API: a list of (status, body, headers) answers, recording every request."""
+
+    def __init__(self, answers: list[tuple[int, Any, dict[str, str]]]) -> None:
+        self.answers = answers
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        status, body, headers = self.answers[min(len(self.requests) - 1, len(self.answers) - 1)]
+        if isinstance(body, Exception):
+            raise body
+        content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return httpx.Response(status, content=content, headers={"content-type": "application/json", **headers})
+
+
+def make_hook(monkeypatch: pytest.MonkeyPatch, backend: str, api: FakeApi, **extra: Any) -> SeedanceHook:
+    conn = {"conn_type": "seedance", "password": KEY, "host": "http://api.test", "extra": {"backend": backend, **extra}}
+    monkeypatch.setenv("AIRFLOW_CONN_SEEDANCE_UNIT", json.dumps(conn))
+    transport = httpx.MockTransport(api)
+    return SeedanceHook("seedance_unit", transport=transport, async_transport=transport)
+
+
+async def call(hook: SeedanceHook, name: str, use_async: bool, *args: Any, **kwargs: Any) -> Any:
+    if use_async:
+        return await getattr(hook, "a" + name)(*args, **kwargs)
+    return getattr(hook, name)(*args, **kwargs)
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+@pytest.mark.parametrize("backend", ["evolink", "aimlapi", "modelark"])
+@pytest.mark.parametrize(
+    ("status", "code", "error_class"),
+    [
+        (400, "invalid_request", SeedanceBadRequestError),
+        (401, "unauthorized", SeedanceAuthError),
+        (402, "insufficient_quota", SeedanceQuotaError),
+        (403, "model_access_denied", SeedanceAuthError),
+        (404, "resource_not_found", SeedanceNotFoundError),
+        (429, "rate_limit_exceeded", SeedanceRateLimitError),
+        (500, "internal_error", SeedanceServerError),
+    ],
+)
+async def test_api_errors_are_typed_and_carry_code_message_request_id_never_the_key(
+    monkeypatch, backend, status, code, error_class, use_async
+):
+    api = FakeApi([(status, ERROR_BODIES[backend](status, code), {"x-request-id": "req-42", "retry-after": "0"})])
+    hook = make_hook(monkeypatch, backend, api, max_retries=0)
+    with pytest.raises(error_class) as info:
+        await call(hook, "get_generation", use_async, "gen-1")
+    error = info.value
+    assert error.status_code == status
+    assert error.request_id == "req-42"
+    assert code in error.message
+    if backend != "aimlapi":
+        assert error.code == code
+    assert KEY not in str(error) and KEY not in repr(error.__dict__)
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+@pytest.mark.parametrize("backend", ["evolink", "aimlapi", "modelark"])
+async def test_paid_create_is_sent_once_on_a_server_error(monkeypatch, backend, use_async):
+    api = FakeApi([(500, ERROR_BODIES[backend](500, "internal_error"), {})])
+    hook = make_hook(monkeypatch, backend, api)
+    request = VideoRequest(model=MODELS[backend], prompt="a fox")
+    with pytest.raises(SeedanceServerError):
+        await call(hook, "submit", use_async, request, idempotency_key=None)
+    assert len(api.requests) == 1
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_idempotent_evolink_create_is_retried_with_the_same_key(monkeypatch, use_async):
+    task = {"id": "task-1", "status": "pending", "progress": 0, "task_info": {"estimated_time": 30}}
+    api = FakeApi([(503, ERROR_BODIES["evolink"](503, "busy"), {"retry-after": "0"}), (200, task, {})])
+    hook = make_hook(monkeypatch, "evolink", api)
+    generation = await call(hook, "submit", use_async, VideoRequest(model=MODELS["evolink"], prompt="a fox"), idempotency_key="k-1")
+    assert generation.id == "task-1"
+    assert generation.state == "queued"
+    assert generation.estimated_time_s == 30
+    assert [r.headers.get("idempotency-key") for r in api.requests] == ["k-1", "k-1"]
+    assert api.requests[0].headers["authorization"] == f"Bearer {KEY}"
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_dropped_create_is_not_resent_and_says_why(monkeypatch, use_async):
+    api = FakeApi([(200, httpx.RemoteProtocolError("peer closed connection"), {})])
+    hook = make_hook(monkeypatch, "aimlapi", api)
+    with pytest.raises(SeedanceConnectionError, match="not resent"):
+        await call(hook, "submit", use_async, VideoRequest(model=MODELS["aimlapi"], prompt="a fox"))
+    assert len(api.requests) == 1
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_reads_retry_through_transient_errors(monkeypatch, use_async):
+    done = {"id": "g", "status": "completed", "video": {"url": "https://cdn.test/v.mp4"}, "meta": {"usage": {"credits_used": 12}}}
+    api = FakeApi([(502, b"bad gateway", {}), (200, httpx.ReadTimeout("slow"), {}), (200, done, {})])
+    hook = make_hook(monkeypatch, "aimlapi", api, max_retries=3)
+    hook.client._transport._sleep = lambda s: None  # type: ignore[attr-defined]
+    generation = await call(hook, "get_generation", use_async, "g")
+    assert (generation.state, generation.video_url, generation.credits) == ("succeeded", "https://cdn.test/v.mp4", 12.0)
+    assert [r.url.params["generation_id"] for r in api.requests] == ["g", "g", "g"]
+
+
+def test_validation_refuses_before_any_request(monkeypatch):
+    api = FakeApi([(200, {}, {})])
+    hook = make_hook(monkeypatch, "evolink", api)
+    with pytest.raises(SeedanceValidationError, match="duration"):
+        hook.submit(VideoRequest(model=MODELS["evolink"], prompt="a fox", duration=99))
+    assert api.requests == []
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+@pytest.mark.parametrize(
+    ("backend", "body", "state", "video"),
+    [
+        ("evolink", {"id": "t", "status": "processing", "progress": 40}, "running", None),
+        ("evolink", {"id": "t", "status": "completed", "results": ["https://r/v.mp4"], "usage": {"credits_used": 5}}, "succeeded", "https://r/v.mp4"),
+        ("evolink", {"id": "t", "status": "cancelled"}, "cancelled", None),
+        ("evolink", {"id": "t", "status": "failed", "error": {"code": "content_policy_violation", "message": "no"}}, "failed", None),
+        ("aimlapi", {"id": "t", "status": "generating"}, "running", None),
+        ("aimlapi", {"id": "t", "status": "succeeded", "video": {"url": "https://r/v.mp4"}}, "succeeded", "https://r/v.mp4"),
+        ("aimlapi", {"id": "t", "status": "error", "error": {"name": "policy", "message": "no"}}, "failed", None),
+        ("modelark", {"id": "t", "status": "succeeded", "content": {"video_url": "https://r/v.mp4"}}, "succeeded", "https://r/v.mp4"),
+        ("modelark", {"id": "t", "status": "expired"}, "expired", None),
+        ("modelark", {"id": "t", "status": "brand_new_word"}, "running", None),
+    ],
+)
+async def test_every_status_word_is_normalized(monkeypatch, backend, body, state, video, use_async):
+    hook = make_hook(monkeypatch, backend, FakeApi([(200, body, {})]))
+    generation = await call(hook, "get_generation", use_async, "t")
+    assert (generation.state, generation.video_url, generation.status) == (state, video, body["status"])
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_cancel_is_a_delete_on_modelark_and_unsupported_elsewhere(monkeypatch, use_async):
+    api = FakeApi([(200, {}, {})])
+    hook = make_hook(monkeypatch, "modelark", api)
+    await call(hook, "cancel_generation", use_async, "cgt-1")
+    assert (api.requests[0].method, api.requests[0].url.path) == ("DELETE", "/api/v3/contents/generations/tasks/cgt-1")
+    hook = make_hook(monkeypatch, "evolink", api)
+    with pytest.raises(SeedanceUnsupportedError, match="no cancel endpoint"):
+        await call(hook, "cancel_generation", use_async, "task-1")
+
+
+@pytest.mark.parametrize(
+    ("backend", "answer", "ok", "words"),
+    [
+        ("evolink", (404, {"error": {"code": "resource_not_found", "message": "no task"}}, {}), True, "accepted"),
+        ("evolink", (401, {"error": {"code": "unauthorized", "message": "Invalid or expired token"}}, {}), False, "rejected"),
+        ("evolink", (404, b"<html>nginx</html>", {}), False, "Backend field"),
+        ("modelark", (200, {"items": [], "total": 0}, {}), True, "accepted"),
+        ("aimlapi", (404, ERROR_BODIES["aimlapi"](404, "not found"), {}), True, "accepted"),
+    ],
+)
+def test_test_connection_reports_success_or_the_reason(monkeypatch, backend, answer, ok, words):
+    hook = make_hook(monkeypatch, backend, FakeApi([answer]), max_retries=0)
+    success, message = hook.test_connection()
+    assert success is ok
+    assert words in message
+    assert KEY not in message
+
+
+def test_connection_form_fields_and_missing_key(monkeypatch):
+    behaviour = SeedanceHook.get_ui_field_behaviour()
+    assert behaviour["relabeling"]["password"] == "API key"
+    monkeypatch.setenv("AIRFLOW_CONN_SEEDANCE_NOKEY", json.dumps({"conn_type": "seedance", "extra": {}}))
+    with pytest.raises(SeedanceValidationError, match="API key"):
+        _ = SeedanceHook("seedance_nokey").settings
