@@ -6,7 +6,6 @@ Shared so both return the same ``VideoResult`` shape. Failures become Airflow ex
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from airflow.sdk import BaseOperatorLink
@@ -39,11 +38,11 @@ def as_airflow_error(exc: SeedanceError) -> AirflowException:
     return cls(str(exc))
 
 
-def generation_from_event(event: dict[str, Any]) -> Generation:
-    """Validate a trigger event against the closed set of statuses; return the succeeded generation."""
+def generation_from_event(event: dict[str, Any]) -> tuple[Generation, float | None]:
+    """Validate a trigger event against the closed set of statuses; the succeeded generation and elapsed s."""
     parsed = GenerationEvent.model_validate(event)
     if parsed.status == "success" and parsed.generation is not None:
-        return parsed.generation
+        return parsed.generation, parsed.elapsed_s
     if parsed.status == "failed" and parsed.generation is not None:
         raise SeedanceGenerationError(parsed.message, parsed.generation)
     if parsed.status == "timeout":
@@ -62,7 +61,7 @@ def finish(
     context: Any,
     *,
     output_path: Any,
-    started_at: float | None,
+    elapsed_s: float | None,
     outlets: list[Any],
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -75,7 +74,7 @@ def finish(
         video_url=generation.video_url,
         last_frame_url=generation.last_frame_url,
         credits=generation.credits,
-        elapsed_s=round(time.time() - started_at, 3) if started_at else None,
+        elapsed_s=round(elapsed_s, 3) if elapsed_s is not None else None,
         **(extra or {}),
     )
     push_link(context, generation.video_url)

@@ -197,7 +197,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         self._generation_id = generation.id
         context["ti"].xcom_push(key=ID_XCOM_KEY, value=generation.id)
         if generation.state == "succeeded":
-            return self._finish(hook, generation, context, state, request)
+            return self._finish(hook, generation, context, time.time() - state["submitted_at"], request)
         if not self.wait_for_completion:
             return {
                 "generation_id": generation.id,
@@ -217,7 +217,6 @@ class SeedanceGenerateVideoOperator(BaseOperator):
                     cancel_on_kill=self.cancel_on_kill,
                 ),
                 method_name="execute_complete",
-                kwargs={"state": state},
                 # Our trigger enforces the deadline itself: an Airflow defer timeout would skip both
                 # execute_complete and the cancellation.
                 timeout=None,
@@ -234,7 +233,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
             if self.cancel_on_kill and hook.backend.supports_cancel:
                 self._try_cancel(hook, generation.id)
             raise
-        return self._finish(hook, generation, context, state, request)
+        return self._finish(hook, generation, context, time.time() - state["submitted_at"], request)
 
     def _reattach(self, hook: SeedanceHook, state: dict[str, Any]) -> Generation | None:
         """The previous attempt's generation when it is still worth waiting for; None to submit anew."""
@@ -251,16 +250,16 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         self.log.warning("Previous %s; submitting again", generation.describe())
         return None
 
-    def execute_complete(self, context: Any, event: dict[str, Any], state: dict[str, Any] | None = None) -> Any:
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
         """Back on a worker after the trigger fired: validate the event, then save and return."""
         try:
-            generation = generation_from_event(event)
-            return self._finish(self.hook, generation, context, state or {}, self.build_request())
+            generation, elapsed = generation_from_event(event)
+            return self._finish(self.hook, generation, context, elapsed, self.build_request())
         except SeedanceError as exc:
             raise as_airflow_error(exc) from None
 
     def _finish(
-        self, hook: SeedanceHook, generation: Generation, context: Any, state: dict[str, Any], request: VideoRequest
+        self, hook: SeedanceHook, generation: Generation, context: Any, elapsed: float | None, request: VideoRequest
     ) -> Any:
         raise_unless_succeeded(generation)
         return finish(
@@ -268,7 +267,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
             generation,
             context,
             output_path=self.output_path,
-            started_at=state.get("submitted_at"),
+            elapsed_s=elapsed,
             outlets=list(self.outlets or []),
             extra={"prompt": request.prompt, "duration": request.duration, "aspect_ratio": request.aspect_ratio},
         )

@@ -92,7 +92,8 @@ class SeedanceGenerationSensor(BaseSensorOperator):
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
         try:
-            return self._finish(self.hook, generation_from_event(event), context)
+            generation, _ = generation_from_event(event)
+            return self._finish(self.hook, generation, context)
         except SeedanceError as exc:
             raise as_airflow_error(exc) from None
 
@@ -102,5 +103,5 @@ class SeedanceGenerationSensor(BaseSensorOperator):
         except SeedanceError as exc:
             raise as_airflow_error(exc) from None
         return finish(
-            hook, generation, context, output_path=self.output_path, started_at=None, outlets=list(self.outlets or [])
+            hook, generation, context, output_path=self.output_path, elapsed_s=None, outlets=list(self.outlets or [])
         )
