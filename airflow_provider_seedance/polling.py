@@ -37,7 +37,9 @@ def next_poll_delay(
     if remaining is None:
         if state.polls == 0:
             return DEFAULT_FIRST_POLL
-        return min(max_interval, floor * (1.5**state.overdue_polls))
+        # Past the estimate, or with no estimate at all: back off by half each poll.
+        steps = state.overdue_polls if state.estimated_time else state.polls - 1
+        return min(max_interval, floor * (1.5**steps))
     if state.polls == 0:
         # The estimate may be high: look at 3/4 of it, then let the reported progress refine the guess.
         return min(max_interval * 4, max(MIN_INTERVAL, remaining * FIRST_POLL_FRACTION))
