@@ -30,6 +30,8 @@ class SeedanceGenerationSensor(BaseSensorOperator):
     :param seedance_conn_id: connection of type ``seedance``.
     :param output_path: where to save the MP4 (local path, URL or ``ObjectStoragePath``); None: don't.
     :param deferrable: wait in the triggerer instead of poking (default False, as for sensors).
+    :param poll_interval: with ``deferrable``, fixed seconds between polls in the triggerer; None (default)
+        polls adaptively around the API's estimate (``poke_interval`` applies to poke/reschedule modes).
     :param cancel_on_kill: with ``deferrable``, cancel the remote generation when the task is killed.
 
     ``timeout`` and ``poke_interval`` are the usual sensor arguments; in deferrable mode ``timeout``
@@ -46,6 +48,7 @@ class SeedanceGenerationSensor(BaseSensorOperator):
         seedance_conn_id: str = SeedanceHook.default_conn_name,
         output_path: Any = None,
         deferrable: bool = False,
+        poll_interval: float | None = None,
         cancel_on_kill: bool = True,
         **kwargs: Any,
     ) -> None:
@@ -55,6 +58,7 @@ class SeedanceGenerationSensor(BaseSensorOperator):
         self.output_path = output_path
         self.deferrable = deferrable
         self.cancel_on_kill = cancel_on_kill
+        self.poll_interval = poll_interval
         self._started = time.time()
 
     @property
@@ -69,7 +73,7 @@ class SeedanceGenerationSensor(BaseSensorOperator):
                 generation_id=str(self.generation_id),
                 seedance_conn_id=self.seedance_conn_id,
                 deadline=time.time() + float(self.timeout),
-                poll_interval=float(self.poke_interval) if self.poke_interval else None,
+                poll_interval=self.poll_interval,
                 cancel_on_kill=self.cancel_on_kill,
             ),
             method_name="execute_complete",

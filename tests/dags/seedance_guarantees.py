@@ -1,0 +1,99 @@
+"""Test DAGs for the guarantees: reattach on retry, permanent failures, resubmission, deadline, sensor, mapping."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+
+from airflow.sdk import DAG
+
+from airflow_provider_seedance.operators.seedance import SeedanceGenerateVideoOperator
+from airflow_provider_seedance.sensors.seedance import SeedanceGenerationSensor
+
+OUTPUT = os.environ.get("SEEDANCE_TEST_OUTPUT", "/tmp/seedance-test-output")
+START = datetime(2026, 1, 1)
+FAST = {"retry_delay": timedelta(seconds=0)}
+
+
+def dag(dag_id: str) -> DAG:
+    return DAG(dag_id, schedule=None, start_date=START, catchup=False, default_args=FAST, tags=["test"])
+
+
+with dag("seedance_retry_reattach") as retry_reattach:
+    SeedanceGenerateVideoOperator(
+        task_id="generate",
+        seedance_conn_id="seedance_evolink",
+        model="seedance-2.0-fast-text-to-video",
+        prompt="a glass of lemonade",
+        output_path=OUTPUT + "/reattach/video.mp4",
+        retries=2,
+    )
+
+with dag("seedance_policy_failure") as policy_failure:
+    SeedanceGenerateVideoOperator(
+        task_id="generate",
+        seedance_conn_id="seedance_aimlapi",
+        model="bytedance/seedance-1-0-pro-fast",
+        prompt="[fail:content_policy_violation] a heist",
+        retries=3,
+    )
+
+with dag("seedance_failed_resubmits") as failed_resubmits:
+    SeedanceGenerateVideoOperator(
+        task_id="generate",
+        seedance_conn_id="seedance_modelark",
+        model="dreamina-seedance-2-0-fast-260128",
+        prompt="[fail:service_error] a windmill",
+        deferrable=False,
+        retries=1,
+    )
+
+with dag("seedance_deadline") as deadline:
+    SeedanceGenerateVideoOperator(
+        task_id="generate",
+        seedance_conn_id="seedance_modelark",
+        model="dreamina-seedance-2-0-fast-260128",
+        prompt="[stuck] a glacier",
+        timeout=3,
+    )
+
+with dag("seedance_submit_then_sense") as submit_then_sense:
+    submit = SeedanceGenerateVideoOperator(
+        task_id="submit",
+        seedance_conn_id="seedance_evolink",
+        model="seedance-2.0-fast-text-to-video",
+        prompt="a hot air balloon",
+        wait_for_completion=False,
+    )
+    poke = SeedanceGenerationSensor(
+        task_id="poke",
+        seedance_conn_id="seedance_evolink",
+        generation_id="{{ ti.xcom_pull(task_ids='submit')['generation_id'] }}",
+        output_path=OUTPUT + "/sensor/poke.mp4",
+        poke_interval=0.5,
+        timeout=60,
+    )
+    deferred = SeedanceGenerationSensor(
+        task_id="deferred",
+        seedance_conn_id="seedance_evolink",
+        generation_id="{{ ti.xcom_pull(task_ids='submit')['generation_id'] }}",
+        output_path=OUTPUT + "/sensor/deferred.mp4",
+        deferrable=True,
+        timeout=60,
+    )
+    submit >> [poke, deferred]
+
+with dag("seedance_mapped") as mapped:
+    SeedanceGenerateVideoOperator.partial(
+        task_id="generate",
+        seedance_conn_id="seedance_evolink",
+        model="seedance-2.0-fast-text-to-video",
+        output_path=OUTPUT + "/mapped/{{ ti.map_index }}.mp4",
+        duration=4,
+    ).expand_kwargs(
+        [
+            {"prompt": "sneakers on a running track", "aspect_ratio": "9:16"},
+            {"prompt": "sneakers in a shop window", "aspect_ratio": "16:9"},
+            {"prompt": "sneakers on a doormat", "aspect_ratio": "1:1"},
+        ]
+    )
