@@ -1,0 +1,48 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+# Each creates its own virtualenv and installs what it needs first.
+
+PYTHON ?= python3
+VENV ?= .venv
+AIRFLOW_VERSION ?= 3.3.2
+FLOOR_VENV ?= .venv-floor
+FLOOR_AIRFLOW_VERSION ?= 3.1.8
+BIN := $(VENV)/bin
+
+.PHONY: install lint test test-unit test-floor demo bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet "apache-airflow==$(AIRFLOW_VERSION)" -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy airflow_provider_seedance
+
+# The whole suite: lint and types, unit, contract, emulator, dag.test() integration, on Airflow
+# $(AIRFLOW_VERSION); then the same tests on the $(FLOOR_AIRFLOW_VERSION) floor.
+test: lint
+	$(BIN)/pytest -q -p no:cacheprovider
+	$(MAKE) test-floor
+
+test-unit: install
+	$(BIN)/pytest -q tests/unit
+
+$(FLOOR_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(FLOOR_VENV)
+	$(FLOOR_VENV)/bin/pip install --quiet --upgrade pip
+	$(FLOOR_VENV)/bin/pip install --quiet "apache-airflow==$(FLOOR_AIRFLOW_VERSION)" -e ".[dev]"
+	touch $@
+
+test-floor: $(FLOOR_VENV)/.installed
+	$(FLOOR_VENV)/bin/pytest -q -p no:cacheprovider tests/unit tests/integration tests/emulator
+
+demo: install
+	$(BIN)/python scripts/demo.py
+
+clean:
+	rm -rf $(VENV) $(FLOOR_VENV) .pytest_cache .mypy_cache .ruff_cache output .demo
