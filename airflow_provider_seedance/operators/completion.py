@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import BaseOperatorLink
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_seedance.compat import AirflowException, AirflowFailException
 from airflow_provider_seedance.events import GenerationEvent, VideoResult
 from airflow_provider_seedance.exceptions import SeedanceError, SeedanceGenerationError, SeedanceGenerationTimeout
 from airflow_provider_seedance.hooks.seedance import SeedanceHook

@@ -23,6 +23,7 @@ from airflow_provider_seedance.limits import backends_for_model, validate_reques
 from airflow_provider_seedance.models import Generation, VideoRequest
 from airflow_provider_seedance.operators.completion import (
     ID_XCOM_KEY,
+    LINK_XCOM_KEY,
     SeedanceVideoLink,
     as_airflow_error,
     finish,
@@ -196,6 +197,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
             self.log.info("Submitted Seedance generation %s (%s, %s)", generation.id, hook.backend.name, request.model)
         self._generation_id = generation.id
         context["ti"].xcom_push(key=ID_XCOM_KEY, value=generation.id)
+        context["ti"].xcom_push(key=LINK_XCOM_KEY, value=generation.video_url or "")
         if generation.state == "succeeded":
             return self._finish(hook, generation, context, time.time() - state["submitted_at"], request)
         if not self.wait_for_completion:

@@ -35,7 +35,12 @@ def connections(emulator: EmulatorServer, output_dir: Path) -> Iterator[None]:
     """Connections ``seedance_<backend>`` (env-var JSON form) pointing at the emulator."""
     saved = dict(os.environ)
     for backend in BACKENDS:
-        conn = {"conn_type": "seedance", "password": API_KEY, "host": emulator.base_url(backend), "extra": {"backend": backend}}
+        conn = {
+            "conn_type": "seedance",
+            "password": API_KEY,
+            "host": emulator.base_url(backend),
+            "extra": {"backend": backend},
+        }
         os.environ[f"AIRFLOW_CONN_SEEDANCE_{backend.upper()}"] = json.dumps(conn)
     os.environ["SEEDANCE_TEST_OUTPUT"] = str(output_dir)
     yield
@@ -83,4 +88,23 @@ def mp4_facts(path: Path) -> dict[str, Any]:
         stream = container.streams.video[0]
         frames = sum(1 for _ in container.decode(stream))
         duration = float(container.duration or 0) / 1_000_000
-        return {"codec": stream.codec_context.name, "width": stream.width, "height": stream.height, "duration": duration, "frames": frames}
+        return {
+            "codec": stream.codec_context.name,
+            "width": stream.width,
+            "height": stream.height,
+            "duration": duration,
+            "frames": frames,
+        }
+
+
+def asset_event_extras(uri: str) -> list[dict[str, Any]]:
+    """The ``extra`` of every asset event recorded for the asset with this URI."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        query = (
+            select(AssetEvent.extra).join(AssetModel, AssetEvent.asset_id == AssetModel.id).where(AssetModel.uri == uri)
+        )
+        return [dict(extra or {}) for extra in session.scalars(query)]

@@ -66,7 +66,9 @@ def test_interrupted_download_leaves_no_file(emulator, tmp_path):
 
 def test_wait_raises_with_the_apis_code_and_message(emulator):
     hook = SeedanceHook("seedance_evolink")
-    submitted = hook.submit(VideoRequest(model=MODELS["evolink"], prompt="[fail:content_policy_violation] a bank robbery"))
+    submitted = hook.submit(
+        VideoRequest(model=MODELS["evolink"], prompt="[fail:content_policy_violation] a bank robbery")
+    )
     with pytest.raises(SeedanceGenerationError) as info:
         hook.wait_for_generation(submitted.id, timeout=60, poll_interval=0.2)
     assert "content_policy_violation" in str(info.value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import API_KEY, load_dags, mp4_facts, sha256_file, task_state, xcom
+from tests.integration.conftest import API_KEY, asset_event_extras, load_dags, mp4_facts, sha256_file, task_state, xcom
 
 pytestmark = pytest.mark.usefixtures("airflow_db", "connections")
 
@@ -55,3 +55,8 @@ def test_generation_end_to_end(emulator, output_dir, capfd, backend, mode, wait)
     deferred = "Pausing task as DEFERRED" in log and "running trigger in line" in log
     assert deferred is (wait == "deferred")
     assert API_KEY not in log
+    assert xcom(run, "generate", key="seedance_video_link") == result["video_url"]
+    extras = asset_event_extras(f"seedance://test/{dag.dag_id}")
+    assert extras[-1]["generation_id"] == result["generation_id"]
+    assert extras[-1]["sha256"] == result["sha256"]
+    assert extras[-1]["output_path"] == result["output_path"]

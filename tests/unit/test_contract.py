@@ -35,13 +35,17 @@ def schema_for(backend: str, model: str) -> dict[str, Any]:
         return schema
     if backend == "aimlapi":
         doc = json.loads((SCHEMAS / "aimlapi_seedance_1_0_pro_fast.post.openapi.json").read_text())
-        return dict(doc["paths"]["/v2/video/generations"]["post"]["requestBody"]["content"]["application/json"]["schema"])
+        return dict(
+            doc["paths"]["/v2/video/generations"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        )
     return dict(json.loads((SCHEMAS / "modelark_create_task.schema.json").read_text()))
 
 
 def assert_valid(backend: str, request: VideoRequest) -> dict[str, Any]:
     body = get_backend(backend).wire_body(request)
-    validator = jsonschema.Draft202012Validator(schema_for(backend, request.model), format_checker=jsonschema.FormatChecker())
+    validator = jsonschema.Draft202012Validator(
+        schema_for(backend, request.model), format_checker=jsonschema.FormatChecker()
+    )
     errors = sorted(validator.iter_errors(body), key=str)
     assert not errors, f"{backend} {request.model}: {[e.message for e in errors]} in {body}"
     return body
@@ -57,7 +61,9 @@ def _one_per_mode() -> list[tuple[str, str, dict[str, Any]]]:
             if mode == "reference":
                 media = {"image_urls": (IMG,) * 3, "video_urls": (VID,), "audio_urls": (AUD,)}
                 media = {k: v for k, v in media.items() if k in limits.fields}
-            scalars: dict[str, Any] = {"duration": limits.duration_choices[0] if limits.duration_choices else limits.max_duration}
+            scalars: dict[str, Any] = {
+                "duration": limits.duration_choices[0] if limits.duration_choices else limits.max_duration
+            }
             if "quality" in limits.fields:
                 scalars["quality"] = limits.qualities[-1]
             if "aspect_ratio" in limits.fields:
@@ -71,7 +77,9 @@ def _one_per_mode() -> list[tuple[str, str, dict[str, Any]]]:
     return cases
 
 
-@pytest.mark.parametrize(("backend", "model", "kw"), _one_per_mode(), ids=lambda v: v if isinstance(v, str) else v["mode"])
+@pytest.mark.parametrize(
+    ("backend", "model", "kw"), _one_per_mode(), ids=lambda v: v if isinstance(v, str) else v["mode"]
+)
 def test_every_model_and_mode_produces_a_schema_valid_body(backend, model, kw):
     kw = dict(kw)
     mode = kw.pop("mode")
@@ -80,12 +88,19 @@ def test_every_model_and_mode_produces_a_schema_valid_body(backend, model, kw):
     assert get_backend(backend).mode(request) == mode
     body = assert_valid(backend, request)
     if backend == "modelark" and mode == "image":
-        assert [item.get("role") for item in body["content"][1:]] == ["first_frame", "last_frame"][: len(kw["image_urls"])]
+        assert [item.get("role") for item in body["content"][1:]] == ["first_frame", "last_frame"][
+            : len(kw["image_urls"])
+        ]
 
 
 def test_wire_vocabulary_per_backend():
     request = VideoRequest(
-        model="bytedance/seedance-1-0-pro-fast", prompt="p", image_urls=(IMG, VID), quality="720p", duration=5, camera_fixed=True
+        model="bytedance/seedance-1-0-pro-fast",
+        prompt="p",
+        image_urls=(IMG, VID),
+        quality="720p",
+        duration=5,
+        camera_fixed=True,
     )
     body = get_backend("aimlapi").wire_body(request)
     assert body == {
@@ -97,7 +112,9 @@ def test_wire_vocabulary_per_backend():
         "duration": 5,
         "camerafixed": True,
     }
-    evo = get_backend("evolink").wire_body(VideoRequest(model="seedance-2.0-text-to-video", prompt="p", web_search=True))
+    evo = get_backend("evolink").wire_body(
+        VideoRequest(model="seedance-2.0-text-to-video", prompt="p", web_search=True)
+    )
     assert evo["model_params"] == {"web_search": True}
     passthrough = VideoRequest(model="seedance-2.0-text-to-video", prompt="p", extra_params={"future_field": 1})
     assert get_backend("evolink").wire_body(passthrough)["future_field"] == 1

@@ -27,11 +27,18 @@ from airflow_provider_seedance.hooks.seedance import SeedanceHook
 from airflow_provider_seedance.models import VideoRequest
 
 KEY = "sk-hook-test-8c1f4e"
-MODELS = {"evolink": "seedance-2.0-text-to-video", "aimlapi": "bytedance/seedance-1-0-pro-fast", "modelark": "dreamina-seedance-2-0-260128"}
+MODELS = {
+    "evolink": "seedance-2.0-text-to-video",
+    "aimlapi": "bytedance/seedance-1-0-pro-fast",
+    "modelark": "dreamina-seedance-2-0-260128",
+}
 ERROR_BODIES: dict[str, Callable[[int, str], dict[str, Any]]] = {
     "evolink": lambda status, code: {"error": {"code": code, "message": f"evolink says {code}", "type": "x"}},
     "aimlapi": lambda status, code: {
-        "message": f"aiml says {code}", "path": "/v2/video/generations", "requestId": "req-42", "statusCode": status,
+        "message": f"aiml says {code}",
+        "path": "/v2/video/generations",
+        "requestId": "req-42",
+        "statusCode": status,
         "timestamp": "2026-11-22T00:00:00Z",
     },
     "modelark": lambda status, code: {"error": {"code": code, "message": f"ark says {code}", "param": "", "type": "x"}},
@@ -113,7 +120,9 @@ async def test_idempotent_evolink_create_is_retried_with_the_same_key(monkeypatc
     task = {"id": "task-1", "status": "pending", "progress": 0, "task_info": {"estimated_time": 30}}
     api = FakeApi([(503, ERROR_BODIES["evolink"](503, "busy"), {"retry-after": "0"}), (200, task, {})])
     hook = make_hook(monkeypatch, "evolink", api)
-    generation = await call(hook, "submit", use_async, VideoRequest(model=MODELS["evolink"], prompt="a fox"), idempotency_key="k-1")
+    generation = await call(
+        hook, "submit", use_async, VideoRequest(model=MODELS["evolink"], prompt="a fox"), idempotency_key="k-1"
+    )
     assert generation.id == "task-1"
     assert generation.state == "queued"
     assert generation.estimated_time_s == 30
@@ -132,7 +141,12 @@ async def test_dropped_create_is_not_resent_and_says_why(monkeypatch, use_async)
 
 @pytest.mark.parametrize("use_async", [False, True])
 async def test_reads_retry_through_transient_errors(monkeypatch, use_async):
-    done = {"id": "g", "status": "completed", "video": {"url": "https://cdn.test/v.mp4"}, "meta": {"usage": {"credits_used": 12}}}
+    done = {
+        "id": "g",
+        "status": "completed",
+        "video": {"url": "https://cdn.test/v.mp4"},
+        "meta": {"usage": {"credits_used": 12}},
+    }
     api = FakeApi([(502, b"bad gateway", {}), (200, httpx.ReadTimeout("slow"), {}), (200, done, {})])
     hook = make_hook(monkeypatch, "aimlapi", api, max_retries=3)
     hook.client._transport._sleep = lambda s: None  # type: ignore[attr-defined]
@@ -154,13 +168,33 @@ def test_validation_refuses_before_any_request(monkeypatch):
     ("backend", "body", "state", "video"),
     [
         ("evolink", {"id": "t", "status": "processing", "progress": 40}, "running", None),
-        ("evolink", {"id": "t", "status": "completed", "results": ["https://r/v.mp4"], "usage": {"credits_used": 5}}, "succeeded", "https://r/v.mp4"),
+        (
+            "evolink",
+            {"id": "t", "status": "completed", "results": ["https://r/v.mp4"], "usage": {"credits_used": 5}},
+            "succeeded",
+            "https://r/v.mp4",
+        ),
         ("evolink", {"id": "t", "status": "cancelled"}, "cancelled", None),
-        ("evolink", {"id": "t", "status": "failed", "error": {"code": "content_policy_violation", "message": "no"}}, "failed", None),
+        (
+            "evolink",
+            {"id": "t", "status": "failed", "error": {"code": "content_policy_violation", "message": "no"}},
+            "failed",
+            None,
+        ),
         ("aimlapi", {"id": "t", "status": "generating"}, "running", None),
-        ("aimlapi", {"id": "t", "status": "succeeded", "video": {"url": "https://r/v.mp4"}}, "succeeded", "https://r/v.mp4"),
+        (
+            "aimlapi",
+            {"id": "t", "status": "succeeded", "video": {"url": "https://r/v.mp4"}},
+            "succeeded",
+            "https://r/v.mp4",
+        ),
         ("aimlapi", {"id": "t", "status": "error", "error": {"name": "policy", "message": "no"}}, "failed", None),
-        ("modelark", {"id": "t", "status": "succeeded", "content": {"video_url": "https://r/v.mp4"}}, "succeeded", "https://r/v.mp4"),
+        (
+            "modelark",
+            {"id": "t", "status": "succeeded", "content": {"video_url": "https://r/v.mp4"}},
+            "succeeded",
+            "https://r/v.mp4",
+        ),
         ("modelark", {"id": "t", "status": "expired"}, "expired", None),
         ("modelark", {"id": "t", "status": "brand_new_word"}, "running", None),
     ],
@@ -186,7 +220,12 @@ async def test_cancel_is_a_delete_on_modelark_and_unsupported_elsewhere(monkeypa
     ("backend", "answer", "ok", "words"),
     [
         ("evolink", (404, {"error": {"code": "resource_not_found", "message": "no task"}}, {}), True, "accepted"),
-        ("evolink", (401, {"error": {"code": "unauthorized", "message": "Invalid or expired token"}}, {}), False, "rejected"),
+        (
+            "evolink",
+            (401, {"error": {"code": "unauthorized", "message": "Invalid or expired token"}}, {}),
+            False,
+            "rejected",
+        ),
         ("evolink", (404, b"<html>nginx</html>", {}), False, "Backend field"),
         ("modelark", (200, {"items": [], "total": 0}, {}), True, "accepted"),
         ("aimlapi", (404, ERROR_BODIES["aimlapi"](404, "not found"), {}), True, "accepted"),

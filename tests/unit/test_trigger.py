@@ -19,11 +19,20 @@ from airflow_provider_seedance.triggers.seedance import SeedanceGenerationTrigge
 
 KEY = "sk-trigger-secret-5b2d"
 BASE = "http://api.trigger.test"
-STATUS_PATH = {"evolink": "/v1/tasks/g1", "aimlapi": "/v2/video/generations", "modelark": "/api/v3/contents/generations/tasks/g1"}
+STATUS_PATH = {
+    "evolink": "/v1/tasks/g1",
+    "aimlapi": "/v2/video/generations",
+    "modelark": "/api/v3/contents/generations/tasks/g1",
+}
 BODIES: dict[str, dict[str, dict[str, Any]]] = {
     "evolink": {
         "running": {"id": "g1", "status": "processing", "progress": 50, "task_info": {"estimated_time": 20}},
-        "succeeded": {"id": "g1", "status": "completed", "results": ["https://cdn.test/g1.mp4"], "usage": {"credits_used": 9}},
+        "succeeded": {
+            "id": "g1",
+            "status": "completed",
+            "results": ["https://cdn.test/g1.mp4"],
+            "usage": {"credits_used": 9},
+        },
         "failed": {"id": "g1", "status": "failed", "error": {"code": "content_policy_violation", "message": "blocked"}},
         "cancelled": {"id": "g1", "status": "cancelled"},
     },
@@ -35,7 +44,11 @@ BODIES: dict[str, dict[str, dict[str, Any]]] = {
     "modelark": {
         "running": {"id": "g1", "status": "running"},
         "succeeded": {"id": "g1", "status": "succeeded", "content": {"video_url": "https://cdn.test/g1.mp4"}},
-        "failed": {"id": "g1", "status": "failed", "error": {"code": "OutputVideoSensitiveContentDetected", "message": "x"}},
+        "failed": {
+            "id": "g1",
+            "status": "failed",
+            "error": {"code": "OutputVideoSensitiveContentDetected", "message": "x"},
+        },
         "cancelled": {"id": "g1", "status": "cancelled"},
         "expired": {"id": "g1", "status": "expired"},
     },
@@ -61,7 +74,12 @@ class FakeTime:
 def conn(monkeypatch: pytest.MonkeyPatch):
     def set_backend(backend: str) -> str:
         conn_id = f"seedance_trig_{backend}"
-        value = {"conn_type": "seedance", "password": KEY, "host": BASE, "extra": {"backend": backend, "max_retries": 0}}
+        value = {
+            "conn_type": "seedance",
+            "password": KEY,
+            "host": BASE,
+            "extra": {"backend": backend, "max_retries": 0},
+        }
         monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(value))
         return conn_id
 
@@ -86,7 +104,13 @@ def test_serialization_round_trip_holds_no_secret_and_no_prompt():
     classpath, kwargs = trigger.serialize()
     assert classpath == "airflow_provider_seedance.triggers.seedance.SeedanceGenerationTrigger"
     assert set(kwargs) == {
-        "generation_id", "deadline", "seedance_conn_id", "started_at", "poll_interval", "estimated_time", "cancel_on_kill"
+        "generation_id",
+        "deadline",
+        "seedance_conn_id",
+        "started_at",
+        "poll_interval",
+        "estimated_time",
+        "cancel_on_kill",
     }
     assert SeedanceGenerationTrigger(**kwargs).serialize() == (classpath, kwargs)
     assert KEY not in json.dumps(kwargs)
@@ -100,7 +124,8 @@ async def test_exactly_one_event_for_every_terminal_state(conn, backend, termina
     fake = FakeTime()
     with respx.mock(base_url=BASE, assert_all_called=False) as api:
         route = api.get(STATUS_PATH[backend]).mock(
-            side_effect=[httpx.Response(200, json=BODIES[backend]["running"])] * 2 + [httpx.Response(200, json=BODIES[backend][terminal])]
+            side_effect=[httpx.Response(200, json=BODIES[backend]["running"])] * 2
+            + [httpx.Response(200, json=BODIES[backend][terminal])]
         )
         events = await drain(make_trigger(conn(backend), fake))
     assert len(events) == 1
@@ -115,7 +140,9 @@ async def test_exactly_one_event_for_every_terminal_state(conn, backend, termina
 async def test_transient_poll_errors_are_tolerated_until_success(conn):
     fake = FakeTime()
     answers = [
-        httpx.Response(429, headers={"Retry-After": "7"}, json={"error": {"code": "rate_limit_exceeded", "message": "slow down"}}),
+        httpx.Response(
+            429, headers={"Retry-After": "7"}, json={"error": {"code": "rate_limit_exceeded", "message": "slow down"}}
+        ),
         httpx.Response(503, text="upstream unavailable"),
         httpx.ConnectError("connection refused"),
         httpx.Response(200, text="<html>not json</html>"),
