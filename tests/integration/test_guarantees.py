@@ -5,11 +5,14 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import airflow
 import pytest
+from packaging.version import Version
 
 from tests.integration.conftest import API_KEY, load_dags, mp4_facts, task_state, xcom
 
 pytestmark = pytest.mark.usefixtures("airflow_db", "connections")
+HAS_STATE_STORE = Version(airflow.__version__) >= Version("3.3")
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +34,12 @@ def test_retry_after_a_failed_save_reattaches_without_a_second_create(emulator, 
     log = "".join(capfd.readouterr())
     assert task_state(run, "generate") == ("success", 2), log[-3000:]
     assert creates(emulator) - before == 1
-    assert "Reattaching to generation" in log
+    if HAS_STATE_STORE:
+        assert "Reattaching to generation" in log
+    else:
+        # Airflow < 3.3 has no task state store: the retry submits again with the same Idempotency-Key,
+        # and EvoLink replays the original task instead of creating (and billing) a second one.
+        assert any(r.get("idempotency_replayed") for r in emulator.requests())
     assert mp4_facts(output_dir / "reattach" / "video.mp4")["codec"] == "h264"
     assert [p.name for p in (output_dir / "reattach").iterdir()] == ["video.mp4"]
 
@@ -51,7 +59,7 @@ def test_transient_generation_failure_resubmits_on_retry(emulator, dags, capfd):
     log = "".join(capfd.readouterr())
     assert task_state(run, "generate") == ("failed", 2)
     assert creates(emulator) - before == 2
-    assert "submitting again" in log
+    assert ("submitting again" in log) is HAS_STATE_STORE
 
 
 def test_deadline_cancels_and_names_the_generation(emulator, dags, capfd):

@@ -1,0 +1,111 @@
+"""Command line: ``seedance-emulator`` / ``python -m airflow_provider_seedance.emulator``; binds the
+port first (exit status 2 with a one-line message if taken), prints the URL, then serves."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import json
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+from .faults import FaultConfigError, FaultInjector
+from .runtime import SUCCESS_WORDS, EmulatorConfig
+
+PROG = "seedance-emulator"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Local emulator of the EvoLink, AIML API and "
+                                     "BytePlus ModelArk Seedance video-generation APIs (one port).")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    parser.add_argument("--api-key", default=None, help="accept only this bearer key (default: any key)")
+    parser.add_argument("--render-seconds", type=float, default=6.0, help="simulated render time per task")
+    parser.add_argument("--link-ttl", type=float, default=86400.0, help="validity of result links, seconds")
+    parser.add_argument("--faults", default=None, help="fault config as JSON, or @path/to/file.json")
+    parser.add_argument("--seed", type=int, default=None, help="seed for deterministic fault injection")
+    parser.add_argument("--aiml-success-word", choices=SUCCESS_WORDS, default="completed",
+                        help="AIML API status word for finished generations")
+    parser.add_argument("--ssl-certfile", default=None, help="serve HTTPS with this certificate")
+    parser.add_argument("--ssl-keyfile", default=None, help="private key for --ssl-certfile")
+    parser.add_argument("--public-url", default=None, help="root URL used in result links (behind a proxy)")
+    parser.add_argument("--log-level", default="warning",
+                        choices=("critical", "error", "warning", "info", "debug", "trace"))
+    return parser
+
+
+def load_faults(value: str | None) -> dict[str, Any] | None:
+    """Parse --faults (inline JSON or @file) and check it."""
+    if not value:
+        return None
+    text = Path(value[1:]).read_text(encoding="utf-8") if value.startswith("@") else value
+    config = json.loads(text)
+    if not isinstance(config, dict):
+        raise FaultConfigError("--faults must be a JSON object")
+    FaultInjector(config)
+    return config
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind the listening socket now so that a taken port is reported before anything starts.
+
+    The protocol must be IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets
+    whose proto is IPPROTO_TCP, and without it every keep-alive request waits ~40 ms (Nagle + delayed ACK).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _fail(message: str) -> int:
+    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        faults = load_faults(args.faults)
+    except (OSError, ValueError) as exc:
+        return _fail(f"invalid --faults: {exc}")
+    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
+        return _fail("--ssl-certfile and --ssl-keyfile go together")
+    try:
+        config = EmulatorConfig(api_key=args.api_key, render_seconds=args.render_seconds,
+                                link_ttl_seconds=args.link_ttl, faults=faults, seed=args.seed,
+                                aiml_success_word=args.aiml_success_word, public_url=args.public_url)
+    except ValueError as exc:
+        return _fail(str(exc))
+    try:
+        sock = bind_socket(args.host, args.port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return _fail(f"port {args.port} on {args.host} is already in use; pass --port")
+        return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+    import uvicorn
+
+    from .app import create_app
+
+    port = sock.getsockname()[1]
+    scheme = "https" if args.ssl_certfile else "http"
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"{PROG} listening on {scheme}://{shown}:{port}", flush=True)
+    server = uvicorn.Server(uvicorn.Config(
+        create_app(config), log_level=args.log_level, ssl_certfile=args.ssl_certfile,
+        ssl_keyfile=args.ssl_keyfile, lifespan="off", interface="asgi3", loop="auto",
+        timeout_graceful_shutdown=2, access_log=args.log_level in ("info", "debug", "trace"),
+    ))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    return 0

@@ -1,0 +1,143 @@
+"""BytePlus ModelArk request validation: model id families, the ``content`` array (text,
+first/last frame, reference image/video/audio) and the generation parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_seedance.emulator.common import (
+    RATIOS,
+    RESOLUTIONS,
+    TaskSpec,
+    bad,
+    check_callback_url,
+    check_media_url,
+    check_prompt,
+    check_range,
+    opt_bool,
+    opt_enum,
+    opt_int,
+    resolve_ratio,
+)
+
+MODEL_PREFIXES = ("seedance-", "bytedance-seedance-", "dreamina-seedance-", "doubao-seedance-")
+MEDIA_SCHEMES = ("http", "https", "data", "asset")
+IMAGE_ROLES = ("first_frame", "last_frame", "reference_image")
+SERVICE_TIERS = ("default", "flex")
+
+
+def is_v1(model: str) -> bool:
+    return "1-0" in model or "1.0" in model
+
+
+def is_v2(model: str) -> bool:
+    return "2-0" in model or "2.0" in model
+
+
+def _media(item: dict[str, Any], index: int, kind: str, roles: tuple[str, ...]) -> str | None:
+    where = f"content[{index}]"
+    inner = item.get(kind)
+    if not isinstance(inner, dict):
+        raise bad(f"{where}.{kind} must be an object with a url", f"{where}.{kind}")
+    check_media_url(inner.get("url"), f"{where}.{kind}.url", MEDIA_SCHEMES)
+    role = item.get("role")
+    if role is not None and role not in roles:
+        raise bad(f"{where}.role must be one of {', '.join(roles)}; got {role!r}", f"{where}.role")
+    return role if isinstance(role, str) else None
+
+
+def parse_content(model: str, content: Any) -> tuple[Any, dict[str, Any]]:
+    """Validate the content array; return (prompt text or None, material summary)."""
+    if not isinstance(content, list) or not content:
+        raise bad("content must be a non-empty array", "content")
+    texts: list[Any] = []
+    image_roles: list[str | None] = []
+    videos = audios = 0
+    for index, item in enumerate(content):
+        if not isinstance(item, dict):
+            raise bad(f"content[{index}] must be an object", f"content[{index}]")
+        kind = item.get("type")
+        if kind == "text":
+            texts.append(item.get("text"))
+        elif kind == "image_url":
+            image_roles.append(_media(item, index, "image_url", IMAGE_ROLES))
+        elif kind == "video_url":
+            _media(item, index, "video_url", ("reference_video",))
+            videos += 1
+        elif kind == "audio_url":
+            _media(item, index, "audio_url", ("reference_audio",))
+            audios += 1
+        else:
+            raise bad(f"content[{index}].type must be text, image_url, video_url or audio_url; got {kind!r}",
+                      f"content[{index}].type")
+    if len(texts) > 1:
+        raise bad("content may contain at most one text item", "content")
+    if len(image_roles) == 1 and image_roles[0] is None:
+        image_roles = ["first_frame"]
+    if None in image_roles:
+        raise bad("role is required on every image when more than one image is given", "content")
+    frames = [r for r in image_roles if r != "reference_image"]
+    references = len(image_roles) - len(frames)
+    if frames.count("first_frame") > 1 or frames.count("last_frame") > 1:
+        raise bad("at most one first_frame and one last_frame image", "content")
+    if "last_frame" in frames and "first_frame" not in frames:
+        raise bad("a last_frame image requires a first_frame image", "content")
+    if frames and (references or videos or audios):
+        raise bad("first/last frame images cannot be combined with reference images, videos or audio",
+                  "content")
+    if references > 9 or videos > 3 or audios > 3:
+        raise bad("at most 9 reference images, 3 reference videos and 3 reference audios", "content")
+    if (videos or audios) and not is_v2(model):
+        raise bad(f"reference videos and audio are only supported by Seedance 2.0 models, not {model}",
+                  "content")
+    if audios and not references and not videos:
+        raise bad("reference audio cannot be given alone; add at least one image or video", "content")
+    if not texts and not image_roles and not videos:
+        raise bad("content must include a text prompt or an image", "content")
+    summary = {"first_frame": "first_frame" in frames, "last_frame": "last_frame" in frames,
+               "reference_images": references, "reference_videos": videos, "reference_audios": audios}
+    return (texts[0] if texts else None), summary
+
+
+def validate(body: dict[str, Any]) -> TaskSpec:
+    """Check a ModelArk create-task body; return the normalised spec."""
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise bad("model is required", "model")
+    if not model.startswith(MODEL_PREFIXES):
+        raise bad(f"The model {model!r} does not exist or is not a Seedance video model "
+                  f"(ids start with {', '.join(MODEL_PREFIXES)})", "model")
+    text, summary = parse_content(model, body.get("content"))
+    prompt, directives = check_prompt(text, "content.text", required=False)
+    duration = opt_int(body, "duration", 5)
+    if duration is None or duration == -1:
+        duration = 5
+    elif is_v1(model):
+        check_range(duration, "duration", 2, 12)
+    else:
+        check_range(duration, "duration", 4, 15)
+    resolution = opt_enum(body, "resolution", RESOLUTIONS, "1080p" if is_v1(model) else "720p") or "720p"
+    if resolution == "1080p" and is_v2(model) and "fast" in model:
+        raise bad(f"1080p is not supported by the fast model {model}", "resolution")
+    has_image = summary["first_frame"] or summary["reference_images"] > 0
+    ratio = opt_enum(body, "ratio", (*RATIOS, "adaptive", "keep_ratio"),
+                     "adaptive" if has_image else "16:9") or "16:9"
+    seed = opt_int(body, "seed", -1)
+    check_range(seed if seed is not None else -1, "seed", -1, 2**32 - 1)
+    for key in ("camera_fixed", "watermark", "return_last_frame"):
+        opt_bool(body, key)
+    if is_v1(model) and body.get("generate_audio") is not None:
+        raise bad(f"generate_audio is not supported by {model}", "generate_audio")
+    audio = bool(opt_bool(body, "generate_audio", not is_v1(model)))
+    callback = check_callback_url(body.get("callback_url"))
+    tier = opt_enum(body, "service_tier", SERVICE_TIERS, "default")
+    expires_after = opt_int(body, "execution_expires_after", 172800)
+    check_range(expires_after if expires_after is not None else 172800,
+                "execution_expires_after", 3600, 259200)
+    extra = {"requested_ratio": ratio, "callback_url": callback, "service_tier": tier,
+             "execution_expires_after": expires_after, "return_last_frame": bool(body.get("return_last_frame")),
+             "camera_fixed": bool(body.get("camera_fixed")), "watermark": bool(body.get("watermark")),
+             **summary}
+    return TaskSpec(model=model, prompt=prompt, duration=duration, ratio=resolve_ratio(ratio),
+                    resolution=resolution, generate_audio=audio, seed=seed, directives=directives,
+                    extra=extra)
