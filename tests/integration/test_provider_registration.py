@@ -21,7 +21,3 @@ def test_airflow_lists_the_provider_and_its_connection_type():
     line = next(line for line in hooks.stdout.splitlines() if line.startswith("seedance "))
     assert "airflow_provider_seedance.hooks.seedance.SeedanceHook" in line
     assert "Seedance" in line
-    behaviours = subprocess.run(
-        [AIRFLOW, "providers", "behaviours", "-o", "plain"], capture_output=True, text=True, check=True
-    )
-    assert "airflow_provider_seedance" in behaviours.stdout or "seedance" in behaviours.stdout
