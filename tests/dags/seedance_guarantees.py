@@ -81,7 +81,15 @@ with dag("seedance_submit_then_sense") as submit_then_sense:
         deferrable=True,
         timeout=60,
     )
-    submit >> [poke, deferred]
+    reschedule = SeedanceGenerationSensor(
+        task_id="reschedule",
+        seedance_conn_id="seedance_evolink",
+        generation_id="{{ ti.xcom_pull(task_ids='submit')['generation_id'] }}",
+        mode="reschedule",
+        poke_interval=1,
+        timeout=60,
+    )
+    submit >> [poke, deferred, reschedule]
 
 with dag("seedance_mapped") as mapped:
     SeedanceGenerateVideoOperator.partial(

@@ -81,6 +81,9 @@ def test_submit_without_waiting_then_sensors(emulator, dags, output_dir):
         result = xcom(run, task_id)
         assert result["generation_id"] == submitted["generation_id"]
         assert Path(result["output_path"].removeprefix("file://")).stat().st_size == result["size_bytes"]
+    assert task_state(run, "reschedule")[0] == "success"
+    rescheduled = xcom(run, "reschedule")
+    assert (rescheduled["generation_id"], rescheduled["output_path"]) == (submitted["generation_id"], None)
 
 
 def test_mapped_generation_gives_one_video_per_map_index(emulator, dags, output_dir):

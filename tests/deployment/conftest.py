@@ -1,0 +1,328 @@
+"""Session fixtures of the deployment suite: the emulator process, the Airflow deployment, the counts
+table printed at the end, and the Airflow logs attached to every failure.
+
+Knobs (environment): SEEDANCE_DEPLOY_PARALLELISM (LocalExecutor worker slots, default 6),
+SEEDANCE_DEPLOY_KEEP=1 (keep the temporary AIRFLOW_HOME even when everything passed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.deployment.harness import (
+    BACKENDS,
+    Deployment,
+    DeploymentError,
+    become_subreaper,
+    descendants,
+    kill_tree,
+    pg_connect,
+    tail,
+)
+
+# Distinctive and random per session, so a leak is found by grepping for it (and never matches a real key).
+API_KEY = "sk-deploy-QUOKKA-" + secrets.token_hex(10)
+PARALLELISM = int(os.environ.get("SEEDANCE_DEPLOY_PARALLELISM", "6"))
+DEFAULT_RENDER_S = 3.0
+
+
+# -- counts table ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    scenario: str
+    outcome: str = "?"
+    generations: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    create_posts: int = 0
+    creates: int = 0
+    polls: int = 0
+    faults: int = 0
+    retries: int = 0
+    cancels: int = 0
+    deferred: int = 0
+    seconds: float = 0.0
+    notes: str = ""
+
+
+@dataclass
+class Report:
+    rows: list[Row] = field(default_factory=list)
+    setup: dict[str, float] = field(default_factory=dict)
+
+    def add(self, row: Row) -> Row:
+        self.rows.append(row)
+        return row
+
+    def table(self) -> list[str]:
+        columns = [
+            ("scenario", "scenario"),
+            ("outcome", "result"),
+            ("generations", "gens"),
+            ("succeeded", "ok"),
+            ("failed", "failed"),
+            ("create_posts", "create POSTs"),
+            ("creates", "creates"),
+            ("polls", "polls"),
+            ("faults", "faults"),
+            ("retries", "retries"),
+            ("cancels", "cancels"),
+            ("deferred", "deferred"),
+            ("seconds", "s"),
+            ("notes", "notes"),
+        ]
+        cells = [[title for _, title in columns]]
+        for row in self.rows:
+            values = []
+            for name, _ in columns:
+                value = getattr(row, name)
+                values.append(f"{value:.0f}" if isinstance(value, float) else str(value))
+            cells.append(values)
+        widths = [max(len(line[i]) for line in cells) for i in range(len(columns) - 1)]
+        lines = []
+        for number, line in enumerate(cells):
+            text = " | ".join(cell.ljust(widths[i]) for i, cell in enumerate(line[:-1])) + " | " + line[-1]
+            lines.append(text)
+            if number == 0:
+                lines.append("-" * min(160, len(text)))
+        return lines
+
+
+REPORT = Report()
+CURRENT: dict[str, Any] = {}
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not REPORT.rows and not REPORT.setup:
+        return
+    terminalreporter.section("Seedance deployment suite: counts")
+    if REPORT.setup:
+        terminalreporter.write_line(
+            "deployment: " + ", ".join(f"{k} {v:.0f}" if isinstance(v, float) else f"{k} {v}" for k, v in REPORT.setup.items())
+        )
+    for line in REPORT.table():
+        terminalreporter.write_line(line)
+    home = CURRENT.get("kept_home")
+    if home:
+        terminalreporter.write_line(f"AIRFLOW_HOME kept for inspection: {home}")
+
+
+@pytest.fixture(scope="session")
+def report() -> Report:
+    return REPORT
+
+
+# -- failure diagnostics ---------------------------------------------------------------------------
+
+
+def airflow_logs(deploy: Deployment, since: float, emulator: Any = None) -> str:
+    """Tails of every component's log and of the task logs written since ``since``."""
+    parts = [f"AIRFLOW_HOME: {deploy.home}  (api {deploy.api_url}, database {deploy.database})"]
+    for name, service in deploy.services.items():
+        state = "running" if service.alive() else f"exited {service.process.returncode if service.process else '?'}"
+        parts.append(f"===== {name} ({state}) {service.log_path} =====\n{tail(service.log_text(), 60)}")
+    task_logs = deploy.task_log_files(since)
+    failed_first = sorted(task_logs, key=lambda p: ("error" not in p.read_text(errors="replace").lower(), str(p)))
+    for path in failed_first[:12]:
+        parts.append(f"===== task log {path.relative_to(deploy.home)} =====\n{tail(path.read_text(errors='replace'), 50)}")
+    if len(task_logs) > 12:
+        parts.append(f"... and {len(task_logs) - 12} more task log files under {deploy.logs_dir}")
+    if emulator is not None:
+        try:
+            parts.append(f"===== emulator stats =====\n{emulator.stats()}")
+        except Exception as exc:  # the emulator may be the thing that broke
+            parts.append(f"===== emulator stats unavailable: {exc} =====")
+    return "\n".join(parts)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.when == "call":
+        for row in getattr(item, "_deploy_rows", []):
+            row.outcome = "PASS" if rep.passed else "FAIL"
+    if not rep.failed:
+        return
+    deploy = CURRENT.get("deploy")
+    if deploy is None:
+        return
+    CURRENT["failed"] = True
+    try:
+        text = airflow_logs(deploy, getattr(item, "_deploy_started", 0.0), CURRENT.get("emulator"))
+    except Exception as exc:
+        text = f"could not collect the Airflow logs: {exc!r}"
+    rep.sections.append(("Airflow logs (deployment suite)", text))
+
+
+# -- the emulator and the deployment ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Any]:
+    from airflow_provider_seedance.emulator.server import EmulatorProcess
+
+    become_subreaper()
+    process = EmulatorProcess(api_key=API_KEY, render_seconds=DEFAULT_RENDER_S).start()
+    CURRENT["emulator"] = process
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def connections_for(emulator: Any) -> dict[str, dict[str, Any]]:
+    return {
+        f"seedance_{backend}": {
+            "conn_type": "seedance",
+            "password": API_KEY,
+            "host": emulator.base_url(backend),
+            "extra": {"backend": backend},
+        }
+        for backend in BACKENDS
+    }
+
+
+@pytest.fixture(scope="session")
+def deploy(emulator: Any) -> Iterator[Deployment]:
+    pg_connect().close()  # fails with the how-to-start-PostgreSQL message before anything else starts
+    deployment = Deployment(connections=connections_for(emulator), parallelism=PARALLELISM)
+    CURRENT["deploy"] = deployment
+    started = time.monotonic()
+    try:
+        deployment.start()
+        for dag_id in ("seedance_deploy_batch", "seedance_deploy_no_retry", "seedance_deploy_crash"):
+            deployment.wait_for_dag(dag_id)
+        REPORT.setup.update(
+            {
+                "migrate_s": deployment.timings.get("migrate_s", 0.0),
+                "up_and_parsed_s": time.monotonic() - started,
+                "parallelism": PARALLELISM,
+                "triggerers": deployment.triggerers,
+            }
+        )
+        yield deployment
+    except DeploymentError as exc:
+        CURRENT["failed"] = True
+        raise DeploymentError(f"{exc}\n\n{airflow_logs(deployment, 0.0)}") from None
+    finally:
+        deployment.stop()
+        _sweep()
+        if CURRENT.get("failed") or os.environ.get("SEEDANCE_DEPLOY_KEEP"):
+            CURRENT["kept_home"] = str(deployment.home)
+        else:
+            deployment.cleanup_home()
+
+
+def _sweep() -> None:
+    """Kill anything the suite started that outlived its parent (task processes, trigger runners)."""
+    emulator = CURRENT.get("emulator")
+    keep = {emulator.process.pid} if emulator is not None and emulator.process is not None else set()
+    for pid in descendants(os.getpid()):
+        if pid not in keep and pid not in {p for k in keep for p in descendants(k)}:
+            kill_tree(pid)
+    # reap zombies re-parented to us (we are a child subreaper)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def scenario(request: pytest.FixtureRequest, deploy: Deployment, emulator: Any, report: Report) -> Iterator[Any]:
+    """Per test: a clean emulator (no tasks, counters or faults), the start time for log collection."""
+    emulator.reset()
+    deploy.check_services()
+    request.node._deploy_started = time.time()
+    request.node._deploy_rows = []
+
+    def new_row(name: str) -> Row:
+        row = report.add(Row(name))
+        request.node._deploy_rows.append(row)
+        return row
+
+    yield new_row
+    emulator.set_faults({})
+
+
+# -- shared checks ---------------------------------------------------------------------------------
+
+
+def verify_video(result: dict[str, Any]) -> Path:
+    """The saved file is a real MP4 whose sha256 and size match the task's XCom result."""
+    path = Path(urlsplit(result["output_path"]).path) if "://" in result["output_path"] else Path(result["output_path"])
+    assert path.is_file(), f"video {path} was not saved: {result}"
+    data = path.read_bytes()
+    assert data[4:8] == b"ftyp", f"{path} is not an MP4 (no ftyp box): {data[:16]!r}"
+    assert len(data) == result["size_bytes"], f"{path}: {len(data)} bytes on disk, XCom says {result['size_bytes']}"
+    assert hashlib.sha256(data).hexdigest() == result["sha256"], f"{path}: sha256 differs from XCom"
+    return path
+
+
+def emulator_counts(emulator: Any) -> dict[str, Any]:
+    """Counts from the emulator's own request log: what really reached the 'vendor'."""
+    log = emulator.requests()
+    stats = emulator.stats()
+    create_posts = [r for r in log if r["kind"] == "create"]
+    return {
+        "stats": stats,
+        "log": log,
+        "create_posts": len(create_posts),
+        "replayed": sum(1 for r in create_posts if r.get("idempotency_replayed")),
+        "creates": stats["creates_total"],
+        "polls": stats["polls"],
+        "cancels": stats["cancels"],
+        "faults": sum(1 for r in log if r.get("fault")),
+    }
+
+
+def max_in_flight(log: list[dict[str, Any]]) -> int:
+    """Most generations in flight at once: from each create to the download of its video."""
+    created = {r["task_id"]: r["ts"] for r in log if r["kind"] == "create" and r.get("task_id")}
+    windows = []
+    for task_id, start in created.items():
+        done = [r["ts"] for r in log if r["kind"] == "download" and task_id in r["path"]]
+        if done:
+            windows.append((start, min(done)))
+    events = sorted([(s, 1) for s, _ in windows] + [(e, -1) for _, e in windows])
+    best = current = 0
+    for _, delta in events:
+        current += delta
+        best = max(best, current)
+    return best
+
+
+def run_seconds(run: dict[str, Any]) -> float:
+    """Wall-clock seconds of a DAG run, from the REST API's start and end dates."""
+    from datetime import datetime
+
+    start, end = run.get("start_date"), run.get("end_date")
+    if not start or not end:
+        return 0.0
+    return (datetime.fromisoformat(end.replace("Z", "+00:00")) - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+
+
+def fill_row(row: Row, tis: list[dict[str, Any]], counts: dict[str, Any], run: dict[str, Any]) -> None:
+    row.generations = len(tis)
+    row.succeeded = sum(ti["state"] == "success" for ti in tis)
+    row.failed = sum(ti["state"] == "failed" for ti in tis)
+    row.create_posts, row.creates, row.polls = counts["create_posts"], counts["creates"], counts["polls"]
+    row.faults, row.cancels = counts["faults"], counts["cancels"]
+    row.retries = sum(max(0, ti["try_number"] - 1) for ti in tis)
+    row.seconds = run_seconds(run)

@@ -1,0 +1,166 @@
+"""``scripts/demo.py`` end to end (emulator, ``airflow dags test``, gallery, publish), then the gallery in
+headless Chromium: every video loads and has a duration. Saves the screenshot the README shows.
+
+Needs Debian's ``/usr/bin/chromium`` (``scripts/ensure-system-deps.sh`` installs it): the test fails, never
+skips, without it. Playwright only drives that system browser; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.examples.conftest import ROOT
+from tests.integration.conftest import mp4_facts, sha256_file
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOT = ROOT / "docs" / "gallery.png"
+RATIO = {"16:9": 16 / 9, "9:16": 9 / 16, "1:1": 1.0}
+
+
+def demo_env(home: Path, output: Path, **extra: str) -> dict[str, str]:
+    """No Airflow settings and no real key from the caller's shell: the demo must use the emulator."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "SEEDANCE_"))}
+    env.update(SEEDANCE_DEMO_HOME=str(home), SEEDANCE_DEMO_OUTPUT=str(output), **extra)
+    return env
+
+
+def run_demo(env: dict[str, str], timeout: float = 280) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "demo.py")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(examples_home: Path, tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    output = tmp_path_factory.mktemp("demo-output")
+    env = demo_env(examples_home, output, SEEDANCE_DEMO_PORT="0", SEEDANCE_DEMO_RENDER_SECONDS="2")
+    result = run_demo(env)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    (gallery,) = output.glob("marketing/*/*/index.html")
+    manifest = json.loads((gallery.parent / "manifest.json").read_text(encoding="utf-8"))
+    return SimpleNamespace(stdout=result.stdout, output=output, gallery=gallery, manifest=manifest)
+
+
+def test_demo_prints_where_the_videos_and_the_gallery_are(demo):
+    assert f"Gallery:          {demo.gallery.as_uri()}" in demo.stdout
+    assert "Ready to publish:" in demo.stdout
+    assert re.search(r"Wall time:\s+\d+ s", demo.stdout)
+    for video in demo.manifest["videos"]:
+        assert video["file"].rsplit("/", 1)[-1] in demo.stdout
+
+
+def test_demo_stops_the_emulator(demo):
+    port = int(re.search(r"emulator \(evolink dialect\) on http://127\.0\.0\.1:(\d+)", demo.stdout).group(1))
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0, f"something still listens on port {port}"
+
+
+def test_every_product_and_channel_has_a_real_mp4_in_the_channel_format(demo):
+    videos = demo.manifest["videos"]
+    assert len(videos) == 9
+    assert {v["aspect_ratio"] for v in videos} == {"9:16", "16:9", "1:1"}
+    assert len({v["product"] for v in videos}) == 3
+    for video in videos:
+        path = demo.gallery.parent / video["file"]
+        facts = mp4_facts(path)
+        assert facts["codec"] == "h264"
+        assert abs(facts["duration"] - 5) < 0.5
+        assert abs(facts["width"] / facts["height"] - RATIO[video["aspect_ratio"]]) < 0.05
+        assert video["sha256"] == sha256_file(path)
+        assert video["size_bytes"] == path.stat().st_size
+        assert video["model"] == "seedance-2.0-fast-text-to-video"
+        assert video["prompt"] and video["duration"] == 5
+        assert video["credits"] is not None and video["elapsed_s"] > 0
+        assert video["poster"] and (demo.gallery.parent / video["poster"]).read_bytes()[:3] == b"\xff\xd8\xff"
+
+
+def test_publish_collected_the_videos_and_manifest_into_a_dated_folder(demo):
+    (manifest_path,) = demo.output.glob("ready_to_publish/*/spring-launch-2026/manifest.json")
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", manifest_path.parent.parent.name)
+    published = json.loads(manifest_path.read_text(encoding="utf-8"))
+    assert published["status"] == "ready_to_publish"
+    assert len(published["videos"]) == 9
+    for video in published["videos"]:
+        assert sha256_file(manifest_path.parent / video["file"]) == video["sha256"]
+    assert (manifest_path.parent / "index.html").exists()
+
+
+def test_gallery_plays_every_video_in_headless_chromium(demo):
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run scripts/ensure-system-deps.sh (apt-get install chromium)"
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(demo.gallery.as_uri())
+            page.wait_for_function(
+                "[...document.querySelectorAll('video')].every(v => v.readyState >= 1 || v.error)", timeout=30_000
+            )
+            videos: list[dict[str, Any]] = page.evaluate(
+                """[...document.querySelectorAll('video')].map(v => ({
+                    src: v.getAttribute('src'), poster: v.getAttribute('poster'), preload: v.preload,
+                    controls: v.controls, readyState: v.readyState, duration: v.duration,
+                    width: v.videoWidth, height: v.videoHeight, error: v.error && v.error.code}))"""
+            )
+            posters = page.evaluate(
+                """Promise.all([...document.querySelectorAll('video')].map(v => new Promise(done => {
+                    const image = new Image();
+                    image.onload = () => done(image.naturalWidth);
+                    image.onerror = () => done(0);
+                    image.src = v.poster;
+                })))"""
+            )
+            page.wait_for_timeout(500)  # let the poster frames paint
+            SCREENSHOT.parent.mkdir(exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
+        finally:
+            browser.close()
+    assert len(videos) == len(demo.manifest["videos"]) == 9
+    for video in videos:
+        assert video["error"] is None, video
+        assert video["readyState"] >= 1, video
+        assert video["duration"] == pytest.approx(5, abs=0.5), video
+        assert video["width"] > 0 and video["height"] > 0, video
+        assert video["controls"] and video["preload"] == "metadata" and video["poster"], video
+    assert all(width > 0 for width in posters), posters
+    assert errors == []
+    assert SCREENSHOT.stat().st_size > 10_000
+
+
+def test_a_taken_port_gives_a_clear_message(tmp_path):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_demo(demo_env(tmp_path / "home", tmp_path / "out", SEEDANCE_DEMO_PORT=str(port)), timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"Port {port} is already in use" in result.stderr
+    assert "SEEDANCE_DEMO_PORT=8800 make demo" in result.stderr
+    assert not (tmp_path / "home").exists(), "nothing is set up before the port check"

@@ -1,0 +1,160 @@
+"""Every example DAG parses with no network and no connection, documents itself, and is wired as described."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import os
+import socket
+from typing import Any
+
+import pytest
+
+from tests.examples.conftest import EXAMPLES
+
+EXPECTED = {
+    "example_seedance_quickstart",
+    "example_seedance_image_to_video",
+    "example_seedance_reference_to_video",
+    "example_seedance_marketing_pipeline",
+    "example_seedance_publish",
+}
+FILES = sorted(EXAMPLES.glob("*.py"))
+
+
+def _no_network(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("an example DAG touched the network while being parsed")
+
+
+@pytest.fixture(scope="module")
+def dagbag() -> Any:
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:  # Airflow < 3.1
+        from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
+
+    assert not [k for k in os.environ if k.startswith("AIRFLOW_CONN_")], "tests must run with no connection defined"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", _no_network)
+        patch.setattr(socket.socket, "connect_ex", _no_network)
+        patch.setattr(socket, "getaddrinfo", _no_network)
+        patch.setattr(socket, "create_connection", _no_network)
+        return DagBag(dag_folder=str(EXAMPLES), safe_mode=False)
+
+
+def _module(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(f"examples_{name}", EXAMPLES / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_all_examples_parse_without_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert set(dagbag.dags) == EXPECTED
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_every_example_has_a_module_docstring_saying_what_it_shows_and_needs(path):
+    docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+    assert docstring, f"{path.name} has no module docstring"
+    assert "What it shows" in docstring or path.name == "example_seedance_quickstart.py"
+    assert "What it needs" in docstring
+
+
+@pytest.mark.parametrize("dag_id", ["example_seedance_quickstart", "example_seedance_reference_to_video"])
+def test_manual_runs_offer_a_usable_trigger_form(dagbag, dag_id):
+    dag = dagbag.dags[dag_id]
+    assert {"prompt", "model", "duration", "aspect_ratio"} <= set(dag.params)
+    dag.params.validate()  # the defaults are valid
+    assert dag.render_template_as_native_obj  # an empty aspect ratio stays None
+
+
+def test_image_to_video_takes_first_and_last_frame(dagbag):
+    dag = dagbag.dags["example_seedance_image_to_video"]
+    assert {"prompt", "model", "duration", "aspect_ratio", "first_frame_url", "last_frame_url"} <= set(dag.params)
+    dag.params.validate()
+    task = dag.get_task("animate")
+    assert task.image_urls == ["{{ params.first_frame_url }}", "{{ params.last_frame_url }}"]
+
+
+def test_default_models_fit_the_default_backend(dagbag):
+    from airflow_provider_seedance.limits import limits_for
+
+    for dag_id, mode in (
+        ("example_seedance_quickstart", "text"),
+        ("example_seedance_image_to_video", "image"),
+        ("example_seedance_reference_to_video", "reference"),
+    ):
+        params = dagbag.dags[dag_id].params
+        limits = limits_for("evolink", params["model"])
+        assert limits is not None and mode in limits.modes, dag_id
+        assert limits.min_duration <= params["duration"] <= limits.max_duration
+
+
+def test_marketing_pipeline_maps_deferrable_renders_in_the_pool_and_emits_the_gallery_asset(dagbag):
+    dag = dagbag.dags["example_seedance_marketing_pipeline"]
+    assert dag.schedule == "@weekly"
+    assert {"model", "seedance_conn_id", "duration", "quality", "output_root", "max_videos"} <= set(dag.params)
+    dag.params.validate()
+    render = dag.get_task("render")
+    assert render.is_mapped
+    assert render.partial_kwargs["pool"] == "seedance_renders"
+    assert render.partial_kwargs["deferrable"] is True
+    assert {t.task_id for t in render.upstream_list} == {"plan"}
+    gallery = dag.get_task("gallery")
+    assert {t.task_id for t in gallery.upstream_list} == {"plan", "render"}
+    assert [a.uri for a in gallery.outlets] == ["seedance://marketing/gallery"]
+
+
+def test_publish_is_scheduled_on_the_gallery_asset(dagbag):
+    dag = dagbag.dags["example_seedance_publish"]
+    assert [a.uri for a in dag.schedule] == ["seedance://marketing/gallery"]
+
+
+def test_prompts_carry_the_channel_format_in_words_only_when_the_model_takes_no_aspect_ratio():
+    module = _module("example_seedance_marketing_pipeline")
+    brief = module.load_brief(None)
+    ratios = {c["aspect_ratio"] for c in brief["channels"]}
+    assert ratios == {"9:16", "16:9", "1:1"}
+    product, channel = brief["products"][0], brief["channels"][0]
+    plain = module.build_prompt(brief, product, channel, framing=False)
+    framed = module.build_prompt(brief, product, channel, framing=True)
+    assert product["message"] in plain and channel["direction"] in plain
+    assert "9:16" not in plain and framed.endswith("Composed for vertical 9:16 framing.")
+
+
+def test_gallery_page_escapes_text_and_links_relatively():
+    module = _module("example_seedance_marketing_pipeline")
+    video = {
+        "channel": "feed",
+        "channel_name": "Feeds",
+        "aspect_ratio": "1:1",
+        "product_name": "<Flask>",
+        "message": "Hot & fresh",
+        "prompt": 'a "quoted" <b>prompt</b>',
+        "file": "videos/a.mp4",
+        "poster": None,
+        "model": "m",
+        "duration": 5,
+        "credits": 1.5,
+        "elapsed_s": 4.25,
+    }
+    manifest = {
+        "brand": "B",
+        "campaign": "c",
+        "model": "m",
+        "backend": "evolink",
+        "total_credits": 1.5,
+        "total_render_s": 4.2,
+        "generated_at": "now",
+        "dag_id": "d",
+        "run_id": "r",
+        "videos": [video],
+    }
+    page = module.render_html(manifest)
+    assert '<video controls preload="metadata" playsinline src="videos/a.mp4"' in page
+    assert "poster=" not in page
+    assert "&lt;Flask&gt;" in page and "<b>prompt</b>" not in page
+    assert "4.25 s" in page or "4.2 s" in page

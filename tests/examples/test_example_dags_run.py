@@ -1,0 +1,87 @@
+"""The example DAGs run end to end with their default Params (and with another backend's model) under
+``airflow dags test``, against the emulator: exactly what a user does after copying them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.examples.conftest import dags_test
+from tests.integration.conftest import mp4_facts
+
+RATIO = {"16:9": 16 / 9, "9:16": 9 / 16, "1:1": 1.0}
+
+
+def _new_tasks(emulator, before: set[str]) -> list:
+    return [task for task_id, task in emulator.emulator.store.tasks.items() if task_id not in before]
+
+
+def _run(examples_home, emulator, output, dag_id, **kwargs):
+    before = set(emulator.emulator.store.tasks)
+    result = dags_test(examples_home, emulator, output, dag_id, **kwargs)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
+    return _new_tasks(emulator, before)
+
+
+def _only_video(folder: Path) -> Path:
+    videos = list(folder.glob("*.mp4"))
+    assert len(videos) == 1, videos
+    return videos[0]
+
+
+@pytest.fixture
+def output(tmp_path: Path) -> Path:
+    return tmp_path / "out"
+
+
+def test_quickstart_with_its_defaults(examples_home, emulator, output):
+    (task,) = _run(examples_home, emulator, output, "example_seedance_quickstart")
+    assert task.spec.model == "seedance-2.0-fast-text-to-video"
+    assert task.spec.duration == 5
+    facts = mp4_facts(_only_video(output / "quickstart"))
+    assert facts["codec"] == "h264" and abs(facts["duration"] - 5) < 0.5
+    assert abs(facts["width"] / facts["height"] - RATIO["16:9"]) < 0.05
+
+
+def test_quickstart_on_aiml_with_no_aspect_ratio(examples_home, emulator, output):
+    conf = {"model": "bytedance/seedance-1-0-pro-fast", "aspect_ratio": None, "duration": 10}
+    (task,) = _run(examples_home, emulator, output, "example_seedance_quickstart", backend="aimlapi", conf=conf)
+    assert (task.dialect, task.spec.model, task.spec.duration) == ("aimlapi", "bytedance/seedance-1-0-pro-fast", 10)
+    assert abs(mp4_facts(_only_video(output / "quickstart"))["duration"] - 10) < 0.5
+
+
+def test_image_to_video_sends_first_then_last_frame(examples_home, emulator, output):
+    first, last = "https://cdn.example.com/first.png", "https://cdn.example.com/last.png"
+    conf = {"first_frame_url": first, "last_frame_url": last}
+    (task,) = _run(examples_home, emulator, output, "example_seedance_image_to_video", conf=conf)
+    assert task.spec.model == "seedance-2.0-fast-image-to-video"
+    assert task.spec.extra["image_urls"] == [first, last]
+    _only_video(output / "image_to_video")
+
+
+def test_reference_to_video_sends_image_video_and_audio_references(examples_home, emulator, output):
+    (task,) = _run(examples_home, emulator, output, "example_seedance_reference_to_video")
+    assert task.spec.model == "seedance-2.0-fast-reference-to-video"
+    extra = task.spec.extra
+    assert [len(extra["image_urls"]), len(extra["video_urls"]), len(extra["audio_urls"])] == [1, 1, 1]
+    assert extra["audio_urls"][0].endswith(".mp3") and extra["video_urls"][0].endswith(".mp4")
+    _only_video(output / "reference_to_video")
+
+
+def test_marketing_pipeline_follows_the_connection_backend_aiml_without_aspect_ratio(examples_home, emulator, output):
+    """On AIML API the default model takes no aspect ratio: the format goes into the prompt instead."""
+    tasks = _run(
+        examples_home,
+        emulator,
+        output,
+        "example_seedance_marketing_pipeline",
+        backend="aimlapi",
+        conf={"max_videos": 3},
+    )
+    assert len(tasks) == 3
+    assert {t.dialect for t in tasks} == {"aimlapi"}
+    assert {t.spec.model for t in tasks} == {"bytedance/seedance-1-0-pro-fast"}
+    assert all("Composed for" in t.spec.prompt for t in tasks)
+    (manifest,) = output.glob("marketing/*/*/manifest.json")
+    assert len(list(manifest.parent.glob("videos/*.mp4"))) == 3
