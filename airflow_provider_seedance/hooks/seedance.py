@@ -272,6 +272,16 @@ class SeedanceHook(BaseHook):
             return False, f"Cannot reach {self.settings.base_url}: {type(exc).__name__}: {exc}"
         return probe_verdict(settings, response)
 
+    async def atest_connection(self) -> tuple[bool, str]:
+        try:
+            settings = await self.aget_settings()
+            response = await (await self.aclient()).request(**request_kwargs(settings.backend.probe_call()))
+        except SeedanceError as exc:
+            return False, str(exc)
+        except httpx.HTTPError as exc:
+            return False, f"Cannot reach {settings.base_url}: {type(exc).__name__}: {exc}"
+        return probe_verdict(settings, response)
+
 
 def probe_verdict(settings: ConnectionSettings, response: httpx.Response) -> tuple[bool, str]:
     backend = settings.backend

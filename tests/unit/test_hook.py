@@ -231,9 +231,10 @@ async def test_cancel_is_a_delete_on_modelark_and_unsupported_elsewhere(monkeypa
         ("aimlapi", (404, ERROR_BODIES["aimlapi"](404, "not found"), {}), True, "accepted"),
     ],
 )
-def test_test_connection_reports_success_or_the_reason(monkeypatch, backend, answer, ok, words):
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_test_connection_reports_success_or_the_reason(monkeypatch, backend, answer, ok, words, use_async):
     hook = make_hook(monkeypatch, backend, FakeApi([answer]), max_retries=0)
-    success, message = hook.test_connection()
+    success, message = await call(hook, "test_connection", use_async)
     assert success is ok
     assert words in message
     assert KEY not in message
