@@ -8,7 +8,7 @@ FLOOR_VENV ?= .venv-floor
 FLOOR_AIRFLOW_VERSION ?= 3.1.8
 BIN := $(VENV)/bin
 
-.PHONY: install lint test test-unit test-floor demo bench clean
+.PHONY: install system-deps lint test test-unit test-floor demo bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# Debian packages the tests need: chromium (browser tests) and PostgreSQL (deployment suite).
+system-deps:
+	./scripts/ensure-system-deps.sh
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -25,7 +29,7 @@ lint: install
 
 # The whole suite: lint and types, unit, contract, emulator, dag.test() integration, on Airflow
 # $(AIRFLOW_VERSION); then the same tests on the $(FLOOR_AIRFLOW_VERSION) floor.
-test: lint
+test: lint system-deps
 	$(BIN)/pytest -q -p no:cacheprovider
 	$(MAKE) test-floor
 

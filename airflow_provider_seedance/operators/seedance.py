@@ -8,6 +8,7 @@ previous one failed, was cancelled or expired.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import time
@@ -108,9 +109,10 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         super().__init__(**kwargs)
         self.model = model
         self.prompt = prompt
-        self.image_urls = list(image_urls or [])
-        self.video_urls = list(video_urls or [])
-        self.audio_urls = list(audio_urls or [])
+        # A string (a template, or one URL) or an XComArg stays as given; it becomes a list after rendering.
+        self.image_urls = _url_list_arg(image_urls)
+        self.video_urls = _url_list_arg(video_urls)
+        self.audio_urls = _url_list_arg(audio_urls)
         self.duration = duration
         self.quality = quality
         self.aspect_ratio = aspect_ratio
@@ -138,6 +140,11 @@ class SeedanceGenerateVideoOperator(BaseOperator):
     def build_request(self) -> VideoRequest:
         """The rendered fields as a ``VideoRequest``; a wrong type names the field."""
         values = {name: getattr(self, name) for name in REQUEST_FIELDS}
+        for name in ("image_urls", "video_urls", "audio_urls"):
+            values[name] = _rendered_url_list(name, values[name], self.model)
+        for name in ("quality", "aspect_ratio", "service_tier", "callback_url"):
+            if isinstance(values[name], str) and not values[name].strip():
+                values[name] = None  # a template that rendered empty means "not given"
         for name in ("duration", "seed"):
             value = values[name]
             if isinstance(value, str):
@@ -284,6 +291,34 @@ class SeedanceGenerateVideoOperator(BaseOperator):
     def on_kill(self) -> None:
         if self.cancel_on_kill and self._generation_id and self.hook.backend.supports_cancel:
             self._try_cancel(self.hook, self._generation_id)
+
+
+def _url_list_arg(value: Any) -> Any:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return value
+
+
+def _rendered_url_list(field: str, value: Any, model: str) -> list[str]:
+    """A rendered URL list: a list, one URL, a JSON/Python list literal (non-native templates), or empty."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return []
+        if text.startswith("["):
+            try:
+                parsed = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                raise SeedanceValidationError(field, value, "must be a list of URLs", model=model) from None
+            return [str(item) for item in parsed]
+        return [text]
+    if isinstance(value, (list, tuple)):
+        return [str(item) for item in value]
+    raise SeedanceValidationError(field, value, "must be a list of URLs", model=model)
 
 
 def _templated(value: Any) -> bool:

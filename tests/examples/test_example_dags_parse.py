@@ -33,8 +33,9 @@ def dagbag() -> Any:
     except ImportError:  # Airflow < 3.1
         from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
 
-    assert not [k for k in os.environ if k.startswith("AIRFLOW_CONN_")], "tests must run with no connection defined"
     with pytest.MonkeyPatch.context() as patch:
+        for name in [k for k in os.environ if k.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_"))]:
+            patch.delenv(name)  # no connection, no Variable defined
         patch.setattr(socket.socket, "connect", _no_network)
         patch.setattr(socket.socket, "connect_ex", _no_network)
         patch.setattr(socket, "getaddrinfo", _no_network)

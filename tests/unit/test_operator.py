@@ -33,3 +33,21 @@ def test_defaults_are_deferrable_with_a_finite_deadline():
     assert op.generation_timeout == 3600
     assert op.cancel_on_kill is True
     assert "prompt" in op.template_fields and "output_path" in op.template_fields
+
+
+def test_url_lists_accept_one_url_a_rendered_list_or_nothing():
+    op = SeedanceGenerateVideoOperator(
+        task_id="t", model="seedance-2.0-image-to-video", prompt="x", image_urls="{{ params.frames }}"
+    )
+    assert op.image_urls == "{{ params.frames }}"
+    op.image_urls = "['https://a.test/1.png', 'https://a.test/2.png']"
+    assert op.build_request().image_urls == ("https://a.test/1.png", "https://a.test/2.png")
+    op.image_urls = "https://a.test/1.png"
+    assert op.build_request().image_urls == ("https://a.test/1.png",)
+    op.image_urls = ""
+    op.aspect_ratio = ""
+    request = op.build_request()
+    assert (request.image_urls, request.aspect_ratio) == ((), None)
+    op.image_urls = "[not a list"
+    with pytest.raises(SeedanceValidationError, match="image_urls"):
+        op.build_request()
