@@ -108,3 +108,15 @@ def asset_event_extras(uri: str) -> list[dict[str, Any]]:
             select(AssetEvent.extra).join(AssetModel, AssetEvent.asset_id == AssetModel.id).where(AssetModel.uri == uri)
         )
         return [dict(extra or {}) for extra in session.scalars(query)]
+
+
+@pytest.fixture
+def captured(capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> Any:
+    """Everything logged so far: Airflow's lines reach stdout or pytest's log capture, per logging setup."""
+    caplog.set_level("INFO")
+
+    def read() -> str:
+        out = capfd.readouterr()
+        return out.out + out.err + caplog.text
+
+    return read

@@ -24,14 +24,14 @@ def creates(emulator) -> int:
     return emulator.stats()["creates_total"]
 
 
-def test_retry_after_a_failed_save_reattaches_without_a_second_create(emulator, dags, output_dir, capfd):
+def test_retry_after_a_failed_save_reattaches_without_a_second_create(emulator, dags, output_dir, captured):
     emulator.set_faults({"download": {"truncate": 1.0, "limit": 1}})
     before = creates(emulator)
     try:
         run = dags["seedance_retry_reattach"].test()
     finally:
         emulator.set_faults({})
-    log = "".join(capfd.readouterr())
+    log = captured()
     assert task_state(run, "generate") == ("success", 2), log[-3000:]
     assert creates(emulator) - before == 1
     if HAS_STATE_STORE:
@@ -44,28 +44,28 @@ def test_retry_after_a_failed_save_reattaches_without_a_second_create(emulator, 
     assert [p.name for p in (output_dir / "reattach").iterdir()] == ["video.mp4"]
 
 
-def test_content_policy_failure_fails_fast_without_retries(emulator, dags, capfd):
+def test_content_policy_failure_fails_fast_without_retries(emulator, dags, captured):
     before = creates(emulator)
     run = dags["seedance_policy_failure"].test()
-    log = "".join(capfd.readouterr())
+    log = captured()
     assert task_state(run, "generate") == ("failed", 1)
     assert creates(emulator) - before == 1
     assert "content_policy_violation" in log
 
 
-def test_transient_generation_failure_resubmits_on_retry(emulator, dags, capfd):
+def test_transient_generation_failure_resubmits_on_retry(emulator, dags, captured):
     before = creates(emulator)
     run = dags["seedance_failed_resubmits"].test()
-    log = "".join(capfd.readouterr())
+    log = captured()
     assert task_state(run, "generate") == ("failed", 2)
     assert creates(emulator) - before == 2
     assert ("submitting again" in log) is HAS_STATE_STORE
 
 
-def test_deadline_cancels_and_names_the_generation(emulator, dags, capfd):
+def test_deadline_cancels_and_names_the_generation(emulator, dags, captured):
     cancels = emulator.stats()["cancels"]
     run = dags["seedance_deadline"].test()
-    log = "".join(capfd.readouterr())
+    log = captured()
     assert task_state(run, "generate")[0] == "failed"
     assert emulator.stats()["cancels"] - cancels == 1
     generation_id = xcom(run, "generate", key="seedance_generation_id")

@@ -22,14 +22,13 @@ EXPECTED_SHAPE = {"9:16": (9, 16), "1:1": (1, 1)}
 
 
 @pytest.mark.parametrize(("backend", "mode", "wait"), CASES, ids=["-".join(c) for c in CASES])
-def test_generation_end_to_end(emulator, output_dir, capfd, backend, mode, wait):
+def test_generation_end_to_end(emulator, output_dir, captured, backend, mode, wait):
     dag = load_dags("seedance_matrix.py")[f"seedance_{backend}_{mode}_{wait}"]
     creates_before = emulator.stats()["creates"][backend]
 
     run = dag.test()
 
-    out = capfd.readouterr()
-    log = out.out + out.err
+    log = captured()
     assert task_state(run, "generate") == ("success", 1), log[-4000:]
     result = xcom(run, "generate")
     video = output_dir / dag.dag_id / "video.mp4"
