@@ -48,5 +48,9 @@ test-floor: $(FLOOR_VENV)/.installed
 demo: install
 	$(BIN)/python scripts/demo.py
 
+# Benchmarks against the emulator; results and the command in BENCHMARKS.md. Not part of `make test`.
+bench: install
+	$(BIN)/python -m benchmarks
+
 clean:
 	rm -rf $(VENV) $(FLOOR_VENV) .pytest_cache .mypy_cache .ruff_cache output .demo

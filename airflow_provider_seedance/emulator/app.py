@@ -60,11 +60,20 @@ def _task_state(emu: Emulator, task_id: str) -> dict[str, Any] | None:
     view = emu.store.view(task)
     spec = task.spec
     return {
-        "id": task.id, "dialect": task.dialect, "phase": view.phase.value, "progress": view.progress,
-        "model": spec.model, "prompt": spec.prompt, "duration": spec.duration, "ratio": spec.ratio,
-        "resolution": spec.resolution, "generate_audio": spec.generate_audio,
-        "render_seconds": task.render_seconds, "created_unix": task.created_unix,
-        "fail_code": spec.directives.fail_code, "expire": spec.directives.expire,
+        "id": task.id,
+        "dialect": task.dialect,
+        "phase": view.phase.value,
+        "progress": view.progress,
+        "model": spec.model,
+        "prompt": spec.prompt,
+        "duration": spec.duration,
+        "ratio": spec.ratio,
+        "resolution": spec.resolution,
+        "generate_audio": spec.generate_audio,
+        "render_seconds": task.render_seconds,
+        "created_unix": task.created_unix,
+        "fail_code": spec.directives.fail_code,
+        "expire": spec.directives.expire,
         "stuck": spec.directives.stuck,
     }
 

@@ -19,10 +19,15 @@ from .files import cdn_error
 from .runtime import CTX_KEY, Emulator
 
 _MODELARK_RE = re.compile(r"^(?:/api/v3)?/contents/generations/tasks(/[^/]+)?/?$")
-_MESSAGES = {429: "Too many requests, please try again later", 500: "Internal server error",
-             503: "Service temporarily unavailable"}
-_BAD_GATEWAY = (b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway"
-                b"</h1></center><hr><center>nginx</center></body></html>\n")
+_MESSAGES = {
+    429: "Too many requests, please try again later",
+    500: "Internal server error",
+    503: "Service temporarily unavailable",
+}
+_BAD_GATEWAY = (
+    b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway"
+    b"</h1></center><hr><center>nginx</center></body></html>\n"
+)
 _MALFORMED_JSON = b'{"id": "task-unified-1761313744-vux2jw0k", "status": "processing", "progress": 4'
 _MALFORMED_HTML = b"<html><body><h1>Service temporarily unavailable</h1></body></html>\n"
 
@@ -40,8 +45,7 @@ def classify(method: str, path: str) -> tuple[str | None, str]:
     match = _MODELARK_RE.match(path)
     if match is not None:
         key = (method, match.group(1) is not None)
-        kinds = {("POST", False): "create", ("GET", False): "list", ("GET", True): "poll",
-                 ("DELETE", True): "cancel"}
+        kinds = {("POST", False): "create", ("GET", False): "list", ("GET", True): "poll", ("DELETE", True): "cancel"}
         return "modelark", kinds.get(key, "other")
     if path.startswith("/files/"):
         return "files", "download" if method in ("GET", "HEAD") else "other"
@@ -111,27 +115,28 @@ class EmulatorMiddleware:
         if dialect == "control":
             await self.app(scope, receive, send)
             return
-        ctx: dict[str, Any] = {"task_id": None, "idempotency_replayed": False, "status": None,
-                               "pending": True}
+        ctx: dict[str, Any] = {"task_id": None, "idempotency_replayed": False, "status": None, "pending": True}
         scope[CTX_KEY] = ctx
         fault = self.emulator.faults.draw(kind) if kind in SCOPES else None
         started = time.time()
 
         def log() -> None:
             if ctx.pop("pending", False):
-                self.emulator.store.record({
-                    "method": method,
-                    "path": path,
-                    "query": scope.get("query_string", b"").decode("latin-1"),
-                    "dialect": dialect,
-                    "kind": kind,
-                    "status": ctx["status"],
-                    "task_id": ctx["task_id"],
-                    "idempotency_replayed": ctx["idempotency_replayed"],
-                    "fault": fault.name if fault else None,
-                    "ts": started,
-                    "duration_ms": round((time.time() - started) * 1000, 3),
-                })
+                self.emulator.store.record(
+                    {
+                        "method": method,
+                        "path": path,
+                        "query": scope.get("query_string", b"").decode("latin-1"),
+                        "dialect": dialect,
+                        "kind": kind,
+                        "status": ctx["status"],
+                        "task_id": ctx["task_id"],
+                        "idempotency_replayed": ctx["idempotency_replayed"],
+                        "fault": fault.name if fault else None,
+                        "ts": started,
+                        "duration_ms": round((time.time() - started) * 1000, 3),
+                    }
+                )
 
         ctx["log"] = log
 
@@ -155,8 +160,9 @@ class EmulatorMiddleware:
         finally:
             log()
 
-    async def _dispatch(self, scope: Scope, receive: Receive, send: Send, tracking_send: Send,
-                        dialect: str | None, fault: Fault | None) -> None:
+    async def _dispatch(
+        self, scope: Scope, receive: Receive, send: Send, tracking_send: Send, dialect: str | None, fault: Fault | None
+    ) -> None:
         if fault is None:
             await self.app(scope, receive, tracking_send)
         elif fault.status is not None:
@@ -171,8 +177,9 @@ class EmulatorMiddleware:
             if not await drop_connection(send, reset=fault.name == "reset"):
                 raise RuntimeError(f"injected fault: {fault.name}")
         elif fault.name == "malformed":
-            body, media = (_MALFORMED_HTML, "text/html") if dialect == "files" else (_MALFORMED_JSON,
-                                                                                   "application/json")
+            body, media = (
+                (_MALFORMED_HTML, "text/html") if dialect == "files" else (_MALFORMED_JSON, "application/json")
+            )
             await Response(body, status_code=200, media_type=media)(scope, receive, tracking_send)
         elif fault.name == "500_after_create":
             await self._lose_answer(scope, receive, tracking_send, dialect)

@@ -18,8 +18,11 @@ PROG = "seedance-emulator"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="Local emulator of the EvoLink, AIML API and "
-                                     "BytePlus ModelArk Seedance video-generation APIs (one port).")
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Local emulator of the EvoLink, AIML API and "
+        "BytePlus ModelArk Seedance video-generation APIs (one port).",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
     parser.add_argument("--api-key", default=None, help="accept only this bearer key (default: any key)")
@@ -27,13 +30,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--link-ttl", type=float, default=86400.0, help="validity of result links, seconds")
     parser.add_argument("--faults", default=None, help="fault config as JSON, or @path/to/file.json")
     parser.add_argument("--seed", type=int, default=None, help="seed for deterministic fault injection")
-    parser.add_argument("--aiml-success-word", choices=SUCCESS_WORDS, default="completed",
-                        help="AIML API status word for finished generations")
+    parser.add_argument(
+        "--aiml-success-word",
+        choices=SUCCESS_WORDS,
+        default="completed",
+        help="AIML API status word for finished generations",
+    )
     parser.add_argument("--ssl-certfile", default=None, help="serve HTTPS with this certificate")
     parser.add_argument("--ssl-keyfile", default=None, help="private key for --ssl-certfile")
     parser.add_argument("--public-url", default=None, help="root URL used in result links (behind a proxy)")
-    parser.add_argument("--log-level", default="warning",
-                        choices=("critical", "error", "warning", "info", "debug", "trace"))
+    parser.add_argument(
+        "--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug", "trace")
+    )
     return parser
 
 
@@ -80,9 +88,15 @@ def main(argv: list[str] | None = None) -> int:
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
         return _fail("--ssl-certfile and --ssl-keyfile go together")
     try:
-        config = EmulatorConfig(api_key=args.api_key, render_seconds=args.render_seconds,
-                                link_ttl_seconds=args.link_ttl, faults=faults, seed=args.seed,
-                                aiml_success_word=args.aiml_success_word, public_url=args.public_url)
+        config = EmulatorConfig(
+            api_key=args.api_key,
+            render_seconds=args.render_seconds,
+            link_ttl_seconds=args.link_ttl,
+            faults=faults,
+            seed=args.seed,
+            aiml_success_word=args.aiml_success_word,
+            public_url=args.public_url,
+        )
     except ValueError as exc:
         return _fail(str(exc))
     try:
@@ -99,11 +113,19 @@ def main(argv: list[str] | None = None) -> int:
     scheme = "https" if args.ssl_certfile else "http"
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"{PROG} listening on {scheme}://{shown}:{port}", flush=True)
-    server = uvicorn.Server(uvicorn.Config(
-        create_app(config), log_level=args.log_level, ssl_certfile=args.ssl_certfile,
-        ssl_keyfile=args.ssl_keyfile, lifespan="off", interface="asgi3", loop="auto",
-        timeout_graceful_shutdown=2, access_log=args.log_level in ("info", "debug", "trace"),
-    ))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(config),
+            log_level=args.log_level,
+            ssl_certfile=args.ssl_certfile,
+            ssl_keyfile=args.ssl_keyfile,
+            lifespan="off",
+            interface="asgi3",
+            loop="auto",
+            timeout_graceful_shutdown=2,
+            access_log=args.log_level in ("info", "debug", "trace"),
+        )
+    )
     try:
         server.run(sockets=[sock])
     finally:

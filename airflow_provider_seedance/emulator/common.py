@@ -18,12 +18,30 @@ FPS = 24
 
 # Output pixel sizes per resolution and ratio (EvoLink Seedance 2.0 docs).
 PIXELS: dict[str, dict[str, tuple[int, int]]] = {
-    "480p": {"16:9": (864, 496), "4:3": (752, 560), "1:1": (640, 640), "3:4": (560, 752),
-             "9:16": (496, 864), "21:9": (992, 432)},
-    "720p": {"16:9": (1280, 720), "4:3": (1112, 834), "1:1": (960, 960), "3:4": (834, 1112),
-             "9:16": (720, 1280), "21:9": (1470, 630)},
-    "1080p": {"16:9": (1920, 1080), "4:3": (1664, 1248), "1:1": (1440, 1440), "3:4": (1248, 1664),
-              "9:16": (1080, 1920), "21:9": (2206, 946)},
+    "480p": {
+        "16:9": (864, 496),
+        "4:3": (752, 560),
+        "1:1": (640, 640),
+        "3:4": (560, 752),
+        "9:16": (496, 864),
+        "21:9": (992, 432),
+    },
+    "720p": {
+        "16:9": (1280, 720),
+        "4:3": (1112, 834),
+        "1:1": (960, 960),
+        "3:4": (834, 1112),
+        "9:16": (720, 1280),
+        "21:9": (1470, 630),
+    },
+    "1080p": {
+        "16:9": (1920, 1080),
+        "4:3": (1664, 1248),
+        "1:1": (1440, 1440),
+        "3:4": (1248, 1664),
+        "9:16": (1080, 1920),
+        "21:9": (2206, 946),
+    },
 }
 
 
@@ -187,8 +205,14 @@ def check_callback_url(value: Any, param: str = "callback_url") -> str | None:
         addr = ipaddress.ip_address(host)
     except ValueError:
         return value
-    if (addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved
-            or addr.is_unspecified or addr.is_multicast):
+    if (
+        addr.is_private
+        or addr.is_loopback
+        or addr.is_link_local
+        or addr.is_reserved
+        or addr.is_unspecified
+        or addr.is_multicast
+    ):
         raise bad(f"{param} must not point to a private, loopback or reserved address", param)
     return value
 

@@ -99,8 +99,7 @@ def _number(value: Any, name: str) -> float:
     return float(value)
 
 
-def _parse_scope(scope: str, spec: dict[str, Any], retry_after: float, slow: float,
-                 seed: Any) -> _Scope:
+def _parse_scope(scope: str, spec: dict[str, Any], retry_after: float, slow: float, seed: Any) -> _Scope:
     rates: list[tuple[str, float]] = []
     for name, rate in spec.items():
         if name in SCOPE_SETTINGS:

@@ -60,8 +60,7 @@ class ChunkReader:
         raise NotImplementedError
 
 
-def serve_bytes(request: Request, size: int, media_type: str, etag: str,
-                reader: ChunkReader) -> Response:
+def serve_bytes(request: Request, size: int, media_type: str, etag: str, reader: ChunkReader) -> Response:
     """A 200/206/416 streaming (or HEAD) response over a byte source of known size."""
     headers = {"accept-ranges": "bytes", "etag": f'"{etag}"', "cache-control": "private, max-age=86400"}
     try:
@@ -76,8 +75,7 @@ def serve_bytes(request: Request, size: int, media_type: str, etag: str,
         headers["content-range"] = f"bytes {start}-{stop - 1}/{size}"
     if request.method == "HEAD":
         return Response(b"", status_code=status, headers=headers, media_type=media_type)
-    return StreamingResponse(_in_loop(reader(start, stop)), status_code=status, headers=headers,
-                             media_type=media_type)
+    return StreamingResponse(_in_loop(reader(start, stop)), status_code=status, headers=headers, media_type=media_type)
 
 
 async def _in_loop(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
@@ -92,7 +90,7 @@ class BytesReader(ChunkReader):
 
     def __call__(self, start: int, stop: int) -> Iterator[bytes]:
         for offset in range(start, stop, CHUNK):
-            yield bytes(self.data[offset:min(stop, offset + CHUNK)])
+            yield bytes(self.data[offset : min(stop, offset + CHUNK)])
 
 
 class BlobReader(ChunkReader):
@@ -114,10 +112,10 @@ class BlobReader(ChunkReader):
         position = start
         while position < stop:
             if position < len(head):
-                chunk = head[position:min(stop, len(head))]
+                chunk = head[position : min(stop, len(head))]
             else:
                 offset = (position - len(head)) % len(_PATTERN)
-                chunk = _PATTERN[offset:offset + min(stop - position, CHUNK, len(_PATTERN) - offset)]
+                chunk = _PATTERN[offset : offset + min(stop - position, CHUNK, len(_PATTERN) - offset)]
             yield chunk
             position += len(chunk)
 
@@ -140,8 +138,9 @@ def _render(emu: Emulator, task: Task, png: bool) -> bytes:
         )
     return emu.cache.get_or_render(
         f"{task.id}.mp4",
-        lambda: render_mp4(spec.prompt, spec.ratio, spec.duration, caption=caption,
-                           audio=spec.generate_audio, seed=seed),
+        lambda: render_mp4(
+            spec.prompt, spec.ratio, spec.duration, caption=caption, audio=spec.generate_audio, seed=seed
+        ),
     )
 
 

@@ -95,8 +95,15 @@ class _ControlClient:
 class EmulatorServer(_ControlClient):
     """``with EmulatorServer(api_key="k", render_seconds=0.5) as emu: ...`` (uvicorn in a thread)."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning",
-                 startup_timeout: float = 10.0, **options: Any) -> None:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log_level: str = "warning",
+        startup_timeout: float = 10.0,
+        **options: Any,
+    ) -> None:
         self.host = host
         self.port = port
         self.log_level = log_level
@@ -118,11 +125,19 @@ class EmulatorServer(_ControlClient):
         self.port = sock.getsockname()[1]
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.url = f"http://{host}:{self.port}"
-        config = uvicorn.Config(self.app, log_level=self.log_level, loop="asyncio", lifespan="off",
-                                interface="asgi3", timeout_graceful_shutdown=1, access_log=False)
+        config = uvicorn.Config(
+            self.app,
+            log_level=self.log_level,
+            loop="asyncio",
+            lifespan="off",
+            interface="asgi3",
+            timeout_graceful_shutdown=1,
+            access_log=False,
+        )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
-                                        name=f"seedance-emulator-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name=f"seedance-emulator-{self.port}", daemon=True
+        )
         self._thread.start()
         thread = self._thread
         self._wait_healthy(self.startup_timeout, lambda: thread.is_alive())
@@ -141,22 +156,44 @@ class EmulatorServer(_ControlClient):
     def __enter__(self) -> EmulatorServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
 
 class EmulatorProcess(_ControlClient):
     """Same interface as EmulatorServer, but a separate ``python -m ...emulator`` process."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None,
-                 render_seconds: float = 6.0, link_ttl_seconds: float = 86400.0,
-                 faults: dict[str, Any] | None = None, seed: int | None = None,
-                 aiml_success_word: str = "completed", log_level: str = "warning",
-                 extra_args: tuple[str, ...] = (), startup_timeout: float = 30.0) -> None:
-        args = ["--host", host, "--port", str(port), "--render-seconds", str(render_seconds),
-                "--link-ttl", str(link_ttl_seconds), "--aiml-success-word", aiml_success_word,
-                "--log-level", log_level]
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str | None = None,
+        render_seconds: float = 6.0,
+        link_ttl_seconds: float = 86400.0,
+        faults: dict[str, Any] | None = None,
+        seed: int | None = None,
+        aiml_success_word: str = "completed",
+        log_level: str = "warning",
+        extra_args: tuple[str, ...] = (),
+        startup_timeout: float = 30.0,
+    ) -> None:
+        args = [
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--render-seconds",
+            str(render_seconds),
+            "--link-ttl",
+            str(link_ttl_seconds),
+            "--aiml-success-word",
+            aiml_success_word,
+            "--log-level",
+            log_level,
+        ]
         if api_key is not None:
             args += ["--api-key", api_key]
         if faults:
@@ -175,7 +212,10 @@ class EmulatorProcess(_ControlClient):
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "airflow_provider_seedance.emulator", *self.args],
-            stdout=subprocess.PIPE, stderr=self._stderr, env=env, text=True,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env=env,
+            text=True,
         )
         line = _first_line(self.process.stdout, self.startup_timeout)
         if not line or "://" not in line:
@@ -212,8 +252,9 @@ class EmulatorProcess(_ControlClient):
     def __enter__(self) -> EmulatorProcess:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
 

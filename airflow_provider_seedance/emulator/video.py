@@ -81,8 +81,9 @@ def _frames(prompt: str, caption: str, ratio: str, duration: float, seed: int) -
         yield index, np.asarray(_draw_frame(base, index, total))
 
 
-def render_mp4(prompt: str, ratio: str, duration: float, *, caption: str = "", audio: bool = False,
-               seed: int = 0) -> bytes:
+def render_mp4(
+    prompt: str, ratio: str, duration: float, *, caption: str = "", audio: bool = False, seed: int = 0
+) -> bytes:
     """Encode the clip; returns the whole MP4 file."""
     width, height = frame_size(ratio)
     handle, path = tempfile.mkstemp(prefix="seedance-emu-", suffix=".mp4")
@@ -125,8 +126,7 @@ def _encode_tone(container: Any, stream: Any, duration: float, seed: int) -> Non
     container.mux(stream.encode(None))
 
 
-def render_last_frame_png(prompt: str, ratio: str, duration: float, *, caption: str = "",
-                          seed: int = 0) -> bytes:
+def render_last_frame_png(prompt: str, ratio: str, duration: float, *, caption: str = "", seed: int = 0) -> bytes:
     """The clip's last frame as PNG (ModelArk return_last_frame)."""
     base = _base_image(prompt, caption, frame_size(ratio), seed)
     total = max(1, round(duration * FPS))

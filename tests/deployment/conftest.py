@@ -8,6 +8,7 @@ SEEDANCE_DEPLOY_KEEP=1 (keep the temporary AIRFLOW_HOME even when everything pas
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import secrets
 import time
@@ -19,16 +20,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.deployment.harness import (
-    BACKENDS,
-    Deployment,
-    DeploymentError,
-    become_subreaper,
-    descendants,
-    kill_tree,
-    pg_connect,
-    tail,
-)
+from tests.deployment.harness import BACKENDS, Deployment, DeploymentError, pg_connect, tail
+from tests.deployment.processes import become_subreaper, descendants, kill_tree
 
 # Distinctive and random per session, so a leak is found by grepping for it (and never matches a real key).
 API_KEY = "sk-deploy-QUOKKA-" + secrets.token_hex(10)
@@ -110,7 +103,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.section("Seedance deployment suite: counts")
     if REPORT.setup:
         terminalreporter.write_line(
-            "deployment: " + ", ".join(f"{k} {v:.0f}" if isinstance(v, float) else f"{k} {v}" for k, v in REPORT.setup.items())
+            "deployment: "
+            + ", ".join(f"{k} {v:.0f}" if isinstance(v, float) else f"{k} {v}" for k, v in REPORT.setup.items())
         )
     for line in REPORT.table():
         terminalreporter.write_line(line)
@@ -132,11 +126,14 @@ def airflow_logs(deploy: Deployment, since: float, emulator: Any = None) -> str:
     parts = [f"AIRFLOW_HOME: {deploy.home}  (api {deploy.api_url}, database {deploy.database})"]
     for name, service in deploy.services.items():
         state = "running" if service.alive() else f"exited {service.process.returncode if service.process else '?'}"
-        parts.append(f"===== {name} ({state}) {service.log_path} =====\n{tail(service.log_text(), 60)}")
+        lines = 25 if name in ("dag-processor", "api-server") else 60
+        parts.append(f"===== {name} ({state}) {service.log_path} =====\n{tail(service.log_text(), lines)}")
     task_logs = deploy.task_log_files(since)
     failed_first = sorted(task_logs, key=lambda p: ("error" not in p.read_text(errors="replace").lower(), str(p)))
     for path in failed_first[:12]:
-        parts.append(f"===== task log {path.relative_to(deploy.home)} =====\n{tail(path.read_text(errors='replace'), 50)}")
+        parts.append(
+            f"===== task log {path.relative_to(deploy.home)} =====\n{tail(path.read_text(errors='replace'), 50)}"
+        )
     if len(task_logs) > 12:
         parts.append(f"... and {len(task_logs) - 12} more task log files under {deploy.logs_dir}")
     if emulator is not None:
@@ -198,6 +195,11 @@ def connections_for(emulator: Any) -> dict[str, dict[str, Any]]:
 @pytest.fixture(scope="session")
 def deploy(emulator: Any) -> Iterator[Deployment]:
     pg_connect().close()  # fails with the how-to-start-PostgreSQL message before anything else starts
+    if importlib.util.find_spec("asyncpg") is None:
+        raise DeploymentError(
+            "asyncpg is not installed: Airflow 3.3 opens its metadata database with an async engine too "
+            "(postgresql -> asyncpg). `.venv/bin/pip install asyncpg`"
+        )
     deployment = Deployment(connections=connections_for(emulator), parallelism=PARALLELISM)
     CURRENT["deploy"] = deployment
     started = time.monotonic()
@@ -219,21 +221,26 @@ def deploy(emulator: Any) -> Iterator[Deployment]:
         raise DeploymentError(f"{exc}\n\n{airflow_logs(deployment, 0.0)}") from None
     finally:
         deployment.stop()
-        _sweep()
+        _sweep(deployment.home)
         if CURRENT.get("failed") or os.environ.get("SEEDANCE_DEPLOY_KEEP"):
             CURRENT["kept_home"] = str(deployment.home)
         else:
             deployment.cleanup_home()
 
 
-def _sweep() -> None:
-    """Kill anything the suite started that outlived its parent (task processes, trigger runners)."""
-    emulator = CURRENT.get("emulator")
-    keep = {emulator.process.pid} if emulator is not None and emulator.process is not None else set()
+def _sweep(home: Path) -> None:
+    """Kill what the deployment started and outlived its parent (task processes, trigger runners): every
+    process re-parented to us whose environment names this deployment's AIRFLOW_HOME."""
+    marker = f"AIRFLOW_HOME={home}".encode()
     for pid in descendants(os.getpid()):
-        if pid not in keep and pid not in {p for k in keep for p in descendants(k)}:
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as handle:
+                mine = marker in handle.read().split(b"\0")
+        except OSError:
+            continue
+        if mine:
             kill_tree(pid)
-    # reap zombies re-parented to us (we are a child subreaper)
+    # reap the zombies re-parented to us (we are a child subreaper)
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         try:
@@ -315,7 +322,9 @@ def run_seconds(run: dict[str, Any]) -> float:
     start, end = run.get("start_date"), run.get("end_date")
     if not start or not end:
         return 0.0
-    return (datetime.fromisoformat(end.replace("Z", "+00:00")) - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+    return (
+        datetime.fromisoformat(end.replace("Z", "+00:00")) - datetime.fromisoformat(start.replace("Z", "+00:00"))
+    ).total_seconds()
 
 
 def fill_row(row: Row, tis: list[dict[str, Any]], counts: dict[str, Any], run: dict[str, Any]) -> None:

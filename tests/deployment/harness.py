@@ -10,13 +10,10 @@ the files a user can see (logs, saved videos) and the metadata database (read-on
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,9 +21,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
+
+from tests.deployment.processes import Service, cmdline, descendants, free_port
 
 HERE = Path(__file__).resolve().parent
 DAGS_FOLDER = HERE / "dags"
@@ -64,136 +63,6 @@ Or point the suite at another server: SEEDANCE_DEPLOY_PG_HOST / _PG_PORT / _PG_U
 
 class DeploymentError(AssertionError):
     """The deployment could not be brought up or did not do what was asked in time."""
-
-
-# -- processes -------------------------------------------------------------------------------------
-
-
-def become_subreaper() -> None:
-    """Orphaned grandchildren (task processes, trigger runners) are re-parented to this process, so the
-    final sweep finds every process the suite started even when an intermediate parent died."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-
-
-def _children_map() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as handle:
-                stat = handle.read().decode(errors="replace")
-        except OSError:
-            continue
-        # the command name may contain spaces and parentheses: split after the last ')'
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if len(fields) > 1 and fields[0] != "Z":
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
-    return children
-
-
-def descendants(pid: int) -> list[int]:
-    """All living descendants of ``pid`` (children first-level first)."""
-    tree = _children_map()
-    found: list[int] = []
-    todo = list(tree.get(pid, []))
-    while todo:
-        child = todo.pop(0)
-        found.append(child)
-        todo.extend(tree.get(child, []))
-    return found
-
-
-def cmdline(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            return handle.read().replace(b"\0", b" ").decode(errors="replace").strip()
-    except OSError:
-        return ""
-
-
-def kill_tree(pid: int, sig: int = signal.SIGKILL) -> None:
-    for target in [pid, *descendants(pid)]:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(target, sig)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Service:
-    """One Airflow component: a process group with its own log file."""
-
-    name: str
-    argv: list[str]
-    env: dict[str, str]
-    log_path: Path
-    process: subprocess.Popen[bytes] | None = None
-    _log: IO[bytes] | None = None
-    killed: bool = False
-
-    def start(self) -> Service:
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            self.argv,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env=self.env,
-            start_new_session=True,
-        )
-        return self
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def sigkill(self) -> None:
-        """A crash: the whole process tree dies at once, no cleanup code runs."""
-        if self.process is None:
-            return
-        kill_tree(self.pid, signal.SIGKILL)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-        self.killed = True
-
-    def stop(self, grace: float = 15.0) -> None:
-        self.killed = True  # on purpose: check_services() must not report it as a crash
-        if self.process is not None:
-            tree = [self.pid, *descendants(self.pid)]
-            if self.process.poll() is None:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(self.pid, signal.SIGTERM)
-                try:
-                    self.process.wait(timeout=grace)
-                except subprocess.TimeoutExpired:
-                    pass
-            for target in [*tree, *descendants(self.pid)]:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(target, signal.SIGKILL)
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.pid, signal.SIGKILL)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=10)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def log_text(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
 
 
 # -- PostgreSQL ------------------------------------------------------------------------------------
@@ -263,6 +132,7 @@ class Deployment:
     timings: dict[str, float] = field(default_factory=dict)
     _client: httpx.Client | None = None
     _token: str | None = None
+    _secrets: dict[str, str] = field(default_factory=dict)
 
     # -- configuration ---------------------------------------------------------------------------
 
@@ -345,10 +215,8 @@ class Deployment:
         env.update(self.extra_env)
         return env
 
-    _secrets: dict[str, str] = field(default_factory=dict)
-
     def _secret(self, name: str) -> str:
-        return self._secrets.setdefault(name, secrets.token_urlsafe(32))
+        return self._secrets.setdefault(name, secrets.token_urlsafe(64))
 
     def _write_support_files(self) -> None:
         support = self.home / "support"
@@ -539,7 +407,9 @@ class Deployment:
             if run["state"] in ("success", "failed"):
                 return run
             if time.monotonic() > deadline:
-                states = sorted((ti["task_id"], ti["map_index"], ti["state"]) for ti in self.task_instances(dag_id, run_id))
+                states = sorted(
+                    (ti["task_id"], ti["map_index"], ti["state"]) for ti in self.task_instances(dag_id, run_id)
+                )
                 raise DeploymentError(f"run {dag_id}/{run_id} still {run['state']} after {timeout:.0f}s: {states}")
             time.sleep(interval)
 
@@ -702,8 +572,20 @@ def _plain_kwargs(value: Any) -> Any:
     return value
 
 
-_LOG_META = {"timestamp", "event", "level", "logger", "filename", "lineno", "dag_id", "task_id", "run_id",
-             "ti_id", "map_index", "try_number"}
+_LOG_META = {
+    "timestamp",
+    "event",
+    "level",
+    "logger",
+    "filename",
+    "lineno",
+    "dag_id",
+    "task_id",
+    "run_id",
+    "ti_id",
+    "map_index",
+    "try_number",
+}
 
 
 def format_log_events(events: list[Any]) -> str:

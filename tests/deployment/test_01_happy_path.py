@@ -28,7 +28,9 @@ def test_mapped_generations_across_backends(deploy: Deployment, emulator: Any, s
     row.deferred = len(watch.deferred_indexes())
     in_flight = max_in_flight(counts["log"])
     triggerers = sorted({h for hosts in watch.triggerers_seen.values() for h in hosts})
-    row.notes = f"max {in_flight} renders in flight on {PARALLELISM} worker slots; triggerers used: {', '.join(triggerers)}"
+    row.notes = (
+        f"max {in_flight} renders in flight on {PARALLELISM} worker slots; triggerers used: {', '.join(triggerers)}"
+    )
 
     assert run["state"] == "success", f"run ended {run['state']}: {[(ti['map_index'], ti['state']) for ti in tis]}"
     assert len(tis) == GENERATIONS
@@ -49,4 +51,3 @@ def test_mapped_generations_across_backends(deploy: Deployment, emulator: Any, s
     assert in_flight > PARALLELISM, f"only {in_flight} renders overlapped; worker slots: {PARALLELISM}"
     trigger_logs = [p for p in deploy.task_log_files() if watch.run_id in str(p) and ".trigger." in p.name]
     assert len(trigger_logs) >= GENERATIONS, "every generation should have a triggerer log part"
-

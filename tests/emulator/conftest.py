@@ -52,5 +52,3 @@ def shared_client(shared_server: EmulatorServer) -> Iterator[httpx.Client]:
 def client(emu: EmulatorServer, shared_client: httpx.Client) -> httpx.Client:
     """An authenticated client of the (freshly reset) shared emulator."""
     return shared_client
-
-

@@ -29,16 +29,28 @@ def _poll(client: httpx.Client, generation_id: str) -> dict[str, Any]:
 
 
 def test_happy_path(client: httpx.Client, clock: FakeClock) -> None:
-    created = _create(client, duration=5, resolution="720p", image_url="https://e.com/mona.jpg",
-                      last_image_url="data:image/png;base64,iVBORw0KGgo=", watermark=False, seed=42,
-                      camerafixed=True)
+    created = _create(
+        client,
+        duration=5,
+        resolution="720p",
+        image_url="https://e.com/mona.jpg",
+        last_image_url="data:image/png;base64,iVBORw0KGgo=",
+        watermark=False,
+        seed=42,
+        camerafixed=True,
+    )
     assert created["status"] == "queued"
     assert len(created["id"]) == 21
     assert created["meta"]["usage"]["credits_used"] == 1_000_000
 
     queued = _poll(client, created["id"])
-    assert queued == {"id": created["id"], "status": "queued", "video": None, "error": None,
-                      "meta": {"usage": {"credits_used": 1_000_000}}}
+    assert queued == {
+        "id": created["id"],
+        "status": "queued",
+        "video": None,
+        "error": None,
+        "meta": {"usage": {"credits_used": 1_000_000}},
+    }
     clock.advance(4)
     assert _poll(client, created["id"])["status"] == "generating"
     finish(clock)
@@ -65,8 +77,10 @@ def test_success_word_succeeded() -> None:
         assert done["video"]["url"].startswith(emu.url)
 
 
-@pytest.mark.parametrize(("tag", "name"), [("[fail:content_policy_violation]", "content_policy_violation"),
-                                           ("[expire]", "generation_timeout")])
+@pytest.mark.parametrize(
+    ("tag", "name"),
+    [("[fail:content_policy_violation]", "content_policy_violation"), ("[expire]", "generation_timeout")],
+)
 def test_failures(client: httpx.Client, clock: FakeClock, tag: str, name: str) -> None:
     created = _create(client, prompt=f"x {tag}")
     finish(clock)

@@ -34,7 +34,11 @@ def test_port_in_use_exits_2_with_one_line() -> None:
         port = taken.getsockname()[1]
         result = subprocess.run(
             [sys.executable, "-m", "airflow_provider_seedance.emulator", "--port", str(port)],
-            capture_output=True, text=True, timeout=60, env=_env(), check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=_env(),
+            check=False,
         )
     assert result.returncode == 2
     assert result.stderr == f"seedance-emulator: port {port} on 127.0.0.1 is already in use; pass --port\n"
@@ -66,8 +70,10 @@ def test_process_run_with_faults_file(tmp_path: Path) -> None:
         assert emu.url.startswith("http://127.0.0.1:")
         headers = {"Authorization": "Bearer k"}
         with httpx.Client(base_url=emu.url, headers=headers, timeout=10) as client:
-            assert client.post("/v1/videos/generations", json=BODY, headers={"Authorization": "Bearer x"}) \
-                .status_code == 401
+            assert (
+                client.post("/v1/videos/generations", json=BODY, headers={"Authorization": "Bearer x"}).status_code
+                == 401
+            )
             task = client.post("/v1/videos/generations", json=BODY).json()
             with pytest.raises(httpx.RemoteProtocolError):  # the uvloop/httptools server drops too
                 client.get(f"/v1/tasks/{task['id']}")
@@ -90,13 +96,21 @@ def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now)
-            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 

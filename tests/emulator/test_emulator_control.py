@@ -23,8 +23,10 @@ def test_stats_and_request_log(emu: Any, client: httpx.Client, clock: FakeClock)
     client.post("/v1/videos/generations", json={"model": "nope", "prompt": "x"})
     client.get(f"/v1/tasks/{task['id']}")
     client.post("/v2/video/generations", json={"model": "bytedance/seedance-1-0-pro-fast", "prompt": "x"})
-    client.post("/contents/generations/tasks", json={"model": "seedance-1-0-pro-fast",
-                                                     "content": [{"type": "text", "text": "x [fail:oops]"}]})
+    client.post(
+        "/contents/generations/tasks",
+        json={"model": "seedance-1-0-pro-fast", "content": [{"type": "text", "text": "x [fail:oops]"}]},
+    )
     client.get("/api/v3/contents/generations/tasks")
     client.get("/nowhere")
     finish(clock)
@@ -56,8 +58,19 @@ def test_stats_and_request_log(emu: Any, client: httpx.Client, clock: FakeClock)
         ("files", "download", 200),
     ]
     first = log[0]
-    assert set(first) == {"method", "path", "query", "dialect", "kind", "status", "task_id",
-                          "idempotency_replayed", "fault", "ts", "duration_ms"}
+    assert set(first) == {
+        "method",
+        "path",
+        "query",
+        "dialect",
+        "kind",
+        "status",
+        "task_id",
+        "idempotency_replayed",
+        "fault",
+        "ts",
+        "duration_ms",
+    }
     assert first["task_id"] == task["id"]
     assert log[-1]["method"] == "HEAD"
     assert log[-1]["task_id"] == task["id"]

@@ -54,8 +54,13 @@ def test_happy_path_create_poll_download(emu: Any, client: httpx.Client, clock: 
 
 
 def test_seedance_10_pro_fast_image_to_video(client: httpx.Client, clock: FakeClock) -> None:
-    created = evolink_create(client, model="doubao-seedance-1.0-pro-fast", duration=2,
-                             image_urls=["https://example.com/a.jpg"], aspect_ratio="keep_ratio")
+    created = evolink_create(
+        client,
+        model="doubao-seedance-1.0-pro-fast",
+        duration=2,
+        image_urls=["https://example.com/a.jpg"],
+        aspect_ratio="keep_ratio",
+    )
     assert created["usage"]["billing_rule"] == "per_call"
     assert created["usage"]["credits_reserved"] == 40  # 1080p default
     finish(clock)
@@ -73,16 +78,31 @@ def test_seedance_10_pro_fast_image_to_video(client: httpx.Client, clock: FakeCl
         ("seedance-2.0-fast-text-to-video", {"quality": "480p"}),
         ("seedance-2.0-image-to-video", {"image_urls": ["https://e.com/1.png", "https://e.com/2.png"]}),
         ("seedance-2.0-fast-image-to-video", {"image_urls": ["https://e.com/1.png"], "aspect_ratio": "adaptive"}),
-        ("seedance-2.0-reference-to-video", {"image_urls": ["https://e.com/1.png"] * 9,
-                                             "video_urls": ["https://e.com/v.mp4"] * 3,
-                                             "audio_urls": ["https://e.com/a.mp3"] * 3, "quality": "1080p"}),
-        ("seedance-2.0-fast-reference-to-video", {"video_urls": ["https://e.com/v.mp4"],
-                                                  "audio_urls": ["https://e.com/a.mp3"]}),
+        (
+            "seedance-2.0-reference-to-video",
+            {
+                "image_urls": ["https://e.com/1.png"] * 9,
+                "video_urls": ["https://e.com/v.mp4"] * 3,
+                "audio_urls": ["https://e.com/a.mp3"] * 3,
+                "quality": "1080p",
+            },
+        ),
+        (
+            "seedance-2.0-fast-reference-to-video",
+            {"video_urls": ["https://e.com/v.mp4"], "audio_urls": ["https://e.com/a.mp3"]},
+        ),
     ],
 )
 def test_all_20_models_accept_documented_requests(client: httpx.Client, model: str, extra: dict[str, Any]) -> None:
-    created = evolink_create(client, model=model, duration=15, generate_audio=False,
-                             callback_url="https://hooks.example.com/seedance", unknown_field=1, **extra)
+    created = evolink_create(
+        client,
+        model=model,
+        duration=15,
+        generate_audio=False,
+        callback_url="https://hooks.example.com/seedance",
+        unknown_field=1,
+        **extra,
+    )
     assert created["model"] == model
     assert created["task_info"]["video_duration"] == 15
 
@@ -117,16 +137,22 @@ PRO_FAST = "doubao-seedance-1.0-pro-fast"
         ({"image_urls": ["https://e.com/1.png"]}, "does not accept image_urls"),
         ({"model": FAST_IMAGE}, "requires 1-2 images"),
         ({"model": FAST_IMAGE, "image_urls": ["https://e.com/1.png"] * 3}, "requires 1-2 images"),
-        ({"model": FAST_IMAGE, "image_urls": ["https://e.com/1.png"], "video_urls": ["https://e.com/v.mp4"]},
-         "only supported by the reference-to-video"),
+        (
+            {"model": FAST_IMAGE, "image_urls": ["https://e.com/1.png"], "video_urls": ["https://e.com/v.mp4"]},
+            "only supported by the reference-to-video",
+        ),
         ({"model": TEXT, "audio_urls": ["https://e.com/a.mp3"]}, "only supported by the reference-to-video"),
         ({"model": REFERENCE, "image_urls": ["https://e.com/1.png"] * 10}, "at most 9"),
         ({"model": REFERENCE, "video_urls": ["https://e.com/v.mp4"] * 4}, "at most 3"),
-        ({"model": REFERENCE, "image_urls": ["https://e.com/1.png"], "audio_urls": ["https://e.com/a.mp3"] * 4},
-         "at most 3"),
+        (
+            {"model": REFERENCE, "image_urls": ["https://e.com/1.png"], "audio_urls": ["https://e.com/a.mp3"] * 4},
+            "at most 3",
+        ),
         ({"model": REFERENCE, "audio_urls": ["https://e.com/a.mp3"]}, "cannot be provided alone"),
-        ({"model": FAST_IMAGE, "image_urls": ["https://e.com/1.png"], "model_params": {"web_search": True}},
-         "only supported by text-to-video"),
+        (
+            {"model": FAST_IMAGE, "image_urls": ["https://e.com/1.png"], "model_params": {"web_search": True}},
+            "only supported by text-to-video",
+        ),
         ({"model_params": {"web_search": "yes"}}, "must be a boolean"),
         ({"image_urls": "https://e.com/1.png", "model": FAST_IMAGE}, "must be an array"),
         ({"model": FAST_IMAGE, "image_urls": ["ftp://e.com/1.png"]}, "scheme"),
@@ -160,8 +186,16 @@ def test_body_must_be_a_json_object(client: httpx.Client) -> None:
         assert response.json()["error"]["code"] == "invalid_request"
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": ""}, {"Authorization": "Bearer"},
-                                     {"Authorization": "Basic abc"}, {"Authorization": "Bearer wrong-key"}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": ""},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer wrong-key"},
+    ],
+)
 def test_auth_rejected_in_evolink_format(emu: Any, headers: dict[str, str]) -> None:
     with httpx.Client(base_url=emu.url, headers=headers) as anonymous:
         for response in (
@@ -183,8 +217,10 @@ def test_unknown_task_is_404(client: httpx.Client) -> None:
 
 
 def test_task_of_another_dialect_is_not_visible(client: httpx.Client) -> None:
-    created = client.post("/api/v3/contents/generations/tasks",
-                          json={"model": "seedance-1-0-pro-fast", "content": [{"type": "text", "text": "x"}]})
+    created = client.post(
+        "/api/v3/contents/generations/tasks",
+        json={"model": "seedance-1-0-pro-fast", "content": [{"type": "text", "text": "x"}]},
+    )
     assert client.get(f"/v1/tasks/{created.json()['id']}").status_code == 404
 
 
@@ -223,8 +259,11 @@ def test_idempotency_keys_are_per_api_key() -> None:
     with EmulatorServer(render_seconds=1.0) as open_emu:  # any key accepted
         body = {"model": TEXT, "prompt": "cat"}
         ids = {
-            httpx.post(f"{open_emu.url}/v1/videos/generations", json=body,
-                       headers={"Authorization": f"Bearer user-{n}", "Idempotency-Key": "same"}).json()["id"]
+            httpx.post(
+                f"{open_emu.url}/v1/videos/generations",
+                json=body,
+                headers={"Authorization": f"Bearer user-{n}", "Idempotency-Key": "same"},
+            ).json()["id"]
             for n in range(2)
         }
         assert len(ids) == 2

@@ -50,8 +50,10 @@ def test_http_error_faults_on_poll(emu: Any, client: httpx.Client, status: int) 
         elif dialect == "aimlapi":
             assert body["statusCode"] == status
         else:
-            assert body["error"]["code"] == {429: "RateLimitExceeded", 500: "InternalServiceError",
-                                             503: "ServiceUnavailable"}[status]
+            assert (
+                body["error"]["code"]
+                == {429: "RateLimitExceeded", 500: "InternalServiceError", 503: "ServiceUnavailable"}[status]
+            )
     assert [e["fault"] for e in emu.requests() if e["kind"] == "poll"] == [str(status)] * 3
 
 
@@ -97,12 +99,16 @@ def test_500_after_create_on_rejected_request_passes_the_error_through(emu: Any,
         ("poll", "reset", httpx.ReadError),
     ],
 )
-def test_drop_and_reset_are_transport_errors(emu: Any, client: httpx.Client, scope: str, fault: str,
-                                             error: type[Exception]) -> None:
+def test_drop_and_reset_are_transport_errors(
+    emu: Any, client: httpx.Client, scope: str, fault: str, error: type[Exception]
+) -> None:
     task = evolink_create(client)
     emu.set_faults({scope: {fault: 1.0}})
-    request = (client.build_request("POST", "/v1/videos/generations", json=EVOLINK_BODY) if scope == "create"
-               else client.build_request("GET", f"/v1/tasks/{task['id']}"))
+    request = (
+        client.build_request("POST", "/v1/videos/generations", json=EVOLINK_BODY)
+        if scope == "create"
+        else client.build_request("GET", f"/v1/tasks/{task['id']}")
+    )
     with pytest.raises(error):
         client.send(request)
     emu.set_faults({})

@@ -11,8 +11,15 @@ import httpx
 import pytest
 from emulator_support import FakeClock, evolink_create, finish, probe_mp4
 
-SIZES = {"16:9": (320, 180), "9:16": (180, 320), "1:1": (320, 320), "4:3": (320, 240), "3:4": (240, 320),
-         "21:9": (320, 138), "adaptive": (320, 180)}
+SIZES = {
+    "16:9": (320, 180),
+    "9:16": (180, 320),
+    "1:1": (320, 320),
+    "4:3": (320, 240),
+    "3:4": (240, 320),
+    "21:9": (320, 138),
+    "adaptive": (320, 180),
+}
 
 
 def _result_url(client: httpx.Client, clock: FakeClock, **body: Any) -> str:
@@ -74,8 +81,13 @@ def test_range_and_head(emu: Any, client: httpx.Client, clock: FakeClock) -> Non
     assert head.status_code == 200
     assert head.headers["content-length"] == str(size)
     assert head.content == b""
-    cases = {"bytes=0-99": (0, 100), "bytes=100-": (100, size), f"bytes=-{size + 50}": (0, size),
-             "bytes=-10": (size - 10, size), f"bytes=10-{size * 2}": (10, size)}
+    cases = {
+        "bytes=0-99": (0, 100),
+        "bytes=100-": (100, size),
+        f"bytes=-{size + 50}": (0, size),
+        "bytes=-10": (size - 10, size),
+        f"bytes=10-{size * 2}": (10, size),
+    }
     for header, (start, stop) in cases.items():
         part = httpx.get(url, headers={"Range": header})
         assert part.status_code == 206, header
@@ -91,8 +103,9 @@ def test_range_and_head(emu: Any, client: httpx.Client, clock: FakeClock) -> Non
 async def test_concurrent_downloads_get_identical_cached_bytes(client: httpx.Client, clock: FakeClock) -> None:
     url = _result_url(client, clock, duration=6)
     async with httpx.AsyncClient(timeout=30) as http:
-        responses = await asyncio.gather(*(http.get(url) for _ in range(6)), http.get(url.split("/files/")[0]
-                                                                                        + "/_emulator/health"))
+        responses = await asyncio.gather(
+            *(http.get(url) for _ in range(6)), http.get(url.split("/files/")[0] + "/_emulator/health")
+        )
     bodies = {r.content for r in responses[:-1]}
     assert len(bodies) == 1
     assert responses[-1].json()["status"] == "ok"

@@ -26,8 +26,17 @@ def _create(client: httpx.Client, path: str = TASKS, **body: Any) -> str:
 
 
 def test_happy_path_with_last_frame(client: httpx.Client, clock: FakeClock) -> None:
-    task_id = _create(client, ratio="1:1", duration=4, resolution="480p", seed=11, return_last_frame=True,
-                      generate_audio=False, service_tier="flex", execution_expires_after=3600)
+    task_id = _create(
+        client,
+        ratio="1:1",
+        duration=4,
+        resolution="480p",
+        seed=11,
+        return_last_frame=True,
+        generate_audio=False,
+        service_tier="flex",
+        execution_expires_after=3600,
+    )
     assert task_id.startswith("cgt-")
     queued = client.get(f"{TASKS}/{task_id}").json()
     assert queued["status"] == "queued"
@@ -63,8 +72,15 @@ def test_routes_without_prefix(client: httpx.Client, clock: FakeClock) -> None:
     assert client.get(f"{TASKS}/{task_id}").json()["id"] == task_id
 
 
-@pytest.mark.parametrize("model", ["seedance-1-0-lite-i2v-250428", "bytedance-seedance-1-0-pro-250528",
-                                   "doubao-seedance-1-5-pro-251215", "dreamina-seedance-2-0-fast-260128"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "seedance-1-0-lite-i2v-250428",
+        "bytedance-seedance-1-0-pro-250528",
+        "doubao-seedance-1-5-pro-251215",
+        "dreamina-seedance-2-0-fast-260128",
+    ],
+)
 def test_model_families(client: httpx.Client, model: str) -> None:
     _create(client, model=model, content=[*TEXT, {"type": "image_url", "image_url": {"url": "https://e.com/a.png"}}])
 
@@ -128,8 +144,12 @@ def test_cancel(emu: Any, client: httpx.Client, clock: FakeClock) -> None:
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Token abc"}])
 def test_auth(emu: Any, headers: dict[str, str]) -> None:
     with httpx.Client(base_url=emu.url, headers=headers) as anonymous:
-        for response in (anonymous.post(TASKS, json={"model": MODEL, "content": TEXT}),
-                         anonymous.get(f"{TASKS}/cgt-x"), anonymous.get(TASKS), anonymous.delete(f"{TASKS}/cgt-x")):
+        for response in (
+            anonymous.post(TASKS, json={"model": MODEL, "content": TEXT}),
+            anonymous.get(f"{TASKS}/cgt-x"),
+            anonymous.get(TASKS),
+            anonymous.delete(f"{TASKS}/cgt-x"),
+        ):
             assert response.status_code == 401
             error = response.json()["error"]
             assert error["code"] == "AuthenticationError"
@@ -160,8 +180,11 @@ REF = {**IMG, "role": "reference_image"}
         ({"content": [*TEXT, REF, *[VID] * 4]}, "content", "at most 9 reference images, 3"),
         ({"content": [*TEXT, AUD]}, "content", "cannot be given alone"),
         ({"content": [*TEXT, {**IMG, "role": "hero"}]}, "content[1].role", "role must be one of"),
-        ({"content": [*TEXT, {"type": "image_url", "image_url": "https://e.com/a.png"}]}, "content[1].image_url",
-         "must be an object"),
+        (
+            {"content": [*TEXT, {"type": "image_url", "image_url": "https://e.com/a.png"}]},
+            "content[1].image_url",
+            "must be an object",
+        ),
         ({"model": "seedance-1-0-pro-fast", "content": [*TEXT, VID]}, "content", "only supported by Seedance 2.0"),
         ({"duration": 16}, "duration", "between 4 and 15"),
         ({"model": "seedance-1-0-pro-fast", "duration": 13}, "duration", "between 2 and 12"),

@@ -38,9 +38,21 @@ def test_callback_url_accepted(url: str) -> None:
     assert check_callback_url(url) == url
 
 
-@pytest.mark.parametrize("url", ["http://example.com", "https://127.0.0.1", "https://10.0.0.1", "https://0.0.0.0",
-                                 "https://172.31.255.1", "https://printer.local/x", "https://[fe80::1]/", "https://",
-                                 "", 42])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com",
+        "https://127.0.0.1",
+        "https://10.0.0.1",
+        "https://0.0.0.0",
+        "https://172.31.255.1",
+        "https://printer.local/x",
+        "https://[fe80::1]/",
+        "https://",
+        "",
+        42,
+    ],
+)
 def test_callback_url_rejected(url: Any) -> None:
     with pytest.raises(ApiError):
         check_callback_url(url)
@@ -164,21 +176,26 @@ def _schema(name: str, pointer: list[str]) -> Any:
 
 def test_emulator_json_matches_vendor_schemas(client: Any, clock: FakeClock) -> None:
     jsonschema = pytest.importorskip("jsonschema")
-    document, response_schema = _schema("evolink_seedance_2_0.openapi.json",
-                                        ["components", "schemas", "VideoGenerationResponse"])
+    document, response_schema = _schema(
+        "evolink_seedance_2_0.openapi.json", ["components", "schemas", "VideoGenerationResponse"]
+    )
     resolver_doc = {**response_schema, "components": document["components"]}
     created = client.post("/v1/videos/generations", json={"model": "seedance-2.0-text-to-video", "prompt": "x"})
     jsonschema.validate(created.json(), resolver_doc)
     _, error_schema = _schema("evolink_seedance_2_0.openapi.json", ["components", "schemas", "ErrorResponse"])
     jsonschema.validate(client.post("/v1/videos/generations", json={}).json(), error_schema)
 
-    _, poll_schema = _schema("aimlapi_seedance_1_0_pro_fast.get.openapi.json",
-                             ["paths", "/v2/video/generations", "get", "responses", "200", "content",
-                              "application/json", "schema"])
-    generation = client.post("/v2/video/generations", json={"model": "bytedance/seedance-1-0-pro-fast",
-                                                              "prompt": "x"}).json()
-    jsonschema.validate(client.get("/v2/video/generations", params={"generation_id": generation["id"]}).json(),
-                        poll_schema)
+    _, poll_schema = _schema(
+        "aimlapi_seedance_1_0_pro_fast.get.openapi.json",
+        ["paths", "/v2/video/generations", "get", "responses", "200", "content", "application/json", "schema"],
+    )
+    generation = client.post(
+        "/v2/video/generations", json={"model": "bytedance/seedance-1-0-pro-fast", "prompt": "x"}
+    ).json()
+    jsonschema.validate(
+        client.get("/v2/video/generations", params={"generation_id": generation["id"]}).json(), poll_schema
+    )
     clock.advance(60)
-    jsonschema.validate(client.get("/v2/video/generations", params={"generation_id": generation["id"]}).json(),
-                        poll_schema)
+    jsonschema.validate(
+        client.get("/v2/video/generations", params={"generation_id": generation["id"]}).json(), poll_schema
+    )

@@ -11,8 +11,15 @@ from . import aimlapi, evolink, modelark
 
 
 class ErrorResponder(Protocol):
-    def __call__(self, status: int, message: str, code: str | None = None, param: str | None = None,
-                 path: str = "", headers: dict[str, str] | None = None) -> Response: ...
+    def __call__(
+        self,
+        status: int,
+        message: str,
+        code: str | None = None,
+        param: str | None = None,
+        path: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> Response: ...
 
 
 ERROR_RESPONDERS: dict[str, ErrorResponder] = {

@@ -34,12 +34,23 @@ CREDITS_PER_SECOND = {"480p": 100_000, "720p": 200_000, "1080p": 400_000}
 IMAGE_SCHEMES = ("http", "https", "data")
 
 
-def error(status: int, message: str, code: str | None = None, param: str | None = None,
-          path: str = PATH, headers: dict[str, str] | None = None) -> Response:
+def error(
+    status: int,
+    message: str,
+    code: str | None = None,
+    param: str | None = None,
+    path: str = PATH,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """An AIML API error response (code and param are not part of this format)."""
     stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    body = {"message": message, "path": path or PATH, "requestId": str(uuid.uuid4()),
-            "statusCode": status, "timestamp": stamp}
+    body = {
+        "message": message,
+        "path": path or PATH,
+        "requestId": str(uuid.uuid4()),
+        "statusCode": status,
+        "timestamp": stamp,
+    }
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -68,10 +79,22 @@ def validate(body: dict[str, Any]) -> TaskSpec:
     seed = opt_int(body, "seed")
     if seed is not None:
         check_range(seed, "seed", -1, 2**32 - 1)
-    extra = {"image_url": image, "last_image_url": last, "watermark": bool(body.get("watermark")),
-             "camerafixed": bool(body.get("camerafixed"))}
-    return TaskSpec(model=model, prompt=prompt, duration=duration, ratio="16:9", resolution=resolution,
-                    seed=seed, directives=directives, extra=extra)
+    extra = {
+        "image_url": image,
+        "last_image_url": last,
+        "watermark": bool(body.get("watermark")),
+        "camerafixed": bool(body.get("camerafixed")),
+    }
+    return TaskSpec(
+        model=model,
+        prompt=prompt,
+        duration=duration,
+        ratio="16:9",
+        resolution=resolution,
+        seed=seed,
+        directives=directives,
+        extra=extra,
+    )
 
 
 def credits(task: Task) -> int:
@@ -100,8 +123,13 @@ def task_json(emu: Emulator, request: Request, task: Task) -> dict[str, Any]:
         failure = {"name": "cancelled", "message": "The generation was cancelled"}
     if failure is not None:
         used = 0
-    return {"id": task.id, "status": status, "video": video, "error": failure,
-            "meta": {"usage": {"credits_used": used}}}
+    return {
+        "id": task.id,
+        "status": status,
+        "video": video,
+        "error": failure,
+        "meta": {"usage": {"credits_used": used}},
+    }
 
 
 async def create(request: Request) -> Response:
@@ -111,8 +139,7 @@ async def create(request: Request) -> Response:
         spec = validate(await emu.json_body(request))
         task = emu.store.create(new_token(21, ID_ALPHABET), NAME, spec)
         emu.set_ctx(request, task_id=task.id)
-        return JSONResponse({"id": task.id, "status": "queued",
-                             "meta": {"usage": {"credits_used": credits(task)}}})
+        return JSONResponse({"id": task.id, "status": "queued", "meta": {"usage": {"credits_used": credits(task)}}})
     except ApiError as exc:
         return error(exc.status, exc.message, path=request.url.path)
 

@@ -60,8 +60,7 @@ ERRORS: dict[int, tuple[str, str]] = {
     502: ("service_unavailable", "api_error"),
     503: ("service_unavailable", "api_error"),
 }
-PERMANENT_CODES = ("content_policy_violation", "invalid_parameters", "image_dimension_mismatch",
-                   "resource_not_found")
+PERMANENT_CODES = ("content_policy_violation", "invalid_parameters", "image_dimension_mismatch", "resource_not_found")
 FAILURE_MESSAGES = {
     "content_policy_violation": "The generated content was flagged by the content safety system",
     "generation_timeout": "Video generation timed out",
@@ -70,8 +69,14 @@ FAILURE_MESSAGES = {
 CREDITS_PER_SECOND = {"480p": 4, "720p": 10, "1080p": 20}
 
 
-def error(status: int, message: str, code: str | None = None, param: str | None = None,
-          path: str = "", headers: dict[str, str] | None = None) -> Response:
+def error(
+    status: int,
+    message: str,
+    code: str | None = None,
+    param: str | None = None,
+    path: str = "",
+    headers: dict[str, str] | None = None,
+) -> Response:
     """An EvoLink error response."""
     default_code, kind = ERRORS.get(status, ("internal_error", "api_error"))
     body = {"error": {"code": code or default_code, "message": message, "type": kind}}
@@ -109,8 +114,7 @@ def validate(body: dict[str, Any]) -> TaskSpec:
         for key in ("video_urls", "audio_urls", "generate_audio"):
             _unsupported(body, key, model)
         if web_search is not None:
-            raise bad("model_params.web_search is only supported by text-to-video models",
-                      "model_params.web_search")
+            raise bad("model_params.web_search is only supported by text-to-video models", "model_params.web_search")
         ratios = (*RATIOS, "keep_ratio", "adaptive") if images else RATIOS
         ratio = opt_enum(body, "aspect_ratio", ratios, "adaptive" if images else "16:9") or "16:9"
         audio = False
@@ -124,12 +128,25 @@ def validate(body: dict[str, Any]) -> TaskSpec:
         audio = bool(opt_bool(body, "generate_audio", True))
         _check_materials(model, mode, images, videos, audios)
         if web_search is not None and mode != "text":
-            raise bad("model_params.web_search is only supported by text-to-video models",
-                      "model_params.web_search")
-    extra = {"requested_ratio": ratio, "callback_url": callback, "image_urls": images,
-             "video_urls": videos, "audio_urls": audios, "web_search": bool(web_search)}
-    return TaskSpec(model=model, prompt=prompt, duration=duration, ratio=resolve_ratio(ratio),
-                    resolution=quality, generate_audio=audio, directives=directives, extra=extra)
+            raise bad("model_params.web_search is only supported by text-to-video models", "model_params.web_search")
+    extra = {
+        "requested_ratio": ratio,
+        "callback_url": callback,
+        "image_urls": images,
+        "video_urls": videos,
+        "audio_urls": audios,
+        "web_search": bool(web_search),
+    }
+    return TaskSpec(
+        model=model,
+        prompt=prompt,
+        duration=duration,
+        ratio=resolve_ratio(ratio),
+        resolution=quality,
+        generate_audio=audio,
+        directives=directives,
+        extra=extra,
+    )
 
 
 def _check_materials(model: str, mode: str, images: list[str], videos: list[str], audios: list[str]) -> None:
@@ -203,12 +220,14 @@ async def create(request: Request) -> Response:
             if known is not None:
                 previous = emu.store.get(known[1], NAME)
                 if known[0] != digest:
-                    raise ApiError(409, "Idempotency-Key was already used with a different request body",
-                                   code="idempotency_conflict")
+                    raise ApiError(
+                        409,
+                        "Idempotency-Key was already used with a different request body",
+                        code="idempotency_conflict",
+                    )
                 if previous is not None:
                     emu.set_ctx(request, task_id=previous.id, idempotency_replayed=True)
-                    return JSONResponse(task_json(emu, request, previous),
-                                        headers={"idempotency-replayed": "true"})
+                    return JSONResponse(task_json(emu, request, previous), headers={"idempotency-replayed": "true"})
         spec = validate(body)
         task_id = f"task-unified-{int(emu.store.unix())}-{new_token(8)}"
         task = emu.store.create(task_id, NAME, spec)

@@ -34,8 +34,14 @@ ERRORS: dict[int, tuple[str, str]] = {
 }
 
 
-def error(status: int, message: str, code: str | None = None, param: str | None = None,
-          path: str = "", headers: dict[str, str] | None = None) -> Response:
+def error(
+    status: int,
+    message: str,
+    code: str | None = None,
+    param: str | None = None,
+    path: str = "",
+    headers: dict[str, str] | None = None,
+) -> Response:
     """A ModelArk error response."""
     default_code, kind = ERRORS.get(status, ("InternalServiceError", "InternalServerError"))
     body = {"error": {"code": code or default_code, "message": message, "param": param or "", "type": kind}}
@@ -121,8 +127,9 @@ async def cancel_task(request: Request) -> Response:
         task = _find(emu, request)
         before = emu.store.view(task)
         if before.phase is not Phase.QUEUED:
-            raise ApiError(409, f"The task {task.id} is {before.phase.value}; only queued tasks can be cancelled",
-                           param="task_id")
+            raise ApiError(
+                409, f"The task {task.id} is {before.phase.value}; only queued tasks can be cancelled", param="task_id"
+            )
         emu.store.cancel(task)
         return JSONResponse({})
     except ApiError as exc:
@@ -161,7 +168,7 @@ async def list_tasks(request: Request) -> Response:
                 continue
             items.append(task)
         start = (page_num - 1) * page_size
-        page = [task_json(emu, request, task) for task in items[start:start + page_size]]
+        page = [task_json(emu, request, task) for task in items[start : start + page_size]]
         return JSONResponse({"items": page, "total": len(items)})
     except ApiError as exc:
         return _fail(exc)

@@ -68,8 +68,10 @@ def parse_content(model: str, content: Any) -> tuple[Any, dict[str, Any]]:
             _media(item, index, "audio_url", ("reference_audio",))
             audios += 1
         else:
-            raise bad(f"content[{index}].type must be text, image_url, video_url or audio_url; got {kind!r}",
-                      f"content[{index}].type")
+            raise bad(
+                f"content[{index}].type must be text, image_url, video_url or audio_url; got {kind!r}",
+                f"content[{index}].type",
+            )
     if len(texts) > 1:
         raise bad("content may contain at most one text item", "content")
     if len(image_roles) == 1 and image_roles[0] is None:
@@ -83,19 +85,22 @@ def parse_content(model: str, content: Any) -> tuple[Any, dict[str, Any]]:
     if "last_frame" in frames and "first_frame" not in frames:
         raise bad("a last_frame image requires a first_frame image", "content")
     if frames and (references or videos or audios):
-        raise bad("first/last frame images cannot be combined with reference images, videos or audio",
-                  "content")
+        raise bad("first/last frame images cannot be combined with reference images, videos or audio", "content")
     if references > 9 or videos > 3 or audios > 3:
         raise bad("at most 9 reference images, 3 reference videos and 3 reference audios", "content")
     if (videos or audios) and not is_v2(model):
-        raise bad(f"reference videos and audio are only supported by Seedance 2.0 models, not {model}",
-                  "content")
+        raise bad(f"reference videos and audio are only supported by Seedance 2.0 models, not {model}", "content")
     if audios and not references and not videos:
         raise bad("reference audio cannot be given alone; add at least one image or video", "content")
     if not texts and not image_roles and not videos:
         raise bad("content must include a text prompt or an image", "content")
-    summary = {"first_frame": "first_frame" in frames, "last_frame": "last_frame" in frames,
-               "reference_images": references, "reference_videos": videos, "reference_audios": audios}
+    summary = {
+        "first_frame": "first_frame" in frames,
+        "last_frame": "last_frame" in frames,
+        "reference_images": references,
+        "reference_videos": videos,
+        "reference_audios": audios,
+    }
     return (texts[0] if texts else None), summary
 
 
@@ -105,8 +110,11 @@ def validate(body: dict[str, Any]) -> TaskSpec:
     if not isinstance(model, str) or not model:
         raise bad("model is required", "model")
     if not model.startswith(MODEL_PREFIXES):
-        raise bad(f"The model {model!r} does not exist or is not a Seedance video model "
-                  f"(ids start with {', '.join(MODEL_PREFIXES)})", "model")
+        raise bad(
+            f"The model {model!r} does not exist or is not a Seedance video model "
+            f"(ids start with {', '.join(MODEL_PREFIXES)})",
+            "model",
+        )
     text, summary = parse_content(model, body.get("content"))
     prompt, directives = check_prompt(text, "content.text", required=False)
     duration = opt_int(body, "duration", 5)
@@ -120,8 +128,7 @@ def validate(body: dict[str, Any]) -> TaskSpec:
     if resolution == "1080p" and is_v2(model) and "fast" in model:
         raise bad(f"1080p is not supported by the fast model {model}", "resolution")
     has_image = summary["first_frame"] or summary["reference_images"] > 0
-    ratio = opt_enum(body, "ratio", (*RATIOS, "adaptive", "keep_ratio"),
-                     "adaptive" if has_image else "16:9") or "16:9"
+    ratio = opt_enum(body, "ratio", (*RATIOS, "adaptive", "keep_ratio"), "adaptive" if has_image else "16:9") or "16:9"
     seed = opt_int(body, "seed", -1)
     check_range(seed if seed is not None else -1, "seed", -1, 2**32 - 1)
     for key in ("camera_fixed", "watermark", "return_last_frame"):
@@ -132,12 +139,25 @@ def validate(body: dict[str, Any]) -> TaskSpec:
     callback = check_callback_url(body.get("callback_url"))
     tier = opt_enum(body, "service_tier", SERVICE_TIERS, "default")
     expires_after = opt_int(body, "execution_expires_after", 172800)
-    check_range(expires_after if expires_after is not None else 172800,
-                "execution_expires_after", 3600, 259200)
-    extra = {"requested_ratio": ratio, "callback_url": callback, "service_tier": tier,
-             "execution_expires_after": expires_after, "return_last_frame": bool(body.get("return_last_frame")),
-             "camera_fixed": bool(body.get("camera_fixed")), "watermark": bool(body.get("watermark")),
-             **summary}
-    return TaskSpec(model=model, prompt=prompt, duration=duration, ratio=resolve_ratio(ratio),
-                    resolution=resolution, generate_audio=audio, seed=seed, directives=directives,
-                    extra=extra)
+    check_range(expires_after if expires_after is not None else 172800, "execution_expires_after", 3600, 259200)
+    extra = {
+        "requested_ratio": ratio,
+        "callback_url": callback,
+        "service_tier": tier,
+        "execution_expires_after": expires_after,
+        "return_last_frame": bool(body.get("return_last_frame")),
+        "camera_fixed": bool(body.get("camera_fixed")),
+        "watermark": bool(body.get("watermark")),
+        **summary,
+    }
+    return TaskSpec(
+        model=model,
+        prompt=prompt,
+        duration=duration,
+        ratio=resolve_ratio(ratio),
+        resolution=resolution,
+        generate_audio=audio,
+        seed=seed,
+        directives=directives,
+        extra=extra,
+    )
