@@ -50,6 +50,7 @@ demo: install
 
 # Benchmarks against the emulator; results and the command in BENCHMARKS.md. Not part of `make test`.
 bench: install
+	$(BIN)/pip install --quiet -e ".[bench]"
 	$(BIN)/python -m benchmarks
 
 clean:
