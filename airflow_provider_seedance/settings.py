@@ -107,15 +107,34 @@ def build_client(
     return httpx.Client(transport=retry, **_client_kwargs(settings))
 
 
+#: Requests of one shared client in flight at once. httpcore matches every queued request against every
+#: pooled connection on each event (quadratic): with thousands of triggers polling at once that melts the
+#: triggerer (benchmarks/analysis.md), so waiting polls queue in an O(1) semaphore in front instead.
+MAX_IN_FLIGHT = 16
+
+
+class GatedAsyncClient(httpx.AsyncClient):
+    """An ``httpx.AsyncClient`` that lets at most ``max_in_flight`` requests into its pool at once."""
+
+    def __init__(self, *, max_in_flight: int = MAX_IN_FLIGHT, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._gate = asyncio.Semaphore(max_in_flight)
+
+    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        async with self._gate:
+            return await super().send(request, **kwargs)
+
+
 def build_async_client(
     settings: ConnectionSettings,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     policy: RetryPolicy | None = None,
 ) -> httpx.AsyncClient:
-    retry = RetryTransport(policy or RetryPolicy(max_retries=settings.max_retries), async_transport=transport)
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=50)
-    return httpx.AsyncClient(transport=retry, limits=limits, **_client_kwargs(settings))
+    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
+    inner = transport or httpx.AsyncHTTPTransport(limits=limits)
+    retry = RetryTransport(policy or RetryPolicy(max_retries=settings.max_retries), async_transport=inner)
+    return GatedAsyncClient(transport=retry, **_client_kwargs(settings))
 
 
 _POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], httpx.AsyncClient]] = (

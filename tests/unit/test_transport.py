@@ -92,3 +92,25 @@ def test_paid_post_is_not_retried_on_5xx_but_idempotent_post_is():
     assert response.status_code == 200
     assert len(seen) == 2
     assert seen[0].content == seen[1].content
+
+
+async def test_shared_async_client_gates_requests_in_flight():
+    import asyncio
+
+    from airflow_provider_seedance.settings import MAX_IN_FLIGHT, ConnectionSettings, build_async_client
+
+    in_flight = peak = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.001)
+        in_flight -= 1
+        return httpx.Response(200, json={})
+
+    settings = ConnectionSettings("evolink", "http://api.test", "k")
+    async with build_async_client(settings, transport=httpx.MockTransport(handler)) as client:
+        responses = await asyncio.gather(*(client.get(f"/v1/tasks/{n}") for n in range(200)))
+    assert all(r.status_code == 200 for r in responses)
+    assert peak == MAX_IN_FLIGHT
