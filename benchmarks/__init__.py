@@ -1,0 +1,1 @@
+"""Benchmarks of airflow-provider-seedance against the emulator: ``python -m benchmarks`` (``make bench``)."""
