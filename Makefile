@@ -49,7 +49,7 @@ demo: install
 	$(BIN)/python scripts/demo.py
 
 # Benchmarks against the emulator; results and the command in BENCHMARKS.md. Not part of `make test`.
-bench: install
+bench: install system-deps
 	$(BIN)/pip install --quiet -e ".[bench]"
 	$(BIN)/python -m benchmarks
 

@@ -25,6 +25,8 @@ class GenerationEvent(BaseModel):
     generation: Generation | None = None
     polls: int = 0
     elapsed_s: float | None = None
+    #: For ``error``: whether an Airflow retry can help (False for a bad key or an unknown id).
+    retryable: bool | None = None
 
 
 class VideoResult(BaseModel):

@@ -10,11 +10,12 @@
         SeedanceNotFoundError       404: unknown generation id
         SeedanceRateLimitError      429: retry_after seconds, when the API said
         SeedanceServerError         5xx
-        SeedanceUnsupportedError    the backend has no such endpoint (e.g. cancel on EvoLink)
+      SeedanceUnsupportedError      the backend has no such endpoint (e.g. cancel on EvoLink)
       SeedanceConnectionError       transport failures and timeouts: nothing usable came back
+      SeedanceSubmitUncertainError  a create may have reached an API without idempotency keys (final)
       SeedanceValidationError       refused before any network call; names field, value and limit
       SeedanceGenerationError       the remote generation failed / was cancelled / expired
-        SeedanceGenerationTimeout   our own deadline passed first
+        SeedanceGenerationTimeout   our own deadline passed first (final: no retry)
       SeedanceSaveError             the video could not be saved; carries generation id and URL
 
 No message here ever contains the API key: errors are built from the API's own error body, and the
@@ -107,7 +108,24 @@ class SeedanceUnsupportedError(SeedanceError):
 
 
 class SeedanceConnectionError(SeedanceError):
-    """The API could not be reached, the connection dropped, or the answer was not readable."""
+    """The API could not be reached, the connection dropped, or the answer was not readable.
+
+    ``may_have_created`` is True when a create request may have reached the API all the same.
+    """
+
+    def __init__(self, message: str, *, may_have_created: bool = False) -> None:
+        super().__init__(message)
+        self.may_have_created = may_have_created
+
+
+class SeedanceSubmitUncertainError(SeedanceError):
+    """A create request may have reached an API that has no idempotency key, but no usable answer came back.
+
+    Final: submitting again could create, and bill, a second generation. Look for the task in the vendor's
+    console; clear the Airflow task to submit again.
+    """
+
+    retryable = False
 
 
 class SeedanceValidationError(SeedanceError, ValueError):
@@ -128,14 +146,20 @@ class SeedanceValidationError(SeedanceError, ValueError):
 
 
 class SeedanceGenerationError(SeedanceError):
-    """The remote generation ended without a video: failed, cancelled or expired."""
+    """The remote generation ended without a video: failed, cancelled or expired (or could not be polled).
 
-    def __init__(self, message: str, generation: Generation | None = None) -> None:
+    Retryable unless the generation's error code is permanent; ``retryable`` overrides that when given.
+    """
+
+    def __init__(self, message: str, generation: Generation | None = None, *, retryable: bool | None = None) -> None:
         self.generation = generation
+        self._retryable = retryable
         super().__init__(message)
 
     @property
     def retryable(self) -> bool:  # type: ignore[override]
+        if self._retryable is not None:
+            return self._retryable
         if self.generation is None:
             return True
         from airflow_provider_seedance.status import is_permanent_failure
@@ -144,7 +168,14 @@ class SeedanceGenerationError(SeedanceError):
 
 
 class SeedanceGenerationTimeout(SeedanceGenerationError):
-    """Our own wall-clock deadline passed before the generation finished."""
+    """Our own wall-clock deadline passed before the generation finished.
+
+    Final, like a policy failure: a retry could only pay for the generation again (ModelArk, where the
+    timed-out one was cancelled) or reattach to one whose deadline has already passed (EvoLink, AIML API).
+    Raise the operator's ``timeout`` instead.
+    """
+
+    retryable = False
 
 
 class SeedanceSaveError(SeedanceError):

@@ -62,7 +62,7 @@ def get_provider_info() -> dict[str, Any]:
                     },
                     "max_retries": {
                         "label": "Max retries",
-                        "description": "Retries of safe requests on 429, 5xx and network errors. Default 4.",
+                        "description": "Retries of safe requests on 408, 429, 5xx and network errors. Default 4.",
                         "schema": {"type": ["integer", "null"], "minimum": 0, "maximum": 20},
                     },
                 },

@@ -7,7 +7,7 @@ model works without a new release of this provider.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from airflow_provider_seedance.exceptions import SeedanceValidationError
 from airflow_provider_seedance.models import BackendName, VideoRequest
@@ -152,12 +152,22 @@ _GENERIC_FIELDS: dict[str, frozenset[str]] = {
 }
 
 
+#: The modes an unknown model of each backend may use: what the backend's wire body can carry. The AIML API
+#: body has only ``image_url`` and ``last_image_url``, so no reference mode there (a third image would be
+#: dropped without a word).
+_GENERIC_MODES: dict[str, frozenset[Mode]] = {
+    "evolink": frozenset({"text", "image", "reference"}),
+    "aimlapi": frozenset({"text", "image"}),
+    "modelark": frozenset({"text", "image", "reference"}),
+}
+
+
 def generic_limits(backend: BackendName, model: str) -> ModelLimits:
     """Loose limits for a model the table does not know: the API's own field set, sane bounds."""
     return ModelLimits(
         backend=backend,
         model=model,
-        modes=frozenset({"text", "image", "reference"}),
+        modes=_GENERIC_MODES[backend],
         min_duration=1,
         max_duration=60,
         image_mode_ratios=(*RATIOS, "keep_ratio", "adaptive"),
@@ -193,6 +203,7 @@ def validate_request(backend: BackendName, request: VideoRequest) -> list[str]:
             f"(known: {known}); only generic checks were applied"
         )
     _check_fields(limits, request)
+    _check_extra_params(backend, request)
     _check_prompt(limits, request)
     mode = limits.mode_for(request)
     _check_media(limits, request, mode)
@@ -210,6 +221,72 @@ def _check_fields(limits: ModelLimits, request: VideoRequest) -> None:
                 f"not accepted by this model on {limits.backend} (accepted optional fields: {accepted})",
                 model=limits.model,
             )
+
+
+#: A value for each optional contract field, to see which wire keys a backend builds from it.
+_PROBE_VALUES: dict[str, Any] = {
+    "prompt": "probe",
+    "image_urls": ("https://probe.invalid/1.png", "https://probe.invalid/2.png"),
+    "video_urls": ("https://probe.invalid/1.mp4",),
+    "audio_urls": ("https://probe.invalid/1.mp3",),
+    "duration": 5,
+    "quality": "720p",
+    "aspect_ratio": "16:9",
+    "generate_audio": True,
+    "seed": 1,
+    "camera_fixed": True,
+    "watermark": True,
+    "web_search": True,
+    "return_last_frame": True,
+    "service_tier": "default",
+    "callback_url": "https://probe.invalid/callback",
+}
+
+
+def wire_sources(backend: BackendName, model: str) -> dict[str, tuple[str, ...]]:
+    """Each wire-body key the backend builds from a contract field, with the field(s) it comes from.
+
+    Derived from the backend's own ``wire_body``: one body per field set alone, compared with the body of a
+    bare request (the model alone). A key of the bare body that no field changes comes from ``model``.
+    """
+    from airflow_provider_seedance.backends import get_backend  # the backends import this module
+
+    wire_body = get_backend(backend).wire_body
+    bare = wire_body(VideoRequest(model=model))
+    sources: dict[str, list[str]] = {}
+    variants = {"model": VideoRequest(model=model + "-probe")}
+    variants.update({name: VideoRequest(model=model, **{name: value}) for name, value in _PROBE_VALUES.items()})
+    for name, variant in variants.items():
+        for key, value in wire_body(variant).items():
+            if key not in bare or bare[key] != value:
+                sources.setdefault(key, []).append(name)
+    for key in bare:
+        sources.setdefault(key, ["model"])
+    return {key: tuple(names) for key, names in sources.items()}
+
+
+def _check_extra_params(backend: BackendName, request: VideoRequest) -> None:
+    """Refuse an ``extra_params`` key that would overwrite a wire field built (and checked) from an argument.
+
+    The backends merge ``extra_params`` into the wire body last, so such a key would bypass validation.
+    """
+    if not request.extra_params:
+        return
+    sources = wire_sources(backend, request.model)
+    for key in sorted(request.extra_params):
+        if key not in sources:
+            continue
+        names = sources[key]
+        if len(names) == 1:
+            source, use = f"the {names[0]} argument", "use that argument"
+        else:
+            source, use = f"the {', '.join(names[:-1])} and {names[-1]} arguments", "use those arguments"
+        raise SeedanceValidationError(
+            f"extra_params[{key!r}]",
+            request.extra_params[key],
+            f"{key!r} is set from {source} and checked; {use}",
+            model=request.model,
+        )
 
 
 def _check_prompt(limits: ModelLimits, request: VideoRequest) -> None:

@@ -113,16 +113,30 @@ def build_client(
 MAX_IN_FLIGHT = 16
 
 
-class GatedAsyncClient(httpx.AsyncClient):
-    """An ``httpx.AsyncClient`` that lets at most ``max_in_flight`` requests into its pool at once."""
+class GatedAsyncTransport(httpx.AsyncBaseTransport):
+    """Lets at most ``max_in_flight`` attempts into the connection pool at once.
 
-    def __init__(self, *, max_in_flight: int = MAX_IN_FLIGHT, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    It sits below the retry transport, so a request waiting out a 429's ``Retry-After`` or a backoff holds
+    no slot. Each answer is read inside the gate (the API's answers are small JSON), so its connection is
+    back in the pool before the next request is let in.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, *, max_in_flight: int = MAX_IN_FLIGHT) -> None:
+        self._inner = inner
         self._gate = asyncio.Semaphore(max_in_flight)
 
-    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         async with self._gate:
-            return await super().send(request, **kwargs)
+            response = await self._inner.handle_async_request(request)
+            try:
+                await response.aread()
+            except BaseException:
+                await response.aclose()
+                raise
+            return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 def build_async_client(
@@ -132,9 +146,9 @@ def build_async_client(
     policy: RetryPolicy | None = None,
 ) -> httpx.AsyncClient:
     limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
-    inner = transport or httpx.AsyncHTTPTransport(limits=limits)
-    retry = RetryTransport(policy or RetryPolicy(max_retries=settings.max_retries), async_transport=inner)
-    return GatedAsyncClient(transport=retry, **_client_kwargs(settings))
+    gated = GatedAsyncTransport(transport or httpx.AsyncHTTPTransport(limits=limits))
+    retry = RetryTransport(policy or RetryPolicy(max_retries=settings.max_retries), async_transport=gated)
+    return httpx.AsyncClient(transport=retry, **_client_kwargs(settings))
 
 
 _POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], httpx.AsyncClient]] = (

@@ -2,7 +2,8 @@
 
 Bytes go to a temporary sibling and are committed by a rename only once complete, the size matches the
 server's ``Content-Length`` and the file starts like an MP4; nothing half-written is ever left at the
-destination. An identical file already there is not rewritten.
+destination. An identical file already there is not rewritten. ``VideoWriter`` holds all of this; a sync
+loop (``save_stream``) or an async one (``asave_stream``) only feeds it the chunks.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -58,32 +59,75 @@ def file_sha256(path: ObjectStoragePath) -> str:
     return digest.hexdigest()
 
 
+class VideoWriter:
+    """One atomic, verified save, fed chunk by chunk: the part shared by the sync and the async download.
+
+    Use as a context manager: ``write`` every chunk as it comes off the socket, then ``commit``. ``commit``
+    checks the size against ``expected_size`` (the server's ``Content-Length``) and the MP4 signature, then
+    renames the temporary sibling onto the destination, or drops it when an identical file is already
+    there. Leaving the block without a commit (an error, a cancelled task) removes the temporary file, so
+    nothing half-written is ever left. The writes are plain blocking file writes.
+    """
+
+    def __init__(self, destination: Any, *, expected_size: int | None = None) -> None:
+        self.target = to_object_path(destination)
+        self.temporary = self.target.parent / f".{self.target.name}.{uuid.uuid4().hex}.part"
+        self.expected_size = expected_size
+        self.size = 0
+        self._digest = hashlib.sha256()
+        self._head = b""
+        self._handle: Any = None
+        self._finished = False
+
+    def __enter__(self) -> VideoWriter:
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = self.temporary.open("wb")  # type: ignore[no-untyped-call]
+        return self
+
+    def write(self, chunk: bytes) -> None:
+        if len(self._head) < 16:
+            self._head += chunk[: 16 - len(self._head)]
+        self._digest.update(chunk)
+        self.size += len(chunk)
+        self._handle.write(chunk)
+
+    def commit(self) -> SavedVideo:
+        """Verify, then put the file in place (or keep an identical one); raises ``VideoCheckError``."""
+        self._handle.close()
+        size, target = self.size, self.target
+        if self.expected_size is not None and size != self.expected_size:
+            raise VideoCheckError(f"incomplete download: {size} of {self.expected_size} bytes")
+        check_mp4_head(self._head)
+        sha = self._digest.hexdigest()
+        if target.exists() and target.stat().st_size == size and file_sha256(target) == sha:
+            self.temporary.unlink()
+            self._finished = True
+            return SavedVideo(str(target), size, sha, rewritten=False)
+        self.temporary.rename(target)
+        self._finished = True
+        return SavedVideo(str(target), size, sha, rewritten=True)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._handle is not None and not self._handle.closed:
+            self._handle.close()
+        if not self._finished and self.temporary.exists():
+            self.temporary.unlink()
+
+
 def save_stream(chunks: Iterable[bytes], destination: Any, *, expected_size: int | None = None) -> SavedVideo:
     """Write ``chunks`` to ``destination`` atomically; verify size and MP4 signature; skip identical files."""
-    target = to_object_path(destination)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.parent / f".{target.name}.{uuid.uuid4().hex}.part"
-    digest = hashlib.sha256()
-    size = 0
-    head = b""
-    try:
-        with temporary.open("wb") as handle:  # type: ignore[no-untyped-call]
-            for chunk in chunks:
-                if len(head) < 16:
-                    head += chunk[: 16 - len(head)]
-                digest.update(chunk)
-                size += len(chunk)
-                handle.write(chunk)
-        if expected_size is not None and size != expected_size:
-            raise VideoCheckError(f"incomplete download: {size} of {expected_size} bytes")
-        check_mp4_head(head)
-        sha = digest.hexdigest()
-        if target.exists() and target.stat().st_size == size and file_sha256(target) == sha:
-            temporary.unlink()
-            return SavedVideo(str(target), size, sha, rewritten=False)
-        temporary.rename(target)
-        return SavedVideo(str(target), size, sha, rewritten=True)
-    except BaseException:
-        if temporary.exists():
-            temporary.unlink()
-        raise
+    with VideoWriter(destination, expected_size=expected_size) as writer:
+        for chunk in chunks:
+            writer.write(chunk)
+        return writer.commit()
+
+
+async def asave_stream(
+    chunks: AsyncIterable[bytes], destination: Any, *, expected_size: int | None = None
+) -> SavedVideo:
+    """``save_stream`` fed by an async iterator. The reads await; the file writes block the event loop
+    briefly per chunk (see ``SeedanceHook.adownload_video``)."""
+    with VideoWriter(destination, expected_size=expected_size) as writer:
+        async for chunk in chunks:
+            writer.write(chunk)
+        return writer.commit()

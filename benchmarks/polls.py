@@ -4,6 +4,13 @@
 The emulator queues a render for its first 10%, then reports linear progress to 99, then completes;
 its ``estimated_time`` is the render time. To model estimates that are off, a transport wrapper scales
 ``task_info.estimated_time`` in every answer by 0.75 or 1.25 while the real render time stays put.
+
+The "no estimate" rows run the emulator's ModelArk dialect, which (like ModelArk and the AIML API) reports
+neither an estimate nor progress: only queued/running, then succeeded. The trigger gets the render's spec
+as the operator passes it, so it can use the process's render-time memory (``render_memory``): *cold* rows
+start every render with an empty memory; *warm* rows first record ``HISTORY`` earlier renders of the same
+spec that took render x U(0.8, 1.2) (seeded); *warm, off-centre* rows draw this render itself from its
+spec's spread: earlier renders took (render / u) x U(0.8, 1.2) with u ~ U(0.8, 1.2).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import asyncio
 import json
 import math
 import os
+import random
 from typing import Any
 
 import httpx
@@ -21,6 +29,26 @@ from benchmarks.common import CONN_ID, conn_env
 RENDERS = [float(r) for r in range(20, 181, 5)]
 ERRORS = (-0.25, 0.0, 0.25)
 POLICIES: dict[str, float | None] = {"adaptive": None, "fixed 15 s": 15.0, "fixed 8 s": 8.0}
+#: The dialect of the "no estimate, no progress" rows, and a model and duration it accepts.
+NO_HINTS_BACKEND = "modelark"
+NO_HINTS_MODEL = "seedance-1-0-pro-fast-251015"
+NO_HINTS_CONN_ID = "bench_no_hints"
+#: Earlier renders of the same spec in a warm memory (the memory keeps the last 20).
+HISTORY = 20
+MEMORY_CASES = {
+    "cold": "no estimate, cold memory",
+    "warm": "no estimate, warm memory",
+    "off-centre": "no estimate, warm memory, render off-centre",
+}
+
+
+def history(render: float, memory: str) -> list[float]:
+    """Earlier render times of this render's spec, deterministic per render."""
+    if memory == "cold":
+        return []
+    rng = random.Random(f"polls-{memory}-{render}")
+    centre = render if memory == "warm" else render / rng.uniform(0.8, 1.2)
+    return [centre * rng.uniform(0.8, 1.2) for _ in range(HISTORY)]
 
 
 class VirtualClock:
@@ -58,29 +86,47 @@ class SkewEstimates(httpx.AsyncBaseTransport):
         return httpx.Response(response.status_code, headers=headers, content=body, request=request)
 
 
-async def _one(render: float, error: float, interval: float | None) -> dict[str, float]:
+async def _one(
+    render: float, error: float | None, interval: float | None, *, conn_id: str = CONN_ID, memory: str = "cold"
+) -> dict[str, float]:
+    """One render; ``error`` None: no estimate, no progress (the ModelArk dialect, ``conn_id``), with the
+    render-time memory in state ``memory`` (a key of ``MEMORY_CASES``)."""
     from airflow_provider_seedance.emulator.app import create_app
     from airflow_provider_seedance.emulator.runtime import EmulatorConfig
     from airflow_provider_seedance.hooks.seedance import SeedanceHook
     from airflow_provider_seedance.models import VideoRequest
+    from airflow_provider_seedance.render_memory import RENDER_MEMORY, render_key
     from airflow_provider_seedance.triggers.seedance import SeedanceGenerationTrigger
 
     clock = VirtualClock()
     app = create_app(EmulatorConfig(clock=clock.monotonic, render_seconds=render))
     emulator = app.emulator  # type: ignore[attr-defined]
     emulator.store._epoch_offset = clock.epoch
-    transport = SkewEstimates(httpx.ASGITransport(app=app), 1.0 + error)
-    hook = SeedanceHook(CONN_ID, async_transport=transport)
-    request = VideoRequest(model="seedance-2.0-fast-text-to-video", prompt=f"polls [render:{render}]", duration=5)
+    if error is None:
+        transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=app)
+        model = NO_HINTS_MODEL
+    else:
+        transport = SkewEstimates(httpx.ASGITransport(app=app), 1.0 + error)
+        model = "seedance-2.0-fast-text-to-video"
+    hook = SeedanceHook(conn_id, async_transport=transport)
+    request = VideoRequest(model=model, prompt=f"polls [render:{render}]", duration=5)
     generation = await hook.asubmit(request)
+    assert (generation.estimated_time_s is None) == (error is None), generation
+    backend = hook.backend.name
+    spec = SeedanceGenerationTrigger.spec_for(request)
+    RENDER_MEMORY.clear()
+    for seconds in history(render, memory):
+        RENDER_MEMORY.record(render_key(backend, spec), seconds)
     submitted = clock.unix()
     trigger = SeedanceGenerationTrigger(
         generation_id=generation.id,
         deadline=submitted + 3600,
-        seedance_conn_id=CONN_ID,
+        seedance_conn_id=conn_id,
         started_at=submitted,
         poll_interval=interval,
         estimated_time=generation.estimated_time_s,
+        backend=backend,
+        render_spec=spec,
     )
     trigger.clock = clock.unix
     trigger.sleep = clock.sleep
@@ -92,9 +138,27 @@ async def _one(render: float, error: float, interval: float | None) -> dict[str,
     return {"polls": trigger.polls, "late": late, "within": float(late <= max(2.0, 0.05 * render))}
 
 
+def _row(
+    policy: str, error: float | None, case: str, runs: list[dict[str, float]], memory: str | None = None
+) -> dict[str, Any]:
+    return {
+        "policy": policy,
+        "estimate_error": error,
+        "case": case,
+        "memory": memory,
+        "per_render": [{"render": r, **x} for r, x in zip(RENDERS, runs, strict=True)],
+        "mean_polls": sum(x["polls"] for x in runs) / len(runs),
+        "max_polls": max(x["polls"] for x in runs),
+        "mean_late": sum(x["late"] for x in runs) / len(runs),
+        "max_late": max(x["late"] for x in runs),
+        "within_target": sum(x["within"] for x in runs) / len(runs),
+    }
+
+
 def run() -> dict[str, Any]:
     """Every (policy, estimate error, render time) once; deterministic, so no repetitions needed."""
     os.environ.update(conn_env("http://emulator.invalid"))
+    os.environ.update(conn_env("http://emulator.invalid", NO_HINTS_CONN_ID, NO_HINTS_BACKEND))
     import logging
 
     logging.getLogger("airflow_provider_seedance").setLevel(logging.WARNING)
@@ -106,21 +170,48 @@ def run() -> dict[str, Any]:
                 if interval is not None and error != 0.0:
                     continue  # fixed intervals ignore the estimate
                 runs = [await _one(render, error, interval) for render in RENDERS]
-                rows[f"{policy}|{error:+.0%}"] = {
-                    "policy": policy,
-                    "estimate_error": error,
-                    "per_render": [{"render": r, **x} for r, x in zip(RENDERS, runs, strict=True)],
-                    "mean_polls": sum(x["polls"] for x in runs) / len(runs),
-                    "max_polls": max(x["polls"] for x in runs),
-                    "mean_late": sum(x["late"] for x in runs) / len(runs),
-                    "max_late": max(x["late"] for x in runs),
-                    "within_target": sum(x["within"] for x in runs) / len(runs),
-                }
+                rows[f"{policy}|{error:+.0%}"] = _row(policy, error, "API estimate", runs)
+        for policy, interval in POLICIES.items():
+            for memory, case in MEMORY_CASES.items():
+                if interval is not None and memory != "cold":
+                    continue  # fixed intervals ignore the memory
+                runs = [
+                    await _one(render, None, interval, conn_id=NO_HINTS_CONN_ID, memory=memory) for render in RENDERS
+                ]
+                name = f"{policy}|none" + ("" if memory == "cold" else f", {memory}")
+                if interval is None:
+                    rows[name] = _row(policy, None, case, runs, memory)
+                else:
+                    rows[name] = _row(policy, None, "no estimate, no progress", runs)
         return rows
 
     return asyncio.run(all_runs())
 
 
-if __name__ == "__main__":
-    for key, row in run().items():
+def main(argv: list[str] | None = None) -> None:
+    """Print every row; with ``--merge RESULTS_JSON`` also replace that file's "polls" entry (noting the
+    re-run in it), so ``python -m benchmarks --render-only RESULTS_JSON`` shows the new rows."""
+    import argparse
+    import time
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.polls")
+    parser.add_argument("--merge", metavar="RESULTS_JSON", default=None)
+    args = parser.parse_args(argv)
+    began = time.time()
+    rows = run()
+    for key, row in rows.items():
         print(key, {k: v for k, v in row.items() if k != "per_render"})
+    if args.merge:
+        path = Path(args.merge)
+        saved = json.loads(path.read_text())
+        saved["polls"] = rows
+        saved.setdefault("seconds", {})["polls"] = time.time() - began
+        command = "python -m benchmarks.polls --merge " + args.merge
+        saved.setdefault("reruns", {})["polls"] = {"command": command, "when": time.strftime("%Y-%m-%d %H:%M UTC")}
+        path.write_text(json.dumps(saved, indent=1, default=str))
+        print(f"merged into {path}")
+
+
+if __name__ == "__main__":
+    main()

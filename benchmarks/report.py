@@ -70,12 +70,16 @@ def targets(results: dict[str, Any]) -> list[list[str]]:
                     _target(ratio >= 5),
                 ]
             )
-    if results.get("polls"):
-        row = results["polls"].get("adaptive|+0%")
+    for key, label in (
+        ("adaptive|+0%", "polls"),
+        ("adaptive|none", "polls, no estimate (AIML API, ModelArk), cold"),
+        ("adaptive|none, warm", "polls, no estimate, warm render-time memory"),
+    ):
+        row = results.get("polls", {}).get(key)
         if row:
             rows.append(
                 [
-                    "polls: <= 4 requests per render, completion seen within max(2 s, 5%)",
+                    f"{label}: <= 4 requests per render, seen within max(2 s, 5%)",
                     f"{_f(row['mean_polls'], 2)} requests, {_f(100 * row['within_target'], 0)}% within",
                     _target(row["mean_polls"] <= 4 and row["within_target"] == 1.0),
                 ]
@@ -165,6 +169,7 @@ def _fanout_section(results: dict[str, Any], plots: dict[str, str]) -> str:
                     "lag p99 ms",
                     "lag p99 ms, time-weighted",
                     "lag max ms",
+                    "GC max pause ms",
                     "late p50 s",
                     "late p99 s",
                     "within max(2 s, 5%)",
@@ -182,6 +187,7 @@ def _fanout_section(results: dict[str, Any], plots: dict[str, str]) -> str:
                         _f(r["lag_p99_ms"], 0),
                         _f(r.get("lag_p99_time_weighted_ms"), 0),
                         _f(r["lag_max_ms"], 0),
+                        _f(r.get("gc_pause_max_ms"), 0),
                         _f(r["late_p50_s"]),
                         _f(r["late_p99_s"]),
                         _f(100 * r["within_target"], 0) + "%",
@@ -242,6 +248,17 @@ def _fanout_section(results: dict[str, Any], plots: dict[str, str]) -> str:
     return "\n".join(out)
 
 
+def _polls_hints(row: dict[str, Any]) -> tuple[str, str]:
+    """(what the API gives, the render-time memory) for a polls row (older runs have estimate rows only)."""
+    memory = {"off-centre": "warm, render off-centre"}.get(row.get("memory") or "", row.get("memory") or "-")
+    if row.get("estimate_error") is None:
+        return "nothing (ModelArk dialect)", memory
+    if row["policy"] != "adaptive":
+        return "estimate (unused)", memory
+    error = row["estimate_error"]
+    return ("estimate, exact" if error == 0 else f"estimate {error:+.0%}"), memory
+
+
 def _polls_section(results: dict[str, Any], plots: dict[str, str]) -> str:
     polls = results.get("polls")
     if not polls:
@@ -253,17 +270,26 @@ def _polls_section(results: dict[str, Any], plots: dict[str, str]) -> str:
         f"clock, for every render time from {renders[0]:.0f} s to {renders[-1]:.0f} s in 5 s steps. The "
         "emulator queues the first 10% of a render, then reports linear progress to 99%. Its "
         "`estimated_time` is the render time; for the +-25% rows every answer's estimate is scaled by a "
-        "transport wrapper while the render time stays. Deterministic, so one pass; the target is the "
-        "adaptive row with a correct estimate, the others show robustness."
+        "transport wrapper while the render time stays. The *nothing* rows run the emulator's ModelArk "
+        "dialect, which (like ModelArk and the AIML API) gives neither an estimate nor progress; the trigger "
+        "then polls around the typical time of earlier renders of the same spec in its process "
+        "(`render_memory`): *cold* = none yet, *warm* = 20 earlier renders took render x U(0.8, 1.2), "
+        "*off-centre* = this render is itself one draw of its spec's spread (earlier renders took "
+        "(render / u) x U(0.8, 1.2), u ~ U(0.8, 1.2)); seeded. Deterministic, so one pass; the targets are "
+        "the adaptive rows with a correct estimate and with no estimate, the others show robustness."
     )
     out.append("")
+    rerun = results.get("reruns", {}).get("polls")
+    if rerun:
+        out.append(f"This section was re-run on its own after the full run: `{rerun['command']}` ({rerun['when']}).")
+        out.append("")
     rows = []
     fixed_15 = polls.get("fixed 15 s|+0%")
     for row in polls.values():
         rows.append(
             [
                 row["policy"],
-                "-" if row["policy"] != "adaptive" else f"{row['estimate_error']:+.0%}",
+                *_polls_hints(row),
                 _f(row["mean_polls"], 2),
                 (_f(row["mean_polls"] / fixed_15["mean_polls"], 2) + "x") if fixed_15 else "-",
                 str(row["max_polls"]),
@@ -276,7 +302,8 @@ def _polls_section(results: dict[str, Any], plots: dict[str, str]) -> str:
         _table(
             [
                 "policy",
-                "estimate error",
+                "API gives",
+                "render-time memory",
                 "requests/render (mean)",
                 "vs fixed 15 s",
                 "max",
@@ -415,7 +442,7 @@ def _slots_section(results: dict[str, Any]) -> str:
 # -- plots -----------------------------------------------------------------------------------------
 
 
-def plot(results: dict[str, Any], plots_dir: Path) -> dict[str, str]:
+def plot(results: dict[str, Any], plots_dir: Path, prefix: str = "") -> dict[str, str]:
     try:
         import matplotlib
 
@@ -448,15 +475,22 @@ def plot(results: dict[str, Any], plots_dir: Path) -> dict[str, str]:
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8)
         fig.tight_layout()
-        fig.savefig(plots_dir / "fanout.png", dpi=90)
+        fig.savefig(plots_dir / f"{prefix}fanout.png", dpi=90)
         plt.close(fig)
-        made["fanout"] = "benchmarks/fanout.png"
+        made["fanout"] = f"benchmarks/{prefix}fanout.png"
     polls = results.get("polls")
     if polls:
         fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
         for key, row in polls.items():
+            if row["policy"] != "adaptive" and row.get("estimate_error") is None:
+                continue  # a fixed interval polls the same with or without an estimate
             renders = [x["render"] for x in row["per_render"]]
-            label = key.replace("|", ", estimate ") if row["policy"] == "adaptive" else row["policy"]
+            if row["policy"] != "adaptive":
+                label = row["policy"]
+            elif row.get("estimate_error") is None:
+                label = "adaptive, no estimate, memory " + _polls_hints(row)[1]
+            else:
+                label = key.replace("|", ", estimate ")
             style = "-" if row["policy"] == "adaptive" else "--"
             axes[0].plot(renders, [x["polls"] for x in row["per_render"]], style, label=label)
             axes[1].plot(renders, [x["late"] for x in row["per_render"]], style, label=label)
@@ -469,21 +503,27 @@ def plot(results: dict[str, Any], plots_dir: Path) -> dict[str, str]:
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8)
         fig.tight_layout()
-        fig.savefig(plots_dir / "polls.png", dpi=90)
+        fig.savefig(plots_dir / f"{prefix}polls.png", dpi=90)
         plt.close(fig)
-        made["polls"] = "benchmarks/polls.png"
+        made["polls"] = f"benchmarks/{prefix}polls.png"
     return made
 
 
 # -- document --------------------------------------------------------------------------------------
 
 
-def render(results: dict[str, Any], *, plots_dir: Path, full: bool) -> str:
-    plots = plot(results, plots_dir)
+def render(results: dict[str, Any], *, plots_dir: Path, full: bool, prefix: str = "") -> str:
+    """The markdown report; plots go to ``plots_dir`` (named ``<prefix>fanout.png`` ...), linked relative
+    to the repository root."""
+    plots = plot(results, plots_dir, "" if full else prefix)
     m = results["machine"]
     out = ["# Benchmarks", ""]
     if not full:
-        out += ["> Not a full run (quick, partial or against a scratch core): see BENCHMARKS.md for the record.", ""]
+        out += [
+            "> Not the recorded run (quick, partial, against a scratch core, or an earlier run kept for "
+            "comparison): BENCHMARKS.md holds the record.",
+            "",
+        ]
     out.append(
         "Every figure is measured against the emulator in its own process over loopback, on a shared, noisy "
         "machine, so each is given beside a baseline measured in the same run; read ratios, not absolutes."

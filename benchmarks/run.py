@@ -1,9 +1,14 @@
 """Runs every benchmark against the emulator (its own process, loopback), prints a table and writes
-BENCHMARKS.md (a full run) or benchmarks/results-quick.md (``--quick``), plus plots under benchmarks/.
+BENCHMARKS.md (a full run) or benchmarks/results-latest.md (any other run), the raw results as JSON beside
+it (benchmarks/results.json for the full run) and plots under benchmarks/.
 
-    .venv/bin/python -m benchmarks            # the full run recorded in BENCHMARKS.md (under 20 minutes)
-    .venv/bin/python -m benchmarks --quick    # a smoke run in a few minutes
-    .venv/bin/python -m benchmarks --only fanout,polls --core /tmp/scratch   # a scratch copy of the core
+    .venv/bin/python -m benchmarks            # the full run recorded in BENCHMARKS.md (about 20 minutes)
+    .venv/bin/python -m benchmarks --quick    # a smoke run in about 6 minutes
+    .venv/bin/python -m benchmarks --only fanout,save --core /tmp/scratch   # a scratch copy of the core
+    .venv/bin/python -m benchmarks --render-only benchmarks/results.json   # re-render BENCHMARKS.md
+
+Needs: curl (saving), PostgreSQL as tests/deployment/harness.py describes (worker slots), PyPI access
+once (the peers' providers go into benchmarks/.venv-peers), matplotlib for the plots (skipped without).
 """
 
 from __future__ import annotations
@@ -110,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.output
             else (ROOT / "BENCHMARKS.md" if is_full else BENCH_DIR / "results-latest.md")
         )
-        target.write_text(report.render(saved, plots_dir=BENCH_DIR, full=is_full))
+        is_full = is_full and target.resolve() == ROOT / "BENCHMARKS.md"
+        target.write_text(report.render(saved, plots_dir=BENCH_DIR, full=is_full, prefix=target.stem + "-"))
         print(report.summary_table(saved))
         return 0
     only = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -179,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     output = output.resolve()
     raw = output.with_suffix(".json") if output.parent == BENCH_DIR else BENCH_DIR / "results.json"
     raw.write_text(json.dumps(results, indent=1, default=str))
-    text = report.render(results, plots_dir=BENCH_DIR, full=full_run)
+    text = report.render(results, plots_dir=BENCH_DIR, full=full_run, prefix=output.stem + "-")
     output.write_text(text)
     print(report.summary_table(results))
     _log(f"wall time {results['wall_s'] / 60:.1f} min; wrote {output} and {raw}")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the system packages the test suite needs, once, and start what must run:
+# Install the system packages the test suite and the benchmarks need, once, and start what must run:
 #   - Debian's chromium: the browser tests (demo gallery, connections UI). Playwright drives this system
 #     browser: no browser is ever downloaded at test time.
 #   - PostgreSQL (server, client tools, libpq): the metadata database of the deployment suite
@@ -30,6 +30,7 @@ need_root() {
 # -- packages -------------------------------------------------------------------------------------
 missing=()
 [ -x "$CHROMIUM" ] || missing+=(chromium)
+command -v curl >/dev/null 2>&1 || missing+=(curl)  # the baseline of the save benchmark (make bench)
 installed_postgres=0
 if ! command -v pg_ctlcluster >/dev/null 2>&1 || ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
     if ! { command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h "$PG_HOST" -p "$PG_PORT"; }; then

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 
 RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
 RESOLUTIONS = ("480p", "720p", "1080p")
-PROMPT_MAX_CHARS = 2000
 CALLBACK_MAX_CHARS = 2048
 FPS = 24
 
@@ -112,19 +111,22 @@ def parse_prompt(raw: str, param: str = "prompt") -> tuple[str, Directives]:
     return clean, directives
 
 
-def check_prompt(value: Any, param: str = "prompt", required: bool = True) -> tuple[str, Directives]:
-    """Validate a prompt string (max 2000 characters once tags are stripped)."""
+def check_prompt(
+    value: Any, param: str = "prompt", required: bool = True, max_chars: int | None = None
+) -> tuple[str, Directives]:
+    """Validate a prompt string against the model's documented cap, ``max_chars`` (None: the vendor documents
+    none, so none is applied). The cap counts the prompt as sent, tags included, as the vendor would."""
     if value is None:
         if required:
             raise bad(f"{param} is required", param)
         return "", Directives()
     if not isinstance(value, str):
         raise bad(f"{param} must be a string", param)
+    if max_chars is not None and len(value) > max_chars:
+        raise bad(f"{param} is too long: {len(value)} characters, the maximum is {max_chars}", param)
     clean, directives = parse_prompt(value, param)
     if required and not clean:
         raise bad(f"{param} must not be empty", param)
-    if len(clean) > PROMPT_MAX_CHARS:
-        raise bad(f"{param} is too long: {len(clean)} characters, the maximum is {PROMPT_MAX_CHARS}", param)
     return clean, directives
 
 

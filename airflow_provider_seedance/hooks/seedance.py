@@ -15,7 +15,7 @@ import httpx
 from airflow.sdk.bases.hook import BaseHook
 
 from airflow_provider_seedance.backends import ApiCall, Backend
-from airflow_provider_seedance.calls import connection_error, parse_response, request_kwargs
+from airflow_provider_seedance.calls import connection_error, parse_response, request_kwargs, submit_error
 from airflow_provider_seedance.exceptions import (
     SeedanceAPIError,
     SeedanceConnectionError,
@@ -26,7 +26,7 @@ from airflow_provider_seedance.exceptions import (
 )
 from airflow_provider_seedance.limits import validate_request
 from airflow_provider_seedance.models import Generation, VideoRequest
-from airflow_provider_seedance.polling import PollState, next_poll_delay
+from airflow_provider_seedance.polling import PollState, next_poll_delay, predicted_remaining
 from airflow_provider_seedance.settings import (
     ConnectionSettings,
     build_client,
@@ -34,7 +34,7 @@ from airflow_provider_seedance.settings import (
     shared_async_client,
 )
 from airflow_provider_seedance.status import map_status
-from airflow_provider_seedance.storage import SavedVideo, VideoCheckError, save_stream
+from airflow_provider_seedance.storage import SavedVideo, VideoCheckError, asave_stream, save_stream
 from airflow_provider_seedance.transport import RetryPolicy, RetryTransport
 
 DEFAULT_WAIT_TIMEOUT = 3600.0
@@ -152,10 +152,18 @@ class SeedanceHook(BaseHook):
         return request
 
     def submit(self, request: VideoRequest | dict[str, Any], *, idempotency_key: str | None = None) -> Generation:
-        """Validate, then create one generation (one paid POST, never blindly retried)."""
+        """Validate, then create one generation (one paid POST, never blindly retried).
+
+        Raises ``SeedanceSubmitUncertainError`` (final) when the POST may have reached an API that has no
+        idempotency key but no usable answer came back.
+        """
         request = self.prepare(request, self.backend)
         call = self.backend.create_call(request, idempotency_key if self.backend.supports_idempotency else None)
-        return self._generation(self.backend, self._send(call), request.model)
+        try:
+            body = self._send(call)
+        except SeedanceError as exc:
+            raise submit_error(exc, call, self.backend) from None
+        return self._generation(self.backend, body, request.model)
 
     async def asubmit(
         self, request: VideoRequest | dict[str, Any], *, idempotency_key: str | None = None
@@ -163,7 +171,11 @@ class SeedanceHook(BaseHook):
         backend = (await self.aget_settings()).backend
         request = self.prepare(request, backend)
         call = backend.create_call(request, idempotency_key if backend.supports_idempotency else None)
-        return self._generation(backend, await self._asend(call), request.model)
+        try:
+            body = await self._asend(call)
+        except SeedanceError as exc:
+            raise submit_error(exc, call, backend) from None
+        return self._generation(backend, body, request.model)
 
     def get_generation(self, generation_id: str) -> Generation:
         return self._generation(self.backend, self._send(self.backend.status_call(generation_id)), None, generation_id)
@@ -179,6 +191,37 @@ class SeedanceHook(BaseHook):
     async def acancel_generation(self, generation_id: str) -> None:
         backend = (await self.aget_settings()).backend
         await self._asend(backend.cancel_call(generation_id))
+
+    def cancel_if_queued(self, generation_id: str, last_seen: Generation | None = None) -> str:
+        """At a deadline or a kill: cancel the generation where the API can (ModelArk, queued only).
+
+        Polls once unless ``last_seen`` is given, never sends a cancel for a running or finished render,
+        never raises; returns what happened, for the log and the error message.
+        """
+        backend = self.backend
+        try:
+            if not backend.supports_cancel:
+                return cancel_plan(backend, generation_id, None)[1]
+            generation = last_seen or self.get_generation(generation_id)
+            cancel, outcome = cancel_plan(backend, generation_id, generation)
+            if cancel:
+                self.cancel_generation(generation_id)
+        except SeedanceError as exc:
+            return f"could not cancel generation {generation_id}: {exc}"
+        return outcome
+
+    async def acancel_if_queued(self, generation_id: str, last_seen: Generation | None = None) -> str:
+        try:
+            backend = (await self.aget_settings()).backend
+            if not backend.supports_cancel:
+                return cancel_plan(backend, generation_id, None)[1]
+            generation = last_seen or await self.aget_generation(generation_id)
+            cancel, outcome = cancel_plan(backend, generation_id, generation)
+            if cancel:
+                await self.acancel_generation(generation_id)
+        except SeedanceError as exc:
+            return f"could not cancel generation {generation_id}: {exc}"
+        return outcome
 
     def _generation(
         self, backend: Backend, body: dict[str, Any], model: str | None, fallback_id: str | None = None
@@ -227,7 +270,7 @@ class SeedanceHook(BaseHook):
                 self.log.warning("Poll %d of %s failed, will retry: %s", polls, generation_id, exc)
                 generation = None
             if generation is not None:
-                self.log.info("%s", progress_line(generation, clock() - start))
+                self.log.info("%s", progress_line(generation, clock() - start, estimated_time=estimated_time))
                 if generation.is_terminal:
                     return raise_unless_succeeded(generation)
                 progress = generation.progress
@@ -236,7 +279,7 @@ class SeedanceHook(BaseHook):
                     overdue += 1
             if clock() - start >= timeout:
                 raise SeedanceGenerationTimeout(
-                    f"generation {generation_id} did not finish within {timeout:.0f} s", generation
+                    f"generation {generation_id} did not finish before its deadline ({timeout:.0f} s)", generation
                 )
 
     def download_video(self, url: str, destination: Any, *, generation_id: str = "") -> SavedVideo:
@@ -244,21 +287,36 @@ class SeedanceHook(BaseHook):
         try:
             with self.download_client() as client, client.stream("GET", url) as response:
                 response.raise_for_status()
-                length = response.headers.get("content-length")
                 return save_stream(
                     response.iter_bytes(),  # as read off the socket: re-chunking cost a third of the time
                     destination,
-                    expected_size=int(length) if length and length.isdigit() else None,
+                    expected_size=content_length(response),
                 )
-        except (httpx.HTTPError, VideoCheckError, OSError) as exc:
-            raise SeedanceSaveError(
-                f"could not save the video to {destination}: {exc}", generation_id=generation_id, video_url=url
-            ) from None
+        except SAVE_ERRORS as exc:
+            raise save_error(exc, url, destination, generation_id) from None
+
+    async def adownload_video(self, url: str, destination: Any, *, generation_id: str = "") -> SavedVideo:
+        """``download_video`` for worker-side async code (an async task, a script); the same client rules,
+        checks and atomic save. The reads await, but the file writes are plain blocking writes, one per
+        chunk as it comes off the socket: do not call it in a triggerer's event loop. (Handing each write
+        to ``asyncio.to_thread`` cost about 30% of the throughput against the emulator.)"""
+        try:
+            async with await self.adownload_client() as client, client.stream("GET", url) as response:
+                response.raise_for_status()
+                return await asave_stream(response.aiter_bytes(), destination, expected_size=content_length(response))
+        except SAVE_ERRORS as exc:
+            raise save_error(exc, url, destination, generation_id) from None
 
     def download_client(self) -> httpx.Client:
         """A client WITHOUT the API key: result links live on the vendor's CDN, which must never see it."""
         retry = RetryTransport(RetryPolicy(max_retries=self.settings.max_retries), sync_transport=self._transport)
-        return httpx.Client(transport=retry, timeout=httpx.Timeout(self.settings.timeout), follow_redirects=True)
+        return httpx.Client(transport=retry, **download_client_kwargs(self.settings))
+
+    async def adownload_client(self) -> httpx.AsyncClient:
+        """The async ``download_client``: WITHOUT the API key, never the API's shared pooled client."""
+        settings = await self.aget_settings()
+        retry = RetryTransport(RetryPolicy(max_retries=settings.max_retries), async_transport=self._async_transport)
+        return httpx.AsyncClient(transport=retry, **download_client_kwargs(settings))
 
     def test_connection(self) -> tuple[bool, str]:
         """One authenticated call that spends no credits; a clear reason when it fails."""
@@ -281,6 +339,26 @@ class SeedanceHook(BaseHook):
         except httpx.HTTPError as exc:
             return False, f"Cannot reach {settings.base_url}: {type(exc).__name__}: {exc}"
         return probe_verdict(settings, response)
+
+
+#: What a failed download or write raises; each becomes a ``SeedanceSaveError``.
+SAVE_ERRORS = (httpx.HTTPError, VideoCheckError, OSError)
+
+
+def download_client_kwargs(settings: ConnectionSettings) -> dict[str, Any]:
+    """No headers: the key stays with the API client; result links may redirect within the CDN."""
+    return {"timeout": httpx.Timeout(settings.timeout), "follow_redirects": True}
+
+
+def content_length(response: httpx.Response) -> int | None:
+    length = response.headers.get("content-length")
+    return int(length) if length and length.isdigit() else None
+
+
+def save_error(exc: Exception, url: str, destination: Any, generation_id: str) -> SeedanceSaveError:
+    return SeedanceSaveError(
+        f"could not save the video to {destination}: {exc}", generation_id=generation_id, video_url=url
+    )
 
 
 def probe_verdict(settings: ConnectionSettings, response: httpx.Response) -> tuple[bool, str]:
@@ -312,15 +390,42 @@ def _looks_like(backend: Backend, response: httpx.Response) -> bool:
     return "message" in body or "statusCode" in body
 
 
-def progress_line(generation: Generation, elapsed: float) -> str:
-    """The render's progress bar in the task log: one line per poll."""
+def progress_line(generation: Generation, elapsed: float, *, estimated_time: float | None = None) -> str:
+    """The render's progress bar in the task log, one line per poll, the same fields on every backend:
+    ``Seedance <id>: running (processing), 62%, elapsed 41s, ETA 24s``.
+
+    The ETA is the adaptive poller's own prediction (the API's estimate, or ``estimated_time`` from an
+    earlier answer, refined by the reported progress); ``?`` where it has none, as for AIML API and
+    ModelArk, which report neither an estimate nor progress (then the progress is ``?%`` too).
+    """
     parts = [f"Seedance {generation.id}: {generation.state} ({generation.status})"]
-    if generation.progress is not None:
+    if not generation.is_terminal:
+        parts.append("?%" if generation.progress is None else f"{generation.progress}%")
+    elif generation.progress is not None:
         parts.append(f"{generation.progress}%")
     parts.append(f"elapsed {elapsed:.0f}s")
-    if generation.estimated_time_s and not generation.is_terminal:
-        parts.append(f"ETA {max(0.0, generation.estimated_time_s - elapsed):.0f}s")
+    if not generation.is_terminal:
+        state = PollState(elapsed, 0, generation.estimated_time_s or estimated_time, generation.progress)
+        remaining = predicted_remaining(state)
+        parts.append("ETA ?" if remaining is None else f"ETA {remaining:.0f}s")
     return ", ".join(parts)
+
+
+def cancel_plan(backend: Backend, generation_id: str, generation: Generation | None) -> tuple[bool, str]:
+    """Whether to send a cancel, and what the outcome will be. ModelArk cancels queued tasks only; a DELETE
+    of a finished one could remove its record (and the video with it)."""
+    if not backend.supports_cancel:
+        return False, f"{backend.name} cannot cancel generations; {generation_id} keeps running there"
+    if generation is None:
+        return False, f"the state of generation {generation_id} is unknown; not cancelled"
+    if generation.state == "queued":
+        return True, f"generation {generation_id} was cancelled on {backend.name} while still queued"
+    if generation.is_terminal:
+        return False, f"generation {generation_id} had already ended ({generation.state})"
+    return False, (
+        f"generation {generation_id} is already rendering; {backend.name} cancels only queued generations, "
+        "so it finishes (and is billed) there"
+    )
 
 
 def raise_unless_succeeded(generation: Generation) -> Generation:

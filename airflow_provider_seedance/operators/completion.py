@@ -32,6 +32,21 @@ class SeedanceVideoLink(BaseOperatorLink):
         return str(value) if value else ""
 
 
+def video_result(generation: Generation, *, elapsed_s: float | None = None, **extra: Any) -> VideoResult:
+    """The XCom result of a generation as known so far; ``extra`` adds or overrides fields (e.g. ``prompt``)."""
+    fields: dict[str, Any] = {
+        "generation_id": generation.id,
+        "backend": generation.backend,
+        "model": generation.model,
+        "status": generation.state,
+        "video_url": generation.video_url,
+        "last_frame_url": generation.last_frame_url,
+        "credits": generation.credits,
+        "elapsed_s": round(elapsed_s, 3) if elapsed_s is not None else None,
+    }
+    return VideoResult(**{**fields, **extra})
+
+
 def as_airflow_error(exc: SeedanceError) -> AirflowException:
     """Permanent failures must not burn retries (a retry would pay again for the same refusal)."""
     cls = AirflowException if exc.retryable else AirflowFailException
@@ -47,7 +62,7 @@ def generation_from_event(event: dict[str, Any]) -> tuple[Generation, float | No
         raise SeedanceGenerationError(parsed.message, parsed.generation)
     if parsed.status == "timeout":
         raise SeedanceGenerationTimeout(parsed.message, parsed.generation)
-    raise SeedanceGenerationError(parsed.message, parsed.generation)
+    raise SeedanceGenerationError(parsed.message, parsed.generation, retryable=parsed.retryable)
 
 
 def push_link(context: Any, url: str | None) -> None:
@@ -66,17 +81,7 @@ def finish(
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Save the video (if asked), push the link, emit asset events, and return the XCom result."""
-    result = VideoResult(
-        generation_id=generation.id,
-        backend=generation.backend,
-        model=generation.model,
-        status=generation.state,
-        video_url=generation.video_url,
-        last_frame_url=generation.last_frame_url,
-        credits=generation.credits,
-        elapsed_s=round(elapsed_s, 3) if elapsed_s is not None else None,
-        **(extra or {}),
-    )
+    result = video_result(generation, elapsed_s=elapsed_s, **(extra or {}))
     push_link(context, generation.video_url)
     if output_path and generation.video_url:
         try:

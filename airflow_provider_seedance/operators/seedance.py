@@ -3,7 +3,7 @@
 Submit once: the generation id is persisted in the task state store (Airflow 3.3+) the moment the API
 returns it, and EvoLink's create call carries an ``Idempotency-Key`` derived from the task instance and
 the request. A retry reattaches to a queued, running or succeeded generation and resubmits only when the
-previous one failed, was cancelled or expired.
+previous one failed, was cancelled or expired, or succeeded so long ago that its result link has expired.
 """
 
 from __future__ import annotations
@@ -18,7 +18,12 @@ from typing import Any
 from airflow.sdk import BaseOperator
 from pydantic import ValidationError
 
-from airflow_provider_seedance.exceptions import SeedanceError, SeedanceNotFoundError, SeedanceValidationError
+from airflow_provider_seedance.exceptions import (
+    SeedanceError,
+    SeedanceGenerationTimeout,
+    SeedanceNotFoundError,
+    SeedanceValidationError,
+)
 from airflow_provider_seedance.hooks.seedance import SeedanceHook, raise_unless_succeeded
 from airflow_provider_seedance.limits import backends_for_model, validate_request
 from airflow_provider_seedance.models import Generation, VideoRequest
@@ -29,12 +34,19 @@ from airflow_provider_seedance.operators.completion import (
     as_airflow_error,
     finish,
     generation_from_event,
+    video_result,
 )
+from airflow_provider_seedance.status import is_permanent_failure
 from airflow_provider_seedance.triggers.seedance import SeedanceGenerationTrigger
 
 DEFAULT_TIMEOUT = 3600.0
 STATE_KEY = "seedance_generation"
 REQUEST_FIELDS = tuple(f for f in VideoRequest.model_fields)
+BOOL_FIELDS = ("generate_audio", "camera_fixed", "watermark", "web_search", "return_last_frame")
+#: Result links live 24 hours; an older succeeded generation is not reattached to (its video is gone).
+LINK_LIFETIME_S = 23 * 3600.0
+#: How many consecutive idempotency keys may replay a failed task before giving up (EvoLink, no state store).
+MAX_REPLAYED_FAILURES = 8
 
 
 class SeedanceGenerateVideoOperator(BaseOperator):
@@ -52,7 +64,8 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         or with ``default_args={"deferrable": False}``, where no triggerer runs.
     :param poll_interval: fixed seconds between polls; None (default) polls adaptively.
     :param timeout: wall-clock seconds for the whole generation (default 3600); then it is cancelled
-        where the backend can cancel, and the task fails naming the generation id.
+        where the backend can cancel, and the task fails naming the generation id, without retries
+        (a retry would pay again or wait on a deadline already passed).
     :param wait_for_completion: False returns right after submitting (pair with the sensor).
     :param cancel_on_kill: cancel the remote generation when the task is killed.
     """
@@ -66,7 +79,12 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         "duration",
         "quality",
         "aspect_ratio",
+        "generate_audio",
         "seed",
+        "camera_fixed",
+        "watermark",
+        "web_search",
+        "return_last_frame",
         "callback_url",
         "service_tier",
         "extra_params",
@@ -142,7 +160,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         values = {name: getattr(self, name) for name in REQUEST_FIELDS}
         for name in ("image_urls", "video_urls", "audio_urls"):
             values[name] = _rendered_url_list(name, values[name], self.model)
-        for name in ("quality", "aspect_ratio", "service_tier", "callback_url"):
+        for name in ("quality", "aspect_ratio", "service_tier", "callback_url", *BOOL_FIELDS):
             if isinstance(values[name], str) and not values[name].strip():
                 values[name] = None  # a template that rendered empty means "not given"
         for name in ("duration", "seed"):
@@ -188,9 +206,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         state = _load_state(store, request_hash)
         generation = self._reattach(hook, state)
         if generation is None:
-            submissions = int(state.get("submissions", 0)) + 1
-            key = _idempotency_key(context, request_hash, submissions)
-            generation = hook.submit(request, idempotency_key=key)
+            generation, submissions = self._submit(hook, request, context, request_hash, state)
             state = {
                 "generation_id": generation.id,
                 "backend": hook.backend.name,
@@ -208,12 +224,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         if generation.state == "succeeded":
             return self._finish(hook, generation, context, time.time() - state["submitted_at"], request)
         if not self.wait_for_completion:
-            return {
-                "generation_id": generation.id,
-                "backend": generation.backend,
-                "model": request.model,
-                "status": generation.state,
-            }
+            return video_result(generation, model=request.model, **_request_facts(request)).to_xcom()
         if self.deferrable:
             self.defer(
                 trigger=SeedanceGenerationTrigger(
@@ -224,6 +235,8 @@ class SeedanceGenerateVideoOperator(BaseOperator):
                     poll_interval=self.poll_interval,
                     estimated_time=generation.estimated_time_s,
                     cancel_on_kill=self.cancel_on_kill,
+                    backend=hook.backend.name,
+                    render_spec=SeedanceGenerationTrigger.spec_for(request),
                 ),
                 method_name="execute_complete",
                 # Our trigger enforces the deadline itself: an Airflow defer timeout would skip both
@@ -238,11 +251,29 @@ class SeedanceGenerateVideoOperator(BaseOperator):
                 poll_interval=self.poll_interval,
                 estimated_time=generation.estimated_time_s,
             )
-        except SeedanceError:
-            if self.cancel_on_kill and hook.backend.supports_cancel:
-                self._try_cancel(hook, generation.id)
-            raise
+        except SeedanceGenerationTimeout as exc:
+            outcome = hook.cancel_if_queued(generation.id, exc.generation)
+            raise SeedanceGenerationTimeout(f"{exc}; {outcome}", exc.generation) from None
         return self._finish(hook, generation, context, time.time() - state["submitted_at"], request)
+
+    def _submit(
+        self, hook: SeedanceHook, request: VideoRequest, context: Any, request_hash: str, state: dict[str, Any]
+    ) -> tuple[Generation, int]:
+        """Create the generation; returns it and its submission number (part of the idempotency key).
+
+        Without a task state store (Airflow < 3.3) the number restarts at 1 on every try, so EvoLink replays
+        the task an earlier try made with that key; one that ended without a video (transiently) is skipped
+        by moving on to the next key, as a state store would have.
+        """
+        submissions = int(state.get("submissions", 0))
+        for _ in range(MAX_REPLAYED_FAILURES):
+            submissions += 1
+            generation = hook.submit(request, idempotency_key=_idempotency_key(context, request_hash, submissions))
+            ended = generation.is_terminal and generation.state != "succeeded"
+            if not (ended and hook.backend.supports_idempotency) or is_permanent_failure(generation):
+                return generation, submissions
+            self.log.warning("Key %d replayed an earlier try's %s; submitting anew", submissions, generation.describe())
+        return generation, submissions
 
     def _reattach(self, hook: SeedanceHook, state: dict[str, Any]) -> Generation | None:
         """The previous attempt's generation when it is still worth waiting for; None to submit anew."""
@@ -252,6 +283,14 @@ class SeedanceGenerateVideoOperator(BaseOperator):
             generation = hook.get_generation(state["generation_id"])
         except SeedanceNotFoundError:
             self.log.warning("Stored generation %s is unknown to the API; submitting again", state["generation_id"])
+            return None
+        age = time.time() - float(state.get("submitted_at", 0.0))
+        if generation.state == "succeeded" and age > LINK_LIFETIME_S:
+            self.log.warning(
+                "Stored generation %s is %.0f h old: its link has expired; submitting again",
+                generation.id,
+                age / 3600,
+            )
             return None
         if generation.state in ("queued", "running", "succeeded"):
             self.log.info("Reattaching to generation %s (%s) from a previous attempt", generation.id, generation.state)
@@ -278,19 +317,13 @@ class SeedanceGenerateVideoOperator(BaseOperator):
             output_path=self.output_path,
             elapsed_s=elapsed,
             outlets=list(self.outlets or []),
-            extra={"prompt": request.prompt, "duration": request.duration, "aspect_ratio": request.aspect_ratio},
+            extra=_request_facts(request),
         )
 
-    def _try_cancel(self, hook: SeedanceHook, generation_id: str) -> None:
-        try:
-            hook.cancel_generation(generation_id)
-            self.log.info("Cancelled generation %s", generation_id)
-        except SeedanceError as exc:
-            self.log.warning("Could not cancel generation %s: %s", generation_id, exc)
-
     def on_kill(self) -> None:
-        if self.cancel_on_kill and self._generation_id and self.hook.backend.supports_cancel:
-            self._try_cancel(self.hook, self._generation_id)
+        """Killed while polling on the worker: cancel the render where the API can (ModelArk, queued)."""
+        if self.cancel_on_kill and self._generation_id:
+            self.log.info("%s", self.hook.cancel_if_queued(self._generation_id))
 
 
 def _url_list_arg(value: Any) -> Any:
@@ -329,6 +362,11 @@ def _templated(value: Any) -> bool:
     if isinstance(value, dict):
         return any(_templated(v) for v in value.values())
     return not isinstance(value, (int, float, bool, type(None)))
+
+
+def _request_facts(request: VideoRequest) -> dict[str, Any]:
+    """The request's fields the XCom result repeats."""
+    return {"prompt": request.prompt, "duration": request.duration, "aspect_ratio": request.aspect_ratio}
 
 
 def _request_hash(backend: str, request: VideoRequest) -> str:

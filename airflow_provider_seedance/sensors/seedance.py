@@ -1,12 +1,17 @@
 """SeedanceGenerationSensor: wait for an existing generation id (poke, reschedule or deferrable).
 
 Pairs with ``SeedanceGenerateVideoOperator(wait_for_completion=False)``; returns the operator's result shape.
+
+Elapsed time (in the per-poke log line and the result's ``elapsed_s``) comes from the generation's own
+timestamps where the API gives them (EvoLink ``created``, ModelArk ``created_at``/``updated_at``), else from
+the first poke, as the task instance remembers it across reschedules; in deferrable mode from the trigger.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
@@ -59,7 +64,7 @@ class SeedanceGenerationSensor(BaseSensorOperator):
         self.deferrable = deferrable
         self.cancel_on_kill = cancel_on_kill
         self.poll_interval = poll_interval
-        self._started = time.time()
+        self._first_poke_at: float | None = None  # Unix time; set at the first poke, never at parse time
 
     @property
     def hook(self) -> SeedanceHook:
@@ -89,23 +94,90 @@ class SeedanceGenerationSensor(BaseSensorOperator):
                 self.log.warning("Poll of %s failed, will poke again: %s", self.generation_id, exc)
                 return False
             raise as_airflow_error(exc) from None
-        self.log.info("%s", progress_line(generation, time.time() - self._started))
+        elapsed = self._elapsed(generation, context)
+        self.log.info("%s", progress_line(generation, elapsed))
         if not generation.is_terminal:
             return False
-        return PokeReturnValue(is_done=True, xcom_value=self._finish(hook, generation, context))
+        return PokeReturnValue(is_done=True, xcom_value=self._finish(hook, generation, context, elapsed))
+
+    def _elapsed(self, generation: Generation, context: Any) -> float:
+        """Seconds by the API's timestamps if it gives them, else since the first poke."""
+        now = time.time()
+        by_api = api_elapsed(generation, now)
+        if by_api is not None:
+            return by_api
+        if self._first_poke_at is None:
+            self._first_poke_at = first_poke_time(context, reschedule=self.reschedule) or now
+        return max(0.0, now - self._first_poke_at)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
         try:
-            generation, _ = generation_from_event(event)
-            return self._finish(self.hook, generation, context)
+            generation, elapsed = generation_from_event(event)
+            return self._finish(self.hook, generation, context, elapsed)
         except SeedanceError as exc:
             raise as_airflow_error(exc) from None
 
-    def _finish(self, hook: SeedanceHook, generation: Generation, context: Any) -> Any:
+    def _finish(self, hook: SeedanceHook, generation: Generation, context: Any, elapsed: float | None) -> Any:
         try:
             raise_unless_succeeded(generation)
         except SeedanceError as exc:
             raise as_airflow_error(exc) from None
         return finish(
-            hook, generation, context, output_path=self.output_path, elapsed_s=None, outlets=list(self.outlets or [])
+            hook,
+            generation,
+            context,
+            output_path=self.output_path,
+            elapsed_s=elapsed,
+            outlets=list(self.outlets or []),
         )
+
+
+def first_poke_time(context: Any, *, reschedule: bool) -> float | None:
+    """When this task instance started poking, as Unix time; None if the context cannot tell.
+
+    Reschedule mode runs a fresh operator for every poke: its first poke is the start of the first run,
+    which Airflow keeps (``get_first_reschedule_date``). Otherwise (and on reschedule mode's first run) it
+    is the start of this run: ``ti.start_date``.
+    """
+    ti = context.get("ti")
+    if ti is None:
+        return None
+    if reschedule and callable(getattr(ti, "get_first_reschedule_date", None)):
+        try:
+            first = ti.get_first_reschedule_date(context)
+        except Exception:  # the supervisor could not tell: fall back to the start date, lose only precision
+            first = None
+        if isinstance(first, datetime):
+            return first.timestamp()
+    start = getattr(ti, "start_date", None)
+    return start.timestamp() if isinstance(start, datetime) else None
+
+
+def api_elapsed(generation: Generation, now: float) -> float | None:
+    """Seconds from the API's creation timestamp to its last update once the generation has ended (ModelArk
+    ``updated_at``), else to ``now``; None when the API gives no creation time (AIML API)."""
+    raw = generation.raw
+    created = unix_time(raw.get("created_at", raw.get("created")))
+    if created is None:
+        return None
+    ended = unix_time(raw.get("updated_at")) if generation.is_terminal else None
+    return max(0.0, (now if ended is None else ended) - created)
+
+
+def unix_time(value: Any) -> float | None:
+    """A timestamp from an API body: Unix seconds (or milliseconds), or an ISO 8601 string."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = float(text)
+        except ValueError:
+            try:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                return None
+            return moment.timestamp() if moment.tzinfo is not None else None
+    if not isinstance(value, (int, float)) or value <= 0:
+        return None
+    return float(value) / 1000 if value > 1e11 else float(value)

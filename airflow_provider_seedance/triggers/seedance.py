@@ -16,10 +16,16 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_seedance.events import EventStatus, GenerationEvent
-from airflow_provider_seedance.exceptions import SeedanceError, SeedanceRateLimitError
+from airflow_provider_seedance.exceptions import SeedanceConnectionError, SeedanceError, SeedanceRateLimitError
 from airflow_provider_seedance.hooks.seedance import SeedanceHook, progress_line
 from airflow_provider_seedance.models import Generation
 from airflow_provider_seedance.polling import MAX_INTERVAL, PollState, next_poll_delay
+from airflow_provider_seedance.render_memory import RENDER_MEMORY, render_key, render_spec
+
+#: Seconds before the deadline that count as "at the deadline" (a sleep may wake a hair early).
+DEADLINE_SLACK = 0.01
+#: The last poll, at the deadline, may still take this long.
+FINAL_POLL_BUDGET = 30.0
 
 
 class SeedanceGenerationTrigger(BaseTrigger):
@@ -27,13 +33,23 @@ class SeedanceGenerationTrigger(BaseTrigger):
 
     :param generation_id: the id the API returned on submit.
     :param seedance_conn_id: connection of type ``seedance``; read with ``aget_connection`` in the loop.
-    :param deadline: wall-clock Unix time after which the generation is cancelled (where the backend can)
-        and a ``timeout`` event is sent. Carried in the kwargs, so a triggerer restart keeps it.
+    :param deadline: wall-clock Unix time of the last poll: a render finished by then is delivered;
+        otherwise the generation is cancelled where the backend can (ModelArk, while queued) and a
+        ``timeout`` event is sent. Carried in the kwargs, so a triggerer restart keeps it. No poll runs
+        past it (each is bounded by the time left).
     :param started_at: Unix time of the submission, for elapsed time and adaptive polling.
     :param poll_interval: fixed seconds between polls; None polls adaptively around the API's estimate.
     :param estimated_time: the API's render estimate in seconds, if it gave one.
     :param cancel_on_kill: cancel the remote generation when a user kills the task (Airflow 3.3+).
+    :param backend: the backend the generation was submitted to; if the connection has since been
+        pointed at another one, the trigger fails at once instead of polling the wrong API.
+    :param render_spec: what the render time depends on (``SeedanceGenerationTrigger.spec_for(request)``:
+        model, duration, quality, service tier; never the prompt). Renders of one spec and backend teach
+        this process a typical render time, which stands in when the API gives no estimate.
     """
+
+    #: ``spec_for(request)``: the ``render_spec`` of a ``VideoRequest``.
+    spec_for = staticmethod(render_spec)
 
     def __init__(
         self,
@@ -45,6 +61,8 @@ class SeedanceGenerationTrigger(BaseTrigger):
         poll_interval: float | None = None,
         estimated_time: float | None = None,
         cancel_on_kill: bool = True,
+        backend: str | None = None,
+        render_spec: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.generation_id = generation_id
@@ -54,6 +72,8 @@ class SeedanceGenerationTrigger(BaseTrigger):
         self.poll_interval = poll_interval
         self.estimated_time = estimated_time
         self.cancel_on_kill = cancel_on_kill
+        self.backend = backend
+        self.render_spec = render_spec
         # Injection points for tests: the wall clock and the sleep the loop waits on.
         self.clock: Callable[[], float] = time.time
         self.sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep
@@ -70,13 +90,23 @@ class SeedanceGenerationTrigger(BaseTrigger):
                 "poll_interval": self.poll_interval,
                 "estimated_time": self.estimated_time,
                 "cancel_on_kill": self.cancel_on_kill,
+                "backend": self.backend,
+                # Only when given, so triggers serialized without it read back the same.
+                **({"render_spec": self.render_spec} if self.render_spec else {}),
             },
         )
 
     def _hook(self) -> SeedanceHook:
         return SeedanceHook(self.seedance_conn_id)
 
-    def _event(self, status: EventStatus, message: str, generation: Generation | None = None) -> TriggerEvent:
+    def _event(
+        self,
+        status: EventStatus,
+        message: str,
+        generation: Generation | None = None,
+        *,
+        retryable: bool | None = None,
+    ) -> TriggerEvent:
         event = GenerationEvent(
             status=status,
             generation_id=self.generation_id,
@@ -84,34 +114,44 @@ class SeedanceGenerationTrigger(BaseTrigger):
             generation=generation.model_copy(update={"raw": {}}) if generation else None,
             polls=self.polls,
             elapsed_s=round(self.clock() - self.started_at, 3),
+            retryable=retryable,
         )
         return TriggerEvent(event.model_dump(mode="json"))  # type: ignore[no-untyped-call]
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = self._hook()
+        moved = await self._backend_moved(hook)
+        if moved:
+            yield self._event("error", moved, retryable=False)
+            return
         overdue = errors = 0
         progress: int | None = None
         estimated = self.estimated_time
         rand = random.Random()
         delay: float | None = None
+        key = render_key(self.backend or self.seedance_conn_id, self.render_spec) if self.render_spec else None
+        remembered = RENDER_MEMORY.typical(key) if key else None
+        last_running: float | None = None  # elapsed at the last poll that saw the render unfinished
         while True:
             now = self.clock()
-            if now >= self.deadline:
-                yield await self._timeout(hook)
-                return
-            if delay is None:
-                state = PollState(now - self.started_at, self.polls, estimated, progress, overdue)
-                delay = next_poll_delay(state, fixed_interval=self.poll_interval)
-            await self.sleep(max(0.0, min(delay, self.deadline - now)))
-            delay = None
-            if self.clock() >= self.deadline:
-                continue
+            # At (or after) the deadline there is one last poll: a render that just finished is delivered.
+            final = now >= self.deadline - DEADLINE_SLACK
+            if not final:
+                if delay is None:
+                    state = PollState(now - self.started_at, self.polls, estimated, progress, overdue, remembered)
+                    delay = next_poll_delay(state, fixed_interval=self.poll_interval)
+                await self.sleep(max(0.0, min(delay, self.deadline - now)))
+                delay = None
             self.polls += 1
             try:
-                generation = await hook.aget_generation(self.generation_id)
+                generation = await self._poll(hook)
             except SeedanceError as exc:
                 if not exc.retryable:
-                    yield self._event("error", f"polling generation {self.generation_id} failed: {exc}")
+                    message = f"polling generation {self.generation_id} failed: {exc}"
+                    yield self._event("error", message, retryable=False)
+                    return
+                if final or self.clock() >= self.deadline:
+                    yield await self._timeout(hook, None)  # what was seen earlier may be stale: poll again
                     return
                 errors += 1
                 hinted = exc.retry_after if isinstance(exc, SeedanceRateLimitError) else None
@@ -127,41 +167,55 @@ class SeedanceGenerationTrigger(BaseTrigger):
                 continue
             errors = 0
             elapsed = self.clock() - self.started_at
-            self.log.info("%s", progress_line(generation, elapsed))
+            self.log.info("%s", progress_line(generation, elapsed, estimated_time=estimated or remembered))
             if generation.is_terminal:
                 if generation.state == "succeeded":
+                    if key:  # it ended between the last two polls
+                        RENDER_MEMORY.record(key, elapsed if last_running is None else (last_running + elapsed) / 2)
                     yield self._event("success", f"generation {generation.id} succeeded", generation)
                 else:
                     yield self._event("failed", generation.describe(), generation)
                 return
+            if final or self.clock() >= self.deadline:
+                yield await self._timeout(hook, generation)
+                return
+            last_running = elapsed
             progress = generation.progress
             estimated = generation.estimated_time_s or estimated
             if estimated is not None and elapsed >= estimated:
                 overdue += 1
 
-    async def _timeout(self, hook: SeedanceHook) -> TriggerEvent:
-        message = f"generation {self.generation_id} did not finish before its deadline"
-        cancelled = await self._cancel(hook)
-        if cancelled:
-            message += "; it was cancelled on the backend"
-        return self._event("timeout", message)
-
-    async def _cancel(self, hook: SeedanceHook) -> bool:
+    async def _backend_moved(self, hook: SeedanceHook) -> str | None:
+        if self.backend is None:
+            return None
         try:
-            settings = await hook.aget_settings()
-            if not settings.backend.supports_cancel:
-                self.log.info(
-                    "%s cannot cancel generations; %s keeps running there", settings.backend_name, self.generation_id
-                )
-                return False
-            await hook.acancel_generation(self.generation_id)
-        except SeedanceError as exc:
-            self.log.warning("Could not cancel generation %s: %s", self.generation_id, exc)
-            return False
-        self.log.info("Cancelled generation %s", self.generation_id)
-        return True
+            now = (await hook.aget_settings()).backend_name
+        except SeedanceError:
+            return None  # the first poll reports what is wrong with the connection
+        if now == self.backend:
+            return None
+        return (
+            f"connection {self.seedance_conn_id!r} now points at backend {now!r}, but generation "
+            f"{self.generation_id} was submitted to {self.backend!r}: restore the connection to wait for it"
+        )
+
+    async def _poll(self, hook: SeedanceHook) -> Generation:
+        """One status request, bounded by the deadline: the client's own retries (429 waits, timeouts)
+        can never carry a poll far past it."""
+        budget = max(self.deadline - self.clock(), FINAL_POLL_BUDGET)
+        try:
+            return await asyncio.wait_for(hook.aget_generation(self.generation_id), timeout=budget)
+        except asyncio.TimeoutError:
+            raise SeedanceConnectionError(f"polling generation {self.generation_id} took over {budget:.0f} s") from None
+
+    async def _timeout(self, hook: SeedanceHook, last_seen: Generation | None) -> TriggerEvent:
+        """``last_seen``: the final poll's answer (None when it failed: the cancel step polls itself)."""
+        outcome = await hook.acancel_if_queued(self.generation_id, last_seen)
+        self.log.info("%s", outcome)
+        message = f"generation {self.generation_id} did not finish before its deadline; {outcome}"
+        return self._event("timeout", message, last_seen)
 
     async def on_kill(self) -> None:
         """A user marked the task failed/success or cleared it: cancel the render where the API can."""
         if self.cancel_on_kill:
-            await self._cancel(self._hook())
+            self.log.info("%s", await self._hook().acancel_if_queued(self.generation_id))

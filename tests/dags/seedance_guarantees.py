@@ -29,6 +29,22 @@ with dag("seedance_retry_reattach") as retry_reattach:
         retries=2,
     )
 
+with dag("seedance_unsaved_and_refused") as unsaved_and_refused:
+    SeedanceGenerateVideoOperator(
+        task_id="unsaved",
+        seedance_conn_id="seedance_modelark",
+        model="dreamina-seedance-2-0-fast-260128",
+        prompt="a paper boat",
+        output_path=OUTPUT + "/unsaved/video.mp4",
+    )
+    SeedanceGenerateVideoOperator(
+        task_id="bad_key",
+        seedance_conn_id="seedance_bad_key",  # set by the test: the right host, a key the API refuses
+        model="seedance-2.0-fast-text-to-video",
+        prompt="a paper plane",
+        retries=3,
+    )
+
 with dag("seedance_policy_failure") as policy_failure:
     SeedanceGenerateVideoOperator(
         task_id="generate",
@@ -39,23 +55,43 @@ with dag("seedance_policy_failure") as policy_failure:
     )
 
 with dag("seedance_failed_resubmits") as failed_resubmits:
+    for backend, model in [
+        ("modelark", "dreamina-seedance-2-0-fast-260128"),
+        ("evolink", "seedance-2.0-text-to-video"),
+    ]:
+        SeedanceGenerateVideoOperator(
+            task_id=backend,
+            seedance_conn_id=f"seedance_{backend}",
+            model=model,
+            prompt="[fail:service_error] a windmill",
+            deferrable=False,
+            retries=1,
+        )
+
+with dag("seedance_uncertain_create") as uncertain_create:
     SeedanceGenerateVideoOperator(
         task_id="generate",
-        seedance_conn_id="seedance_modelark",
-        model="dreamina-seedance-2-0-fast-260128",
-        prompt="[fail:service_error] a windmill",
-        deferrable=False,
-        retries=1,
+        seedance_conn_id="seedance_aimlapi",
+        model="bytedance/seedance-1-0-pro-fast",
+        prompt="a lighthouse",
+        retries=2,
     )
 
 with dag("seedance_deadline") as deadline:
-    SeedanceGenerateVideoOperator(
-        task_id="generate",
-        seedance_conn_id="seedance_modelark",
-        model="dreamina-seedance-2-0-fast-260128",
-        prompt="[stuck] a glacier",
-        timeout=3,
-    )
+    for task_id, prompt, deferrable in [
+        ("queued", "[render:600] a glacier", True),  # queued for 60 s: cancelled at the deadline
+        ("running", "[stuck] a glacier", True),  # rendering at the deadline: ModelArk cannot cancel it
+        ("queued_on_worker", "[render:600] an iceberg", False),
+    ]:
+        SeedanceGenerateVideoOperator(
+            task_id=task_id,
+            seedance_conn_id="seedance_modelark",
+            model="dreamina-seedance-2-0-fast-260128",
+            prompt=prompt,
+            timeout=3,
+            deferrable=deferrable,
+            retries=2,  # the deadline is final: none of these may be used
+        )
 
 with dag("seedance_submit_then_sense") as submit_then_sense:
     submit = SeedanceGenerateVideoOperator(
@@ -105,3 +141,9 @@ with dag("seedance_mapped") as mapped:
             {"prompt": "sneakers on a doormat", "aspect_ratio": "1:1"},
         ]
     )
+    SeedanceGenerateVideoOperator.partial(
+        task_id="by_prompt",
+        seedance_conn_id="seedance_aimlapi",
+        model="bytedance/seedance-1-0-pro-fast",
+        output_path=OUTPUT + "/mapped/by_prompt_{{ ti.map_index }}.mp4",
+    ).expand(prompt=["a red kite", "a blue kite"])

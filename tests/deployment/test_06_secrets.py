@@ -81,7 +81,10 @@ def test_api_key_never_stored_or_logged(deploy: Deployment, emulator: Any, scena
             "poll_interval",
             "estimated_time",
             "cancel_on_kill",
+            "backend",
+            "render_spec",
         }, trigger["kwargs"]
+        assert "prompt" not in (trigger["kwargs"].get("render_spec") or {})
     assert all(g in after["xcom"] for g in generation_ids)
     assert any("seedance_" in text for text in (after.get("rendered_task_instance_fields", ""),))
     task_logs = "\n".join(text for name, text in texts.items() if name.startswith("logs/dag_id="))

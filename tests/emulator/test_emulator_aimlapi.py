@@ -121,7 +121,6 @@ def test_auth(emu: Any, headers: dict[str, str]) -> None:
         ({"image_url": "not a url"}, "image_url must be a URL"),
         ({"watermark": "no"}, "watermark must be a boolean"),
         ({"seed": -2}, "seed must be between"),
-        ({"prompt": "y" * 2001}, "too long"),
     ],
 )
 def test_validation(client: httpx.Client, body: dict[str, Any], needle: str) -> None:

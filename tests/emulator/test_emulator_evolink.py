@@ -78,6 +78,9 @@ def test_seedance_10_pro_fast_image_to_video(client: httpx.Client, clock: FakeCl
         ("seedance-2.0-fast-text-to-video", {"quality": "480p"}),
         ("seedance-2.0-image-to-video", {"image_urls": ["https://e.com/1.png", "https://e.com/2.png"]}),
         ("seedance-2.0-fast-image-to-video", {"image_urls": ["https://e.com/1.png"], "aspect_ratio": "adaptive"}),
+        # Base64 images: the 2.0 docs only warn against them for large files.
+        ("seedance-2.0-image-to-video", {"image_urls": ["data:image/png;base64,iVBORw0KGgo=", "https://e.com/2.png"]}),
+        ("seedance-2.0-fast-reference-to-video", {"image_urls": ["data:image/webp;base64,UklGRg=="]}),
         (
             "seedance-2.0-reference-to-video",
             {
@@ -119,7 +122,8 @@ PRO_FAST = "doubao-seedance-1.0-pro-fast"
         ({"model": "seedance-3.0-imaginary"}, "Unsupported model"),
         ({"model": None}, "model is required"),
         ({"prompt": None}, "prompt is required"),
-        ({"prompt": "x" * 2001}, "too long"),
+        ({"model": PRO_FAST, "prompt": "x" * 2001}, "too long"),
+        ({"model": PRO_FAST, "prompt": "[render:1] " + "x" * 1990}, "too long"),
         ({"model": PRO_FAST, "duration": 1}, "between 2 and 12"),
         ({"model": PRO_FAST, "duration": 13}, "between 2 and 12"),
         ({"duration": 3}, "between 4 and 15"),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
 from airflow_provider_seedance.exceptions import SeedanceGenerationError, SeedanceSaveError
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
 from airflow_provider_seedance.models import VideoRequest
+from airflow_provider_seedance.storage import SavedVideo
 from tests.integration.conftest import API_KEY, mp4_facts
 
 pytestmark = pytest.mark.usefixtures("connections")
@@ -17,6 +19,13 @@ MODELS = {
     "aimlapi": "bytedance/seedance-1-0-pro-fast",
     "modelark": "dreamina-seedance-2-0-fast-260128",
 }
+
+
+def download(hook: SeedanceHook, use_async: bool, url: str, destination: Path, generation_id: str) -> SavedVideo:
+    """``download_video``, or its async twin on a fresh event loop."""
+    if use_async:
+        return asyncio.run(hook.adownload_video(url, destination, generation_id=generation_id))
+    return hook.download_video(url, destination, generation_id=generation_id)
 
 
 @pytest.mark.parametrize("use_async", [False, True])
@@ -37,17 +46,20 @@ def test_submit_poll_download(emulator, tmp_path, backend, use_async):
         submitted = hook.submit(request)
         generation = hook.wait_for_generation(submitted.id, timeout=60, poll_interval=0.2)
     assert generation.state == "succeeded"
-    saved = hook.download_video(generation.video_url, tmp_path / "v.mp4", generation_id=generation.id)
+    downloads = emulator.stats()["downloads"]
+    saved = download(hook, use_async, generation.video_url, tmp_path / "v.mp4", generation.id)
     assert saved.rewritten
     assert mp4_facts(tmp_path / "v.mp4")["codec"] == "h264"
     mtime = (tmp_path / "v.mp4").stat().st_mtime_ns
-    again = hook.download_video(generation.video_url, tmp_path / "v.mp4", generation_id=generation.id)
+    again = download(hook, use_async, generation.video_url, tmp_path / "v.mp4", generation.id)
     assert (again.rewritten, again.sha256) == (False, saved.sha256)
     assert (tmp_path / "v.mp4").stat().st_mtime_ns == mtime
     assert list(tmp_path.iterdir()) == [tmp_path / "v.mp4"]
+    assert emulator.stats()["downloads"] - downloads == 2
 
 
-def test_interrupted_download_leaves_no_file(emulator, tmp_path):
+@pytest.mark.parametrize("use_async", [False, True])
+def test_interrupted_download_leaves_no_file(emulator, tmp_path, use_async):
     hook = SeedanceHook("seedance_modelark")
     generation = hook.wait_for_generation(
         hook.submit(VideoRequest(model=MODELS["modelark"], prompt="a kite")).id, timeout=60, poll_interval=0.2
@@ -55,7 +67,7 @@ def test_interrupted_download_leaves_no_file(emulator, tmp_path):
     emulator.set_faults({"download": {"truncate": 1.0}})
     try:
         with pytest.raises(SeedanceSaveError) as info:
-            hook.download_video(generation.video_url, tmp_path / "out" / "v.mp4", generation_id=generation.id)
+            download(hook, use_async, generation.video_url, tmp_path / "out" / "v.mp4", generation.id)
     finally:
         emulator.set_faults({})
     assert generation.id in str(info.value)

@@ -1,12 +1,20 @@
-"""Contract tests: every wire body the backends produce validates against the vendor's published schema.
+"""Contract tests: every wire body the backends produce validates against the vendor's request schema.
 
-The schemas are the OpenAPI documents of shared/seeds, copied into tests/fixtures/vendor_schemas so a
-fresh clone has them. Property-based: whatever the validator accepts, the vendor schema accepts.
+The EvoLink and AIML API schemas are the vendors' published OpenAPI documents of shared/seeds, copied into
+tests/fixtures/vendor_schemas so a fresh clone has them. The ModelArk schema there
+(modelark_create_task.schema.json) is NOT published by the vendor: BytePlus ModelArk publishes no OpenAPI
+document, so this project wrote that JSON Schema itself from the vendor's prose docs (its ``$comment`` says
+so). Passing it shows the bodies match our reading of those docs, not a vendor-issued contract.
+
+Property-based: whatever the validator accepts, the vendor schema accepts. ``format: uri`` is checked (RFC
+3986 syntax) since jsonschema's own check needs a package this project does not install.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +31,7 @@ from airflow_provider_seedance.models import VideoRequest
 
 SCHEMAS = Path(__file__).parent.parent / "fixtures" / "vendor_schemas"
 IMG, VID, AUD = "https://cdn.example.com/i.png", "https://cdn.example.com/v.mp4", "https://cdn.example.com/a.mp3"
+DATA_URI = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(range(40))).decode()
 
 
 @cache
@@ -41,11 +50,25 @@ def schema_for(backend: str, model: str) -> dict[str, Any]:
     return dict(json.loads((SCHEMAS / "modelark_create_task.schema.json").read_text()))
 
 
+FORMATS = jsonschema.FormatChecker()
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9._~!$&'()*+,;=:@/?#\[\]-]|%[0-9A-Fa-f]{2})*")
+
+
+@FORMATS.checks("uri")
+def _is_uri(value: object) -> bool:
+    """RFC 3986 URI syntax: a scheme, then only URI characters and well-formed percent escapes."""
+    return not isinstance(value, str) or _URI.fullmatch(value) is not None
+
+
+def test_uri_format_is_checked():
+    assert FORMATS.conforms(DATA_URI, "uri") and FORMATS.conforms("https://[2001:4860::1]:8443/a%20b?x=1#y", "uri")
+    for value in ("https://e.com/a b", "https://e.com/caf\u00e9.png", "no-scheme/a.png", "https://e.com/%zz"):
+        assert not FORMATS.conforms(value, "uri"), value
+
+
 def assert_valid(backend: str, request: VideoRequest) -> dict[str, Any]:
     body = get_backend(backend).wire_body(request)
-    validator = jsonschema.Draft202012Validator(
-        schema_for(backend, request.model), format_checker=jsonschema.FormatChecker()
-    )
+    validator = jsonschema.Draft202012Validator(schema_for(backend, request.model), format_checker=FORMATS)
     errors = sorted(validator.iter_errors(body), key=str)
     assert not errors, f"{backend} {request.model}: {[e.message for e in errors]} in {body}"
     return body
@@ -73,6 +96,13 @@ def _one_per_mode() -> list[tuple[str, str, dict[str, Any]]]:
                     scalars[flag] = True
             if "seed" in limits.fields:
                 scalars["seed"] = 42
+            if "service_tier" in limits.fields:
+                scalars["service_tier"] = "flex"
+            if "callback_url" in limits.fields:
+                scalars["callback_url"] = "https://hooks.example.com/seedance/done?run=1"
+            if media.get("image_urls"):  # the first image as a base64 data URI
+                media["image_urls"] = (DATA_URI, *media["image_urls"][1:])
+            scalars["prompt"] = ("a red fox in fresh snow, " * limits.prompt_max)[: limits.prompt_max]
             cases.append((backend, model, {"mode": mode, **media, **scalars}))
     return cases
 
@@ -83,7 +113,7 @@ def _one_per_mode() -> list[tuple[str, str, dict[str, Any]]]:
 def test_every_model_and_mode_produces_a_schema_valid_body(backend, model, kw):
     kw = dict(kw)
     mode = kw.pop("mode")
-    request = VideoRequest(model=model, prompt="a red fox in fresh snow", **kw)
+    request = VideoRequest(model=model, **kw)
     assert validate_request(backend, request) == []
     assert get_backend(backend).mode(request) == mode
     body = assert_valid(backend, request)
@@ -122,6 +152,37 @@ def test_wire_vocabulary_per_backend():
 
 RATIOS = ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "adaptive", "keep_ratio", "2:1"]
 FLAGS = ["generate_audio", "web_search", "camera_fixed", "watermark", "return_last_frame"]
+URL_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-._~"
+
+DATA_URIS = st.binary(min_size=1, max_size=48).map(
+    lambda raw: "data:image/png;base64," + base64.b64encode(raw).decode()
+)
+#: Image references: plain URLs half the time, base64 data URIs (a few bytes of an image) mostly otherwise,
+#: now and then a data URI the validator must refuse (not base64).
+IMAGES = st.integers(0, 9).flatmap(
+    lambda k: st.just(IMG) if k < 5 else DATA_URIS if k < 9 else st.just("data:image/png,not-base64")
+)
+#: Callback URLs: public https ones with generated paths and queries, up to and past the 2048-character cap,
+#: and the kinds the vendors forbid (plain http, private and loopback hosts).
+CALLBACKS = st.one_of(
+    st.builds(
+        "https://{}/{}{}".format,
+        st.sampled_from(["hooks.example.com", "8.8.8.8", "[2001:4860::1]", "api.example.org:8443"]),
+        st.text(URL_CHARS + "/", max_size=40),
+        st.sampled_from(["", "?run=1&dag=x", "#done"]),
+    ),
+    st.integers(2000, 2060).map(lambda n: ("https://hooks.example.com/" + "p" * n)[:n]),
+    st.sampled_from(["http://hooks.example.com/cb", "https://10.1.2.3/cb", "https://localhost/cb", "ftp://x/cb"]),
+)
+
+
+def prompts(limit: int) -> st.SearchStrategy[str]:
+    """Short and long prompts (61 characters up to past the model's limit, often right at it), now and then
+    an empty one."""
+    length = st.one_of(st.integers(61, 3000), st.sampled_from([limit - 1, limit, limit + 1]))
+    long = st.builds(lambda unit, n: (unit * n)[:n], st.text(min_size=1, max_size=12), length)
+    short = st.text(min_size=1, max_size=60)
+    return st.integers(0, 9).flatmap(lambda k: st.just("") if k == 0 else short if k < 5 else long)
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -135,19 +196,25 @@ def test_whatever_the_validator_accepts_the_vendor_schema_accepts(data):
         present = data.draw(st.integers(0, 9), label=f"{name}?") < (5 if name in limits.fields else 1)
         return data.draw(strategy, label=name) if present else None
 
+    most_images = limits.max_ref_images if "reference" in limits.modes else limits.max_frame_images
     kw: dict[str, Any] = {
-        "image_urls": field("image_urls", st.integers(0, 10)),
+        "image_urls": field(
+            "image_urls", st.integers(0, most_images + 1).flatmap(lambda n: st.lists(IMAGES, min_size=n, max_size=n))
+        ),
         "video_urls": field("video_urls", st.integers(0, 4)),
         "audio_urls": field("audio_urls", st.integers(0, 4)),
         "duration": field("duration", st.integers(limits.min_duration - 1, limits.max_duration + 1)),
         "quality": field("quality", st.sampled_from(["480p", "720p", "1080p", "4k"])),
         "aspect_ratio": field("aspect_ratio", st.sampled_from(RATIOS)),
         "seed": field("seed", st.integers(-2, 2**32)),
+        "service_tier": field("service_tier", st.sampled_from(["default", "flex", "priority"])),
+        "callback_url": field("callback_url", CALLBACKS),
     }
     kw.update({flag: field(flag, st.booleans()) for flag in FLAGS})
-    for name, url in (("image_urls", IMG), ("video_urls", VID), ("audio_urls", AUD)):
+    kw["image_urls"] = tuple(kw["image_urls"] or ())
+    for name, url in (("video_urls", VID), ("audio_urls", AUD)):
         kw[name] = (url,) * (kw[name] or 0)
-    prompt = data.draw(st.one_of(st.just(""), st.text(min_size=1, max_size=60)), label="prompt")
+    prompt = data.draw(prompts(limits.prompt_max), label="prompt")
     request = VideoRequest(model=model, prompt=prompt, **kw)
     try:
         validate_request(backend, request)
@@ -155,4 +222,11 @@ def test_whatever_the_validator_accepts_the_vendor_schema_accepts(data):
         event(f"refused: {exc.field}")
         return
     event("accepted")
+    for name in ("callback_url", "service_tier"):
+        if kw[name] is not None:
+            event(f"accepted with {name}")
+    if any(url.startswith("data:") for url in request.image_urls):
+        event("accepted with a data: URI")
+    if len(prompt) > 60:
+        event("accepted with a long prompt")
     assert_valid(backend, request)

@@ -5,6 +5,7 @@ Every I/O test runs the sync method and its async twin (parametrized on ``use_as
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -19,12 +20,14 @@ from airflow_provider_seedance.exceptions import (
     SeedanceNotFoundError,
     SeedanceQuotaError,
     SeedanceRateLimitError,
+    SeedanceSaveError,
     SeedanceServerError,
+    SeedanceSubmitUncertainError,
     SeedanceUnsupportedError,
     SeedanceValidationError,
 )
-from airflow_provider_seedance.hooks.seedance import SeedanceHook
-from airflow_provider_seedance.models import VideoRequest
+from airflow_provider_seedance.hooks.seedance import SeedanceHook, progress_line
+from airflow_provider_seedance.models import Generation, VideoRequest
 
 KEY = "sk-hook-test-8c1f4e"
 MODELS = {
@@ -110,8 +113,9 @@ async def test_paid_create_is_sent_once_on_a_server_error(monkeypatch, backend, 
     api = FakeApi([(500, ERROR_BODIES[backend](500, "internal_error"), {})])
     hook = make_hook(monkeypatch, backend, api)
     request = VideoRequest(model=MODELS[backend], prompt="a fox")
-    with pytest.raises(SeedanceServerError):
+    with pytest.raises(SeedanceSubmitUncertainError, match=r"HTTP 500.*not submitted again by itself") as caught:
         await call(hook, "submit", use_async, request, idempotency_key=None)
+    assert caught.value.retryable is False  # an Airflow retry could bill a second render
     assert len(api.requests) == 1
 
 
@@ -134,9 +138,31 @@ async def test_idempotent_evolink_create_is_retried_with_the_same_key(monkeypatc
 async def test_dropped_create_is_not_resent_and_says_why(monkeypatch, use_async):
     api = FakeApi([(200, httpx.RemoteProtocolError("peer closed connection"), {})])
     hook = make_hook(monkeypatch, "aimlapi", api)
-    with pytest.raises(SeedanceConnectionError, match="not resent"):
+    with pytest.raises(SeedanceSubmitUncertainError, match="not resent") as caught:
         await call(hook, "submit", use_async, VideoRequest(model=MODELS["aimlapi"], prompt="a fox"))
+    assert caught.value.retryable is False
     assert len(api.requests) == 1
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_a_create_that_never_left_stays_retryable(monkeypatch, use_async):
+    """Connection refused: nothing reached the API, so an Airflow retry is safe."""
+    api = FakeApi([(200, httpx.ConnectError("refused"), {})])
+    hook = make_hook(monkeypatch, "modelark", api)
+    with pytest.raises(SeedanceConnectionError) as caught:
+        await call(hook, "submit", use_async, VideoRequest(model=MODELS["modelark"], prompt="a fox"))
+    assert caught.value.retryable is True and not isinstance(caught.value, SeedanceSubmitUncertainError)
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_a_keyed_evolink_create_failure_stays_retryable(monkeypatch, use_async):
+    """With an Idempotency-Key the Airflow retry replays the same task: no second render is billed."""
+    api = FakeApi([(500, ERROR_BODIES["evolink"](500, "internal_error"), {})])
+    hook = make_hook(monkeypatch, "evolink", api, max_retries=0)
+    request = VideoRequest(model=MODELS["evolink"], prompt="a fox")
+    with pytest.raises(SeedanceServerError) as caught:
+        await call(hook, "submit", use_async, request, idempotency_key="k-1")
+    assert caught.value.retryable is True
 
 
 @pytest.mark.parametrize("use_async", [False, True])
@@ -246,3 +272,176 @@ def test_connection_form_fields_and_missing_key(monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_SEEDANCE_NOKEY", json.dumps({"conn_type": "seedance", "extra": {}}))
     with pytest.raises(SeedanceValidationError, match="API key"):
         _ = SeedanceHook("seedance_nokey").settings
+
+
+MP4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + bytes(range(256)) * 64
+
+
+class CutStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A download that breaks after its first chunk, for the sync and the async client alike."""
+
+    def __iter__(self):
+        yield MP4[:1000]
+        raise httpx.ReadError("connection reset by peer")
+
+    async def __aiter__(self):
+        yield MP4[:1000]
+        raise httpx.ReadError("connection reset by peer")
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_download_streams_a_verified_file_without_the_key_and_skips_an_identical_one(
+    monkeypatch, tmp_path, use_async
+):
+    api = FakeApi([(200, MP4, {"content-type": "video/mp4"})])
+    hook = make_hook(monkeypatch, "modelark", api)
+    target = tmp_path / "out" / "v.mp4"
+    saved = await call(hook, "download_video", use_async, "https://cdn.test/v.mp4", target, generation_id="g")
+    assert (saved.size_bytes, saved.rewritten, target.read_bytes()) == (len(MP4), True, MP4)
+    again = await call(hook, "download_video", use_async, "https://cdn.test/v.mp4", target, generation_id="g")
+    assert (again.rewritten, again.sha256) == (False, saved.sha256)
+    assert [p.name for p in target.parent.iterdir()] == ["v.mp4"]
+    # The result link lives on the vendor's CDN: it must never see the API key.
+    assert all("authorization" not in r.headers and KEY not in str(r.headers) for r in api.requests)
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        ((200, CutStream(), {"content-length": str(len(MP4))}), "connection reset"),
+        ((200, MP4[:5000], {"content-length": str(len(MP4))}), "incomplete download"),
+        ((200, b"<html>not a video</html>" * 4, {}), "not an MP4"),
+        ((403, b"expired", {}), "403"),
+    ],
+)
+async def test_a_failed_download_leaves_nothing_at_the_destination(monkeypatch, tmp_path, answer, words, use_async):
+    status, body, headers = answer
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        if isinstance(body, bytes):
+            return httpx.Response(status, content=body, headers=headers)
+        return httpx.Response(status, stream=body, headers=headers)
+
+    transport = httpx.MockTransport(serve)
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SEEDANCE_UNIT",
+        json.dumps({"conn_type": "seedance", "password": KEY, "extra": {"backend": "evolink", "max_retries": 0}}),
+    )
+    hook = SeedanceHook("seedance_unit", transport=transport, async_transport=transport)
+    with pytest.raises(SeedanceSaveError, match=words) as caught:
+        await call(hook, "download_video", use_async, "https://cdn.test/v.mp4", tmp_path / "v.mp4", generation_id="g")
+    assert (caught.value.generation_id, caught.value.video_url) == ("g", "https://cdn.test/v.mp4")
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_a_cancelled_async_download_leaves_nothing_at_the_destination(monkeypatch, tmp_path):
+    """The task running ``adownload_video`` is cancelled mid-stream (a kill, a timeout): no partial file stays."""
+    started = asyncio.Event()
+
+    class Stalls(httpx.AsyncByteStream):
+        async def __aiter__(self):
+            yield MP4[:1000]
+            started.set()
+            await asyncio.sleep(3600)
+            yield b""
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, stream=Stalls()))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SEEDANCE_UNIT", json.dumps({"conn_type": "seedance", "password": KEY, "extra": {}})
+    )
+    hook = SeedanceHook("seedance_unit", async_transport=transport)
+    download = asyncio.ensure_future(hook.adownload_video("https://cdn.test/v.mp4", tmp_path / "v.mp4"))
+    await asyncio.wait_for(started.wait(), timeout=10)
+    assert len(list(tmp_path.iterdir())) == 1  # the temporary sibling, being written
+    download.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await download
+    assert list(tmp_path.iterdir()) == []
+
+
+def _generation(backend: str, state: str, status: str, **fields: Any) -> Generation:
+    return Generation(id="g1", backend=backend, state=state, status=status, **fields)
+
+
+@pytest.mark.parametrize(
+    ("generation", "elapsed", "estimated", "line"),
+    [
+        # EvoLink: the API's estimate, refined by the reported progress (the poller's own prediction).
+        (
+            _generation("evolink", "running", "processing", progress=62, estimated_time_s=65),
+            41,
+            None,
+            "Seedance g1: running (processing), 62%, elapsed 41s, ETA 24s",
+        ),
+        # Progress but no estimate: the rate of progress predicts the end.
+        (
+            _generation("evolink", "running", "processing", progress=40),
+            20,
+            None,
+            "running (processing), 40%, elapsed 20s, ETA 30s",
+        ),
+        # The estimate came with the submit answer only.
+        (
+            _generation("evolink", "queued", "pending", progress=0),
+            10,
+            100,
+            "queued (pending), 0%, elapsed 10s, ETA 90s",
+        ),
+        # AIML API and ModelArk report neither progress nor an estimate: every field is still there.
+        (
+            _generation("aimlapi", "running", "generating"),
+            12,
+            None,
+            "Seedance g1: running (generating), ?%, elapsed 12s, ETA ?",
+        ),
+        (_generation("modelark", "queued", "queued"), 3, None, "Seedance g1: queued (queued), ?%, elapsed 3s, ETA ?"),
+        # Past the estimate with no progress to go by: unknown, not "0s".
+        (_generation("evolink", "running", "processing", estimated_time_s=30), 45, None, "elapsed 45s, ETA ?"),
+        # A finished render has no ETA.
+        (
+            _generation("modelark", "succeeded", "succeeded"),
+            50,
+            None,
+            "Seedance g1: succeeded (succeeded), elapsed 50s",
+        ),
+    ],
+)
+def test_progress_line_shows_status_progress_elapsed_and_eta_on_every_backend(generation, elapsed, estimated, line):
+    text = progress_line(generation, elapsed, estimated_time=estimated)
+    assert text.endswith(line), text
+    assert text.startswith("Seedance g1: ")
+
+
+@pytest.mark.parametrize(
+    ("backend", "running", "expected"),
+    [
+        ("aimlapi", {"id": "g", "status": "generating"}, "running (generating), ?%, elapsed 5s, ETA ?"),
+        ("modelark", {"id": "g", "status": "running"}, "running (running), ?%, elapsed 5s, ETA ?"),
+        (
+            "evolink",
+            {"id": "g", "status": "processing", "progress": 25},
+            "running (processing), 25%, elapsed 5s, ETA 15s",
+        ),
+    ],
+)
+def test_each_poll_on_the_worker_logs_a_progress_line(monkeypatch, backend, running, expected):
+    done = {
+        "aimlapi": {"id": "g", "status": "completed", "video": {"url": "https://cdn.test/v.mp4"}},
+        "modelark": {"id": "g", "status": "succeeded", "content": {"video_url": "https://cdn.test/v.mp4"}},
+        "evolink": {"id": "g", "status": "completed", "results": ["https://cdn.test/v.mp4"]},
+    }[backend]
+    hook = make_hook(monkeypatch, backend, FakeApi([(200, running, {}), (200, done, {})]))
+    lines: list[str] = []
+
+    class Log:
+        def info(self, message: str, *args: Any) -> None:
+            lines.append(message % args)
+
+        warning = info
+
+    monkeypatch.setattr(SeedanceHook, "log", property(lambda self: Log()))
+    now = [0.0]
+    hook.wait_for_generation("g", sleep=lambda s: now.__setitem__(0, now[0] + s), clock=lambda: now[0])
+    assert lines[0] == f"Seedance g: {expected}"
+    assert lines[-1].startswith("Seedance g: succeeded")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
+import httpx
 import pytest
 
+from airflow_provider_seedance.backends import get_backend
 from airflow_provider_seedance.exceptions import SeedanceValidationError
-from airflow_provider_seedance.limits import backends_for_model, known_models, validate_request
+from airflow_provider_seedance.limits import MODEL_LIMITS, backends_for_model, known_models, validate_request
 from airflow_provider_seedance.models import VideoRequest
 
 IMG = "https://example.com/a.jpg"
@@ -134,3 +139,137 @@ def test_unknown_model_gets_generic_checks_and_a_warning():
 def test_model_ids_are_distinct_across_backends():
     for model in known_models():
         assert len(backends_for_model(model)) == 1
+
+
+@pytest.mark.parametrize("count", [3, 5, 9])
+def test_unknown_aimlapi_model_takes_at_most_the_two_images_its_body_carries(count):
+    # The AIML API body has only image_url and last_image_url: a third image would be dropped silently.
+    images = tuple(f"https://example.com/{index}.jpg" for index in range(count))
+    error = refused("aimlapi", req("bytedance/seedance-2-0", image_urls=images))
+    assert error.field == "image_urls"
+    assert error.value == list(images)
+    assert "at most 2" in str(error)
+    assert "bytedance/seedance-2-0" in str(error)
+    for name, urls in (("video_urls", (VID,)), ("audio_urls", (AUD,))):
+        assert refused("aimlapi", req("bytedance/seedance-2-0", image_urls=(IMG,), **{name: urls})).field == name
+
+
+@pytest.mark.parametrize(
+    ("backend", "model"),
+    [
+        ("evolink", "seedance-3.0-unknown"),
+        ("aimlapi", "bytedance/seedance-2-0"),
+        ("modelark", "dreamina-seedance-3-0-unknown"),
+        *sorted(MODEL_LIMITS),
+    ],
+)
+def test_every_accepted_media_url_reaches_the_wire_body(backend, model):
+    """Whatever media the validator accepts, the backend's body carries, every URL of it."""
+    for images in range(11):
+        for videos in range(4):
+            for audios in range(4):
+                request = req(
+                    model,
+                    image_urls=tuple(f"https://example.com/i{n}.png" for n in range(images)),
+                    video_urls=tuple(f"https://example.com/v{n}.mp4" for n in range(videos)),
+                    audio_urls=tuple(f"https://example.com/a{n}.mp3" for n in range(audios)),
+                )
+                try:
+                    validate_request(backend, request)
+                except SeedanceValidationError:
+                    continue
+                body = json.dumps(get_backend(backend).wire_body(request))
+                for url in (*request.image_urls, *request.video_urls, *request.audio_urls):
+                    assert f'"{url}"' in body, f"{backend} {model} dropped {url}: {body}"
+
+
+@pytest.mark.parametrize(
+    ("backend", "model", "key", "value", "source"),
+    [
+        ("evolink", "seedance-2.0-text-to-video", "duration", 99, "duration"),
+        ("evolink", "seedance-2.0-text-to-video", "model", "x", "model"),
+        ("evolink", "seedance-2.0-text-to-video", "prompt", "p", "prompt"),
+        ("evolink", "seedance-2.0-text-to-video", "quality", "4k", "quality"),
+        ("evolink", "seedance-2.0-reference-to-video", "image_urls", ["https://e.com/1.png"] * 20, "image_urls"),
+        ("evolink", "seedance-2.0-text-to-video", "model_params", {"web_search": "yes"}, "web_search"),
+        ("evolink", "seedance-3.0-unknown", "callback_url", "https://127.0.0.1/cb", "callback_url"),
+        ("aimlapi", "bytedance/seedance-1-0-pro-fast", "resolution", "4k", "quality"),
+        ("aimlapi", "bytedance/seedance-1-0-pro-fast", "image_url", "ftp://x/a.png", "image_urls"),
+        ("aimlapi", "bytedance/seedance-1-0-pro-fast", "last_image_url", "ftp://x/a.png", "image_urls"),
+        ("aimlapi", "bytedance/seedance-1-0-pro-fast", "camerafixed", "yes", "camera_fixed"),
+        ("aimlapi", "bytedance/seedance-2-0", "duration", 7, "duration"),
+        ("modelark", "dreamina-seedance-2-0-260128", "content", [], "prompt, image_urls, video_urls and audio_urls"),
+        ("modelark", "dreamina-seedance-2-0-260128", "ratio", "2:1", "aspect_ratio"),
+        ("modelark", "dreamina-seedance-2-0-260128", "resolution", "1440p", "quality"),
+        ("modelark", "dreamina-seedance-2-0-260128", "service_tier", "cheap", "service_tier"),
+        ("modelark", "seedance-1-0-pro-250528", "generate_audio", True, "generate_audio"),
+    ],
+)
+def test_extra_params_cannot_override_a_checked_field(backend, model, key, value, source):
+    error = refused(backend, req(model, extra_params={key: value, "future_field": 1}))
+    assert error.field == f"extra_params[{key!r}]"
+    assert error.value == value
+    assert f"{key!r} is set from the {source} argument" in str(error)
+    assert "checked; use th" in str(error)
+
+
+def test_extra_params_message_reads_like_the_other_validation_errors():
+    error = refused("evolink", req("seedance-2.0-text-to-video", extra_params={"duration": 99}))
+    assert str(error) == (
+        "Invalid extra_params['duration']=99 for model 'seedance-2.0-text-to-video': "
+        "'duration' is set from the duration argument and checked; use that argument"
+    )
+
+
+@pytest.mark.parametrize(
+    ("backend", "model", "extra"),
+    [
+        ("evolink", "seedance-2.0-text-to-video", {"future_field": 1}),
+        ("aimlapi", "bytedance/seedance-1-0-pro-fast", {"image_urls": ["https://e.com/1.png"], "ratio": "1:1"}),
+        ("modelark", "dreamina-seedance-2-0-260128", {"execution_expires_after": 7200, "prompt": "p"}),
+    ],
+)
+def test_extra_params_for_fields_the_body_does_not_build_pass_through(backend, model, extra):
+    # Keys the backend's body never builds are what extra_params is for (another dialect's names included).
+    request = req(model, extra_params=extra)
+    assert validate_request(backend, request) == []
+    body = get_backend(backend).wire_body(request)
+    assert {key: body[key] for key in extra} == extra
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+@pytest.mark.parametrize(
+    ("backend", "model", "key"),
+    [
+        ("evolink", "seedance-2.0-text-to-video", "duration"),
+        ("aimlapi", "bytedance/seedance-1-0-pro-fast", "duration"),
+        ("modelark", "dreamina-seedance-2-0-260128", "duration"),
+    ],
+)
+async def test_hook_refuses_an_overriding_extra_param_before_any_request(monkeypatch, backend, model, key, use_async):
+    from airflow_provider_seedance.hooks.seedance import SeedanceHook
+
+    sent: list[httpx.Request] = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"id": "g-1", "status": "queued"})
+
+    conn = {"conn_type": "seedance", "password": "k", "host": "http://api.test", "extra": {"backend": backend}}
+    monkeypatch.setenv("AIRFLOW_CONN_SEEDANCE_LIMITS", json.dumps(conn))
+    transport = httpx.MockTransport(api)
+    hook = SeedanceHook("seedance_limits", transport=transport, async_transport=transport)
+    request = req(model, extra_params={key: 99})
+    with pytest.raises(SeedanceValidationError, match=r"extra_params\['duration'\]=99"):
+        await (hook.asubmit(request) if use_async else asyncio.to_thread(hook.submit, request))
+    assert sent == []
+
+
+@pytest.mark.parametrize("url", ["https://cdn.test/a b.png", "https://cdn.test/a.png\n", "https://cdn.test/\ta.png"])
+def test_urls_with_spaces_or_control_characters_are_refused(url):
+    from airflow_provider_seedance.urls import check_callback_url, check_media_url
+
+    with pytest.raises(SeedanceValidationError, match="percent-encode"):
+        check_media_url("image_urls", url, allow_data=True)
+    with pytest.raises(SeedanceValidationError, match=r"callback_url.*percent-encode"):
+        check_callback_url(url)

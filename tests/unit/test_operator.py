@@ -1,9 +1,15 @@
-"""Operator construction: parse-time validation of literal requests, templated fields left for run time."""
+"""Operator construction (parse-time validation, templated fields) and execute() on the worker against a
+faked API: reattach rules, the submit-only result, on_kill."""
 
 from __future__ import annotations
 
-import pytest
+import json
 
+import httpx
+import pytest
+import respx
+
+from airflow_provider_seedance.events import VideoResult
 from airflow_provider_seedance.exceptions import SeedanceValidationError
 from airflow_provider_seedance.operators.seedance import SeedanceGenerateVideoOperator
 
@@ -51,3 +57,94 @@ def test_url_lists_accept_one_url_a_rendered_list_or_nothing():
     op.image_urls = "[not a list"
     with pytest.raises(SeedanceValidationError, match="image_urls"):
         op.build_request()
+
+
+def test_rendered_booleans_become_booleans_and_empty_means_not_given():
+    op = SeedanceGenerateVideoOperator(
+        task_id="t", model="seedance-2.0-text-to-video", prompt="x", generate_audio="{{ params.audio }}"
+    )
+    assert "generate_audio" in op.template_fields and "return_last_frame" in op.template_fields
+    for rendered, expected in [("true", True), ("False", False), ("", None)]:
+        op.generate_audio = rendered
+        assert op.build_request().generate_audio is expected
+    op.generate_audio = "maybe"
+    with pytest.raises(SeedanceValidationError, match="generate_audio"):
+        op.build_request()
+
+
+# -- execute() on the worker, faked at the HTTP boundary --------------------------------------------
+
+BASE = "http://api.operator.test/api/v3"
+TASKS = BASE + "/contents/generations/tasks"
+MODEL = "dreamina-seedance-2-0-fast-260128"
+
+
+class FakeTI:
+    dag_id, task_id, run_id, map_index = "d", "t", "r", -1
+
+    def __init__(self) -> None:
+        self.xcom: dict[str, object] = {}
+
+    def xcom_push(self, key: str, value: object) -> None:
+        self.xcom[key] = value
+
+
+class FakeStore(dict):
+    def set(self, key: str, value: object) -> None:
+        self[key] = value
+
+
+@pytest.fixture
+def modelark(monkeypatch: pytest.MonkeyPatch) -> str:
+    conn = {"conn_type": "seedance", "password": "sk-op", "host": BASE, "extra": {"backend": "modelark"}}
+    monkeypatch.setenv("AIRFLOW_CONN_SEEDANCE_OP", json.dumps(conn))
+    return "seedance_op"
+
+
+def submit_only(conn_id: str) -> SeedanceGenerateVideoOperator:
+    return SeedanceGenerateVideoOperator(
+        task_id="t", seedance_conn_id=conn_id, model=MODEL, prompt="a kite", wait_for_completion=False
+    )
+
+
+@pytest.mark.parametrize(("age_h", "creates"), [(2, 1), (25, 2)])
+def test_a_cleared_task_reattaches_until_the_result_link_has_expired(modelark, age_h, creates):
+    """Within 24 h a re-run reuses the finished generation (pays nothing); later its video is gone: submit."""
+    store, ti = FakeStore(), FakeTI()
+    with respx.mock(assert_all_called=False) as api:
+        create = api.post(TASKS).mock(side_effect=[httpx.Response(200, json={"id": f"cgt-{n}"}) for n in (1, 2)])
+        api.get(url__regex=TASKS + "/cgt-.*").mock(
+            return_value=httpx.Response(
+                200, json={"id": "cgt-1", "status": "succeeded", "content": {"video_url": "https://cdn.test/v.mp4"}}
+            )
+        )
+        submit_only(modelark).execute({"ti": ti, "task_state_store": store})
+        store["seedance_generation"]["submitted_at"] -= age_h * 3600
+        result = submit_only(modelark).execute({"ti": ti, "task_state_store": store})
+    assert create.call_count == creates
+    assert result["generation_id"] == f"cgt-{creates}"
+
+
+def test_submit_without_waiting_returns_the_full_result_shape(modelark):
+    with respx.mock() as api:
+        api.post(TASKS).mock(return_value=httpx.Response(200, json={"id": "cgt-9"}))
+        result = submit_only(modelark).execute({"ti": FakeTI(), "task_state_store": FakeStore()})
+    assert set(result) == set(VideoResult.model_fields)
+    assert (result["generation_id"], result["status"], result["output_path"], result["prompt"]) == (
+        "cgt-9",
+        "queued",
+        None,
+        "a kite",
+    )
+
+
+@pytest.mark.parametrize(("state", "cancels"), [("queued", 1), ("running", 0)])
+def test_on_kill_on_the_worker_cancels_only_a_queued_modelark_render(modelark, state, cancels):
+    op = submit_only(modelark)
+    with respx.mock(assert_all_called=False) as api:
+        api.post(TASKS).mock(return_value=httpx.Response(200, json={"id": "cgt-5"}))
+        api.get(TASKS + "/cgt-5").mock(return_value=httpx.Response(200, json={"id": "cgt-5", "status": state}))
+        cancel = api.delete(TASKS + "/cgt-5").mock(return_value=httpx.Response(200, json={}))
+        op.execute({"ti": FakeTI(), "task_state_store": FakeStore()})
+        op.on_kill()
+    assert cancel.call_count == cancels

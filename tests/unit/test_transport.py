@@ -114,3 +114,30 @@ async def test_shared_async_client_gates_requests_in_flight():
         responses = await asyncio.gather(*(client.get(f"/v1/tasks/{n}") for n in range(200)))
     assert all(r.status_code == 200 for r in responses)
     assert peak == MAX_IN_FLIGHT
+
+
+async def test_requests_waiting_out_a_retry_after_hold_no_slot():
+    """Sixteen rate-limited polls sleeping on Retry-After must not stall the other polls of the client."""
+    import asyncio
+
+    from airflow_provider_seedance.settings import MAX_IN_FLIGHT, ConnectionSettings, build_async_client
+
+    limited: set[str] = set()
+    served: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.startswith("/v1/tasks/slow") and path not in limited:
+            limited.add(path)
+            return httpx.Response(429, headers={"retry-after": "30"}, json={})
+        served.append(path)
+        return httpx.Response(200, json={})
+
+    settings = ConnectionSettings("evolink", "http://api.test", "k", max_retries=1)
+    async with build_async_client(settings, transport=httpx.MockTransport(handler)) as client:
+        slow = [asyncio.create_task(client.get(f"/v1/tasks/slow{n}")) for n in range(MAX_IN_FLIGHT)]
+        await asyncio.sleep(0.05)  # every slow poll got its 429 and is now sleeping 30 s
+        fast = await asyncio.wait_for(asyncio.gather(*(client.get(f"/v1/tasks/{n}") for n in range(50))), 5)
+        for task in slow:
+            task.cancel()
+    assert all(r.status_code == 200 for r in fast) and len(served) == 50

@@ -42,6 +42,7 @@ BODIES: dict[str, dict[str, dict[str, Any]]] = {
         "failed": {"id": "g1", "status": "error", "error": {"name": "generation_timeout", "message": "took too long"}},
     },
     "modelark": {
+        "queued": {"id": "g1", "status": "queued"},
         "running": {"id": "g1", "status": "running"},
         "succeeded": {"id": "g1", "status": "succeeded", "content": {"video_url": "https://cdn.test/g1.mp4"}},
         "failed": {
@@ -111,12 +112,13 @@ def test_serialization_round_trip_holds_no_secret_and_no_prompt():
         "poll_interval",
         "estimated_time",
         "cancel_on_kill",
+        "backend",
     }
     assert SeedanceGenerationTrigger(**kwargs).serialize() == (classpath, kwargs)
     assert KEY not in json.dumps(kwargs)
 
 
-CASES = [(b, s) for b, bodies in BODIES.items() for s in bodies if s != "running"]
+CASES = [(b, s) for b, bodies in BODIES.items() for s in bodies if s not in ("queued", "running")]
 
 
 @pytest.mark.parametrize(("backend", "terminal"), CASES, ids=[f"{b}-{s}" for b, s in CASES])
@@ -157,18 +159,56 @@ async def test_transient_poll_errors_are_tolerated_until_success(conn):
     assert max(fake.slept) >= 7  # Retry-After honoured
 
 
-@pytest.mark.parametrize(("backend", "cancels"), [("modelark", 1), ("evolink", 0)])
-async def test_deadline_sends_timeout_and_cancels_where_possible(conn, backend, cancels):
+@pytest.mark.parametrize(
+    ("backend", "state", "cancels", "outcome"),
+    [
+        ("modelark", "queued", 1, "cancelled on modelark while still queued"),
+        ("modelark", "running", 0, "modelark cancels only queued generations"),
+        ("evolink", "running", 0, "evolink cannot cancel generations"),
+    ],
+)
+async def test_deadline_sends_timeout_and_cancels_only_a_queued_render(conn, backend, state, cancels, outcome):
+    """ModelArk cancels queued tasks only: a running render is never sent a DELETE."""
     fake = FakeTime()
     with respx.mock(base_url=BASE, assert_all_called=False) as api:
-        poll = api.get(STATUS_PATH[backend]).mock(return_value=httpx.Response(200, json=BODIES[backend]["running"]))
+        poll = api.get(STATUS_PATH[backend]).mock(return_value=httpx.Response(200, json=BODIES[backend][state]))
         cancel = api.delete(STATUS_PATH["modelark"]).mock(return_value=httpx.Response(200, json={}))
         events = await drain(make_trigger(conn(backend), fake, timeout=120))
     assert [e.status for e in events] == ["timeout"]
-    assert "g1" in events[0].message
+    assert "g1 did not finish before its deadline" in events[0].message and outcome in events[0].message
     assert cancel.call_count == cancels
     assert fake.now == pytest.approx(1_800_000_120.0)
     assert poll.call_count <= 12
+
+
+async def test_a_render_finished_at_the_deadline_is_delivered(conn):
+    """The last poll lands on the deadline: a video that just finished is not thrown away."""
+    fake = FakeTime()
+    trigger = make_trigger(conn("modelark"), fake, timeout=100, poll_interval=60)
+    answers = [httpx.Response(200, json=BODIES["modelark"][s]) for s in ("running", "succeeded")]
+    with respx.mock(base_url=BASE, assert_all_called=False) as api:
+        api.get(STATUS_PATH["modelark"]).mock(side_effect=answers)
+        cancel = api.delete(STATUS_PATH["modelark"]).mock(return_value=httpx.Response(200, json={}))
+        events = await drain(trigger)
+    assert [e.status for e in events] == ["success"]
+    assert fake.now == pytest.approx(1_800_000_100.0) and cancel.call_count == 0
+
+
+async def test_no_poll_runs_past_the_deadline(conn, monkeypatch):
+    """A hanging status request is cut off at the deadline (here the last poll's budget, shortened)."""
+    from airflow_provider_seedance.triggers import seedance as module
+
+    monkeypatch.setattr(module, "FINAL_POLL_BUDGET", 0.2)
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(30)
+        return httpx.Response(200, json=BODIES["evolink"]["running"])
+
+    fake = FakeTime()
+    with respx.mock(base_url=BASE, assert_all_called=False) as api:  # the hanging call never returns
+        api.get(STATUS_PATH["evolink"]).mock(side_effect=hang)
+        events = await asyncio.wait_for(drain(make_trigger(conn("evolink"), fake, timeout=0.1)), timeout=10)
+    assert [e.status for e in events] == ["timeout"]
 
 
 async def test_deadline_survives_a_restart(conn):
@@ -194,15 +234,19 @@ async def test_permanent_poll_error_ends_with_one_error_event(conn):
         )
         events = await drain(make_trigger(conn("modelark"), fake))
     assert [e.status for e in events] == ["error"]
+    assert events[0].retryable is False  # the worker fails without burning retries, as when polling itself
     assert "AuthenticationError" in events[0].message and KEY not in events[0].message
 
 
-async def test_on_kill_cancels_on_modelark(conn):
+async def test_on_kill_cancels_a_queued_render_on_modelark(conn):
     fake = FakeTime()
+    states = [httpx.Response(200, json=BODIES["modelark"][s]) for s in ("queued", "running")]
     with respx.mock(base_url=BASE) as api:
+        api.get(STATUS_PATH["modelark"]).mock(side_effect=states)
         cancel = api.delete(STATUS_PATH["modelark"]).mock(return_value=httpx.Response(200, json={}))
-        await make_trigger(conn("modelark"), fake).on_kill()
-        await make_trigger(conn("modelark"), fake, cancel_on_kill=False).on_kill()
+        await make_trigger(conn("modelark"), fake).on_kill()  # queued: cancelled
+        await make_trigger(conn("modelark"), fake).on_kill()  # running: left to finish
+        await make_trigger(conn("modelark"), fake, cancel_on_kill=False).on_kill()  # not even polled
     assert cancel.call_count == 1
 
 
@@ -212,3 +256,60 @@ async def test_all_triggers_in_a_loop_share_one_pooled_client(conn):
     conn_id = conn("evolink")
     clients = {id(await SeedanceHook(conn_id).aclient()) for _ in range(5)}
     assert len(clients) == 1
+
+
+async def test_a_connection_moved_to_another_backend_fails_at_once(conn):
+    """Submitted to EvoLink, the connection now says ModelArk: polling the wrong API would only 404."""
+    fake = FakeTime()
+    with respx.mock(base_url=BASE) as api:
+        events = await drain(make_trigger(conn("modelark"), fake, backend="evolink"))
+    assert [e.status for e in events] == ["error"] and events[0].retryable is False
+    assert "now points at backend 'modelark'" in events[0].message and not api.calls
+
+
+async def test_without_an_estimate_polling_lands_near_the_remembered_render_time(conn, monkeypatch):
+    """ModelArk gives neither estimate nor progress: renders of the same spec seen earlier in this process
+    take their place, so a 60 s render is polled at 92% of the typical time and every 5% after that."""
+    from airflow_provider_seedance.polling import REMEMBERED_FIRST_FRACTION
+    from airflow_provider_seedance.render_memory import RenderMemory, render_key
+    from airflow_provider_seedance.triggers import seedance as module
+
+    memory = RenderMemory()
+    monkeypatch.setattr(module, "RENDER_MEMORY", memory)
+    spec = {"model": "seedance-1-0-pro-fast-251015", "duration": 5, "quality": "720p", "service_tier": None}
+    key = render_key("modelark", spec)
+
+    async def render_60s(**kw: Any) -> tuple[SeedanceGenerationTrigger, FakeTime, list[GenerationEvent]]:
+        fake = FakeTime()
+        start = fake.now
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            return httpx.Response(200, json=BODIES["modelark"]["succeeded" if fake.now - start >= 60 else "running"])
+
+        trigger = make_trigger(conn("modelark"), fake, backend="modelark", **kw)
+        with respx.mock(base_url=BASE) as api:
+            api.get(STATUS_PATH["modelark"]).mock(side_effect=answer)
+            events = await drain(trigger)
+        assert [e.status for e in events] == ["success"]
+        return trigger, fake, events
+
+    # Cold: today's schedule (first look after 5 s, then a back-off); the render is remembered.
+    cold, fake, _ = await render_60s(render_spec=spec)
+    assert fake.slept[0] == 5.0 and cold.polls > 4
+    assert memory.count(key) == 1 and memory.typical(key) is None  # one render is not trusted yet
+
+    # Warm: earlier renders of this spec took about a minute.
+    for seconds in (58.0, 61.0, 63.0):
+        memory.record(key, seconds)
+    typical = memory.typical(key)
+    assert typical is not None and 58 <= typical <= 63
+    warm, fake, events = await render_60s(render_spec=spec)
+    assert warm.serialize()[1]["render_spec"] == spec
+    assert fake.slept[0] == pytest.approx(REMEMBERED_FIRST_FRACTION * typical)
+    assert warm.polls == events[0].polls <= 4
+    assert events[0].elapsed_s - 60 <= max(2.0, 0.05 * 60)
+    assert memory.count(key) == 5
+
+    # Without a spec (the sensor, triggers deferred before this change) nothing is read or recorded.
+    _, fake, _ = await render_60s()
+    assert fake.slept[0] == 5.0 and memory.count(key) == 5

@@ -61,7 +61,7 @@ def validate(body: dict[str, Any]) -> TaskSpec:
         raise bad("model is required", "model")
     if model != MODEL:
         raise bad(f"Invalid model {model!r} for this endpoint; supported: {MODEL}", "model")
-    prompt, directives = check_prompt(body.get("prompt"))
+    prompt, directives = check_prompt(body.get("prompt"))  # the AIML schema sets no maxLength
     resolution = opt_enum(body, "resolution", RESOLUTIONS, "1080p") or "1080p"
     duration = opt_int(body, "duration", 5, allow_str=True)
     if duration is None or duration not in (5, 10):

@@ -40,6 +40,13 @@ MODELS_20: dict[str, tuple[str, bool]] = {
     "seedance-2.0-fast-reference-to-video": ("reference", True),
 }
 MODELS = (MODEL_10, *MODELS_20)
+# Prompt caps the docs set: maxLength 2000 on 1.0 pro fast. The 2.0 docs only recommend a length (500
+# Chinese characters or 1000 English words), so no cap is applied there.
+PROMPT_MAX_CHARS: dict[str, int] = {MODEL_10: 2000}
+# Image schemes: the 2.0 docs allow base64 images ("do not use Base64 encoding for large files"); the 1.0 docs
+# describe only downloadable URLs.
+IMAGE_SCHEMES_10 = ("http", "https")
+IMAGE_SCHEMES_20 = ("http", "https", "data")
 STATUS = {
     Phase.QUEUED: "pending",
     Phase.RUNNING: "processing",
@@ -95,8 +102,8 @@ def validate(body: dict[str, Any]) -> TaskSpec:
         raise bad("model is required", "model")
     if model not in MODELS:
         raise bad(f"Unsupported model {model!r}; supported models: {', '.join(MODELS)}", "model")
-    prompt, directives = check_prompt(body.get("prompt"))
-    images = url_list(body, "image_urls")
+    prompt, directives = check_prompt(body.get("prompt"), max_chars=PROMPT_MAX_CHARS.get(model))
+    images = url_list(body, "image_urls", IMAGE_SCHEMES_10 if model == MODEL_10 else IMAGE_SCHEMES_20)
     videos = url_list(body, "video_urls")
     audios = url_list(body, "audio_urls")
     callback = check_callback_url(body.get("callback_url"))

@@ -116,7 +116,7 @@ def validate(body: dict[str, Any]) -> TaskSpec:
             "model",
         )
     text, summary = parse_content(model, body.get("content"))
-    prompt, directives = check_prompt(text, "content.text", required=False)
+    prompt, directives = check_prompt(text, "content.text", required=False)  # no length cap documented
     duration = opt_int(body, "duration", 5)
     if duration is None or duration == -1:
         duration = 5

@@ -1,0 +1,90 @@
+"""How long renders of one spec took lately, in this process: the polling estimate when the API gives none.
+
+AIML API and BytePlus ModelArk report neither an estimate nor progress, so without help polling can only back
+off blindly. A triggerer runs many renders of the same spec (mapped pipelines: same model, duration and
+quality), so the median of the last few renders of that spec is a good guess for the next one. The memory is
+per process (a triggerer lives for days; a worker task's process lives for one task, so it stays cold there),
+bounded (an LRU of ``max_keys`` specs, the last ``samples`` times each), and never holds a prompt or a key.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+from collections import OrderedDict, deque
+from typing import Any
+
+#: The request fields a render's duration depends on; with the backend they make the memory's key.
+SPEC_FIELDS = ("model", "duration", "quality", "service_tier")
+MAX_KEYS = 256
+SAMPLES = 20
+#: Fewer renders than this are not trusted: one slow outlier must not steer the next render.
+MIN_SAMPLES = 3
+
+RenderKey = tuple[str | None, ...]
+
+
+def render_spec(request: Any) -> dict[str, Any]:
+    """The trigger kwarg naming what a render's time depends on (``request``: a ``VideoRequest``).
+    Plain JSON, and only these fields: never the prompt, never an input URL."""
+    return {name: getattr(request, name, None) for name in SPEC_FIELDS}
+
+
+def render_key(backend: str, spec: dict[str, Any]) -> RenderKey:
+    """A hashable key from the backend and a spec (values as strings, missing fields as None)."""
+    return (backend, *(None if spec.get(name) is None else str(spec[name]) for name in SPEC_FIELDS))
+
+
+class RenderMemory:
+    """Recent render times per key. Thread-safe (a lock held for microseconds); cheap enough for every poll."""
+
+    def __init__(self, max_keys: int = MAX_KEYS, samples: int = SAMPLES, min_samples: int = MIN_SAMPLES) -> None:
+        if max_keys < 1 or samples < 1 or not 1 <= min_samples <= samples:
+            raise ValueError("need max_keys >= 1 and 1 <= min_samples <= samples")
+        self.max_keys = max_keys
+        self.samples = samples
+        self.min_samples = min_samples
+        self._times: OrderedDict[RenderKey, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def record(self, key: RenderKey, seconds: float) -> None:
+        """One render of ``key`` took ``seconds`` (from submission to done). Non-positive or non-finite
+        times are ignored."""
+        if not 0 < seconds < float("inf"):
+            return
+        with self._lock:
+            times = self._times.get(key)
+            if times is None:
+                times = self._times[key] = deque(maxlen=self.samples)
+                while len(self._times) > self.max_keys:
+                    self._times.popitem(last=False)  # the least recently used spec
+            else:
+                self._times.move_to_end(key)
+            times.append(float(seconds))
+
+    def typical(self, key: RenderKey) -> float | None:
+        """The median of the last renders of ``key``; None until ``min_samples`` are known."""
+        with self._lock:
+            times = self._times.get(key)
+            if times is None or len(times) < self.min_samples:
+                return None
+            self._times.move_to_end(key)
+            recent = list(times)
+        return statistics.median(recent)
+
+    def count(self, key: RenderKey) -> int:
+        with self._lock:
+            times = self._times.get(key)
+            return len(times) if times is not None else 0
+
+    def clear(self) -> None:
+        with self._lock:
+            self._times.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._times)
+
+
+#: The process-wide memory the trigger reads and feeds.
+RENDER_MEMORY = RenderMemory()

@@ -1,0 +1,94 @@
+"""The in-process render-time memory: median of the last renders per spec, bounded, thread-safe."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from airflow_provider_seedance.models import VideoRequest
+from airflow_provider_seedance.render_memory import RenderMemory, render_key, render_spec
+
+KEY = render_key("modelark", {"model": "seedance-1-0-pro-fast-251015", "duration": 5, "quality": "720p"})
+
+
+def test_nothing_is_typical_until_enough_renders_are_known():
+    memory = RenderMemory(min_samples=3)
+    assert memory.typical(KEY) is None
+    memory.record(KEY, 50.0)
+    memory.record(KEY, 70.0)
+    assert memory.typical(KEY) is None
+    memory.record(KEY, 61.0)
+    assert memory.typical(KEY) == 61.0
+
+
+def test_the_median_of_the_last_samples_shrugs_off_an_outlier_and_forgets_old_renders():
+    memory = RenderMemory(samples=5, min_samples=1)
+    for seconds in (200.0, 200.0, 200.0, 60.0, 61.0, 59.0, 900.0, 62.0):
+        memory.record(KEY, seconds)
+    # The three 200 s renders fell out of the last five; the 900 s straggler does not move the median.
+    assert memory.count(KEY) == 5
+    assert memory.typical(KEY) == 61.0
+
+
+def test_keys_are_bounded_least_recently_used_first():
+    memory = RenderMemory(max_keys=2, min_samples=1)
+    a, b, c = (render_key("aimlapi", {"model": m}) for m in "abc")
+    memory.record(a, 10.0)
+    memory.record(b, 20.0)
+    assert memory.typical(a) == 10.0  # a read counts as a use: b is now the oldest
+    memory.record(c, 30.0)
+    assert len(memory) == 2
+    assert memory.typical(b) is None
+    assert (memory.typical(a), memory.typical(c)) == (10.0, 30.0)
+
+
+@pytest.mark.parametrize("seconds", [0.0, -3.0, float("inf"), float("nan")])
+def test_nonsense_times_are_ignored(seconds):
+    memory = RenderMemory(min_samples=1)
+    memory.record(KEY, seconds)
+    assert memory.count(KEY) == 0 and memory.typical(KEY) is None
+
+
+def test_bad_bounds_are_refused():
+    with pytest.raises(ValueError, match="min_samples"):
+        RenderMemory(samples=3, min_samples=4)
+    with pytest.raises(ValueError, match="max_keys"):
+        RenderMemory(max_keys=0)
+
+
+def test_the_spec_holds_what_render_time_depends_on_and_never_the_prompt():
+    request = VideoRequest(
+        model="seedance-1-0-pro-fast-251015",
+        prompt="a secret product launch",
+        image_urls=("https://private.example/frame.png",),
+        duration=5,
+        quality="720p",
+    )
+    spec = render_spec(request)
+    assert spec == {"model": "seedance-1-0-pro-fast-251015", "duration": 5, "quality": "720p", "service_tier": None}
+    text = json.dumps(spec)  # a trigger kwarg: plain JSON
+    assert "secret" not in text and "private.example" not in text
+    # The key is the same after a JSON round trip (how a triggerer reads kwargs back).
+    assert render_key("modelark", json.loads(text)) == render_key("modelark", spec)
+    assert render_key("modelark", spec) != render_key("aimlapi", spec)
+    assert render_key("modelark", spec) != render_key("modelark", {**spec, "duration": 10})
+
+
+def test_records_from_many_threads_are_all_kept_within_bounds():
+    memory = RenderMemory(max_keys=8, samples=1000, min_samples=1)
+    keys = [render_key("evolink", {"model": f"m{i}"}) for i in range(4)]
+
+    def work(offset: int) -> None:
+        for n in range(500):
+            memory.record(keys[(n + offset) % 4], 1.0 + n)
+            memory.typical(keys[n % 4])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(memory.count(key) for key in keys) == 8 * 500
+    assert len(memory) == 4
