@@ -13,7 +13,7 @@ from airflow.sdk import BaseOperatorLink
 from airflow_provider_seedance.compat import AirflowException, AirflowFailException
 from airflow_provider_seedance.events import GenerationEvent, VideoResult
 from airflow_provider_seedance.exceptions import SeedanceError, SeedanceGenerationError, SeedanceGenerationTimeout
-from airflow_provider_seedance.hooks.seedance import SeedanceHook
+from airflow_provider_seedance.hooks.seedance import SeedanceHook, raise_unless_succeeded
 from airflow_provider_seedance.models import Generation
 
 LINK_XCOM_KEY = "seedance_video_link"
@@ -80,7 +80,14 @@ def finish(
     outlets: list[Any],
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Save the video (if asked), push the link, emit asset events, and return the XCom result."""
+    """Save the video (if asked), push the link, emit asset events, and return the XCom result.
+
+    A generation that did not succeed raises its Airflow error instead (see ``as_airflow_error``).
+    """
+    try:
+        raise_unless_succeeded(generation)
+    except SeedanceError as exc:
+        raise as_airflow_error(exc) from None
     result = video_result(generation, elapsed_s=elapsed_s, **(extra or {}))
     push_link(context, generation.video_url)
     if output_path and generation.video_url:

@@ -24,7 +24,7 @@ from airflow_provider_seedance.exceptions import (
     SeedanceNotFoundError,
     SeedanceValidationError,
 )
-from airflow_provider_seedance.hooks.seedance import SeedanceHook, raise_unless_succeeded
+from airflow_provider_seedance.hooks.seedance import SeedanceHook
 from airflow_provider_seedance.limits import backends_for_model, validate_request
 from airflow_provider_seedance.models import Generation, VideoRequest
 from airflow_provider_seedance.operators.completion import (
@@ -309,7 +309,6 @@ class SeedanceGenerateVideoOperator(BaseOperator):
     def _finish(
         self, hook: SeedanceHook, generation: Generation, context: Any, elapsed: float | None, request: VideoRequest
     ) -> Any:
-        raise_unless_succeeded(generation)
         return finish(
             hook,
             generation,

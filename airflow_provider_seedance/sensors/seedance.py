@@ -17,7 +17,7 @@ from typing import Any
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_seedance.exceptions import SeedanceError
-from airflow_provider_seedance.hooks.seedance import SeedanceHook, progress_line, raise_unless_succeeded
+from airflow_provider_seedance.hooks.seedance import SeedanceHook, progress_line
 from airflow_provider_seedance.models import Generation
 from airflow_provider_seedance.operators.completion import (
     SeedanceVideoLink,
@@ -118,17 +118,8 @@ class SeedanceGenerationSensor(BaseSensorOperator):
             raise as_airflow_error(exc) from None
 
     def _finish(self, hook: SeedanceHook, generation: Generation, context: Any, elapsed: float | None) -> Any:
-        try:
-            raise_unless_succeeded(generation)
-        except SeedanceError as exc:
-            raise as_airflow_error(exc) from None
         return finish(
-            hook,
-            generation,
-            context,
-            output_path=self.output_path,
-            elapsed_s=elapsed,
-            outlets=list(self.outlets or []),
+            hook, generation, context, output_path=self.output_path, elapsed_s=elapsed, outlets=list(self.outlets or [])
         )
 
 
