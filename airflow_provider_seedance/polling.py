@@ -7,8 +7,9 @@ max(2 s, 5% of the elapsed time) growing by half each poll, capped at ``max_inte
 When the API gives neither (AIML API, ModelArk), a remembered typical render time of the same spec
 (``render_memory``) stands in: the first poll at 92% of it (at most ``4 * max_interval`` apart on the
 way), then every max(2 s, 5% of the elapsed time), so completion is seen within that margin, until 5/4
-of it; then the same back-off as without any estimate.
-With nothing remembered, the first poll comes after 5 s and the back-off starts at once.
+of it; then a back-off by half each poll, as past an API estimate.
+With nothing remembered, the first poll comes after 5 s and the back-off starts at once (the trigger
+cuts such a nap short once renders of its spec have ended in the process).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class PollState:
     polls: int
     estimated_time: float | None = None
     progress: int | None = None
+    #: Polls made past the API's estimate, or (without one) past REMEMBERED_SPAN x the remembered time.
     overdue_polls: int = 0
     #: How long renders of the same spec took lately (``render_memory``); used only without an API estimate.
     remembered_time: float | None = None
@@ -68,8 +70,9 @@ def _remembered_delay(state: PollState, typical: float, floor: float, max_interv
         return min(max_interval * 4, aim - state.elapsed)
     if state.elapsed < typical * REMEMBERED_SPAN:
         return min(max_interval, floor)
-    # Later than renders of this spec usually take: back off as without an estimate.
-    return min(max_interval, floor * (1.5 ** max(0, state.polls - 1)))
+    # Later than renders of this spec usually take: back off by half each poll past that point
+    # (``overdue_polls`` counts them), as past an API estimate.
+    return min(max_interval, floor * (1.5**state.overdue_polls))
 
 
 def predicted_remaining(state: PollState) -> float | None:

@@ -9,6 +9,7 @@ bounded (an LRU of ``max_keys`` specs, the last ``samples`` times each), and nev
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import threading
 from collections import OrderedDict, deque
@@ -46,6 +47,8 @@ class RenderMemory:
         self.min_samples = min_samples
         self._times: OrderedDict[RenderKey, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
+        #: Triggers of a spec without a typical time yet, waiting for one (``learned``).
+        self._waiters: dict[RenderKey, set[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]]] = {}
 
     def record(self, key: RenderKey, seconds: float) -> None:
         """One render of ``key`` took ``seconds`` (from submission to done). Non-positive or non-finite
@@ -61,6 +64,31 @@ class RenderMemory:
             else:
                 self._times.move_to_end(key)
             times.append(float(seconds))
+            waiters = self._waiters.pop(key, set()) if len(times) >= self.min_samples else set()
+        for loop, future in waiters:
+            loop.call_soon_threadsafe(_wake, future)
+
+    async def learned(self, key: RenderKey) -> None:
+        """Return once ``key`` has a typical time: at once if it has one, else when enough renders of it have
+        been recorded (by any trigger of this process). A mapped run's first wave starts with nothing known;
+        its triggers wait on this beside their back-off sleep, so the first renders to end steer the rest."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        waiter = (loop, future)
+        with self._lock:
+            times = self._times.get(key)
+            if times is not None and len(times) >= self.min_samples:
+                return
+            self._waiters.setdefault(key, set()).add(waiter)
+        try:
+            await future
+        finally:
+            with self._lock:
+                waiting = self._waiters.get(key)
+                if waiting is not None:
+                    waiting.discard(waiter)
+                    if not waiting:
+                        del self._waiters[key]
 
     def typical(self, key: RenderKey) -> float | None:
         """The median of the last renders of ``key``; None until ``min_samples`` are known."""
@@ -81,9 +109,19 @@ class RenderMemory:
         with self._lock:
             self._times.clear()
 
+    def waiting(self) -> int:
+        """How many ``learned`` calls are waiting (all keys)."""
+        with self._lock:
+            return sum(len(waiters) for waiters in self._waiters.values())
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._times)
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 #: The process-wide memory the trigger reads and feeds.

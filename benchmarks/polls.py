@@ -16,6 +16,7 @@ spec's spread: earlier renders took (render / u) x U(0.8, 1.2) with u ~ U(0.8, 1
 from __future__ import annotations
 
 import asyncio
+import heapq
 import json
 import math
 import os
@@ -35,6 +36,8 @@ NO_HINTS_MODEL = "seedance-1-0-pro-fast-251015"
 NO_HINTS_CONN_ID = "bench_no_hints"
 #: Earlier renders of the same spec in a warm memory (the memory keeps the last 20).
 HISTORY = 20
+#: Renders of one spec submitted together in the "cold wave" row (a mapped run's first wave).
+WAVE = 10
 MEMORY_CASES = {
     "cold": "no estimate, cold memory",
     "warm": "no estimate, warm memory",
@@ -49,6 +52,51 @@ def history(render: float, memory: str) -> list[float]:
     rng = random.Random(f"polls-{memory}-{render}")
     centre = render if memory == "warm" else render / rng.uniform(0.8, 1.2)
     return [centre * rng.uniform(0.8, 1.2) for _ in range(HISTORY)]
+
+
+class WaveClock:
+    """A virtual clock for many triggers at once: time jumps to the earliest wake-up once every live trigger
+    is asleep on it, so concurrent renders interleave as they would in real time."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.epoch = 1_700_000_000.0
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = 0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def unix(self) -> float:
+        return self.epoch + self.now
+
+    async def sleep(self, seconds: float) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._seq += 1
+        heapq.heappush(self._sleepers, (self.now + max(0.0, seconds), self._seq, future))
+        await future
+
+    async def drive(self, tasks: list[asyncio.Task[Any]]) -> None:
+        """Run ``tasks`` to the end, advancing time to the earliest wake-up whenever the loop has nothing
+        else to run (every live trigger waits on this clock or on another's render)."""
+        ready = asyncio.get_running_loop()._ready  # type: ignore[attr-defined]
+        while not all(task.done() for task in tasks):
+            if ready:
+                await asyncio.sleep(0)
+                continue
+            while self._sleepers and self._sleepers[0][2].done():
+                heapq.heappop(self._sleepers)  # a sleep cut short (cancelled)
+            if not self._sleepers:
+                await asyncio.sleep(0)
+                continue
+            self.now = max(self.now, self._sleepers[0][0])
+            while self._sleepers and self._sleepers[0][0] <= self.now:
+                future = heapq.heappop(self._sleepers)[2]
+                if not future.done():
+                    future.set_result(None)
+            await asyncio.sleep(0)
+        for task in tasks:
+            task.result()
 
 
 class VirtualClock:
@@ -138,6 +186,69 @@ async def _one(
     return {"polls": trigger.polls, "late": late, "within": float(late <= max(2.0, 0.05 * render))}
 
 
+async def _wave(centre: float) -> list[dict[str, float]]:
+    """``WAVE`` renders of one spec submitted at once into a cold memory (a mapped run's first wave), render
+    times centre x U(0.8, 1.2), their triggers run concurrently in one process as in a triggerer."""
+    from airflow_provider_seedance.emulator.app import create_app
+    from airflow_provider_seedance.emulator.runtime import EmulatorConfig
+    from airflow_provider_seedance.hooks.seedance import SeedanceHook
+    from airflow_provider_seedance.models import VideoRequest
+    from airflow_provider_seedance.render_memory import RENDER_MEMORY
+    from airflow_provider_seedance.triggers.seedance import SeedanceGenerationTrigger
+
+    rng = random.Random(f"polls-wave-{centre}")
+    renders = [round(centre * rng.uniform(0.8, 1.2), 1) for _ in range(WAVE)]
+    clock = WaveClock()
+    app = create_app(EmulatorConfig(clock=clock.monotonic, render_seconds=centre))
+    app.emulator.store._epoch_offset = clock.epoch  # type: ignore[attr-defined]
+    hook = SeedanceHook(NO_HINTS_CONN_ID, async_transport=httpx.ASGITransport(app=app))
+    RENDER_MEMORY.clear()
+    triggers = []
+    for i, render in enumerate(renders):
+        request = VideoRequest(model=NO_HINTS_MODEL, prompt=f"wave {i} [render:{render}]", duration=5)
+        generation = await hook.asubmit(request)
+        submitted = clock.unix()
+        trigger = SeedanceGenerationTrigger(
+            generation_id=generation.id,
+            deadline=submitted + 3600,
+            seedance_conn_id=NO_HINTS_CONN_ID,
+            started_at=submitted,
+            backend=hook.backend.name,
+            render_spec=SeedanceGenerationTrigger.spec_for(request),
+        )
+        trigger.clock = clock.unix
+        trigger.sleep = clock.sleep
+        trigger._hook = lambda: hook  # type: ignore[method-assign]
+        triggers.append((trigger, submitted, render))
+    ended: dict[int, float] = {}
+
+    async def drain(i: int, trigger: SeedanceGenerationTrigger) -> None:
+        events = [event async for event in trigger.run()]
+        assert len(events) == 1, events
+        assert events[0].payload["status"] == "success", events
+        ended[i] = clock.unix()
+
+    await clock.drive([asyncio.create_task(drain(i, t)) for i, (t, _, _) in enumerate(triggers)])
+    out = []
+    for i, (trigger, submitted, render) in enumerate(triggers):
+        late = ended[i] - (submitted + render)
+        out.append({"polls": trigger.polls, "late": late, "within": float(late <= max(2.0, 0.05 * render))})
+    return out
+
+
+def _wave_row(policy: str, waves: list[list[dict[str, float]]]) -> dict[str, Any]:
+    """A row whose per-render entries are wave means (by centre); the totals are over every render."""
+    flat = [x for wave in waves for x in wave]
+    means = [{k: sum(x[k] for x in wave) / len(wave) for k in ("polls", "late", "within")} for wave in waves]
+    row = _row(policy, None, f"no estimate, cold memory, a wave of {WAVE} at once", means, "cold wave")
+    row.update(
+        max_polls=max(x["polls"] for x in flat),
+        max_late=max(x["late"] for x in flat),
+        within_target=sum(x["within"] for x in flat) / len(flat),
+    )
+    return row
+
+
 def _row(
     policy: str, error: float | None, case: str, runs: list[dict[str, float]], memory: str | None = None
 ) -> dict[str, Any]:
@@ -183,6 +294,7 @@ def run() -> dict[str, Any]:
                     rows[name] = _row(policy, None, case, runs, memory)
                 else:
                     rows[name] = _row(policy, None, "no estimate, no progress", runs)
+        rows["adaptive|none, cold wave"] = _wave_row("adaptive", [await _wave(centre) for centre in RENDERS])
         return rows
 
     return asyncio.run(all_runs())

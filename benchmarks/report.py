@@ -250,7 +250,8 @@ def _fanout_section(results: dict[str, Any], plots: dict[str, str]) -> str:
 
 def _polls_hints(row: dict[str, Any]) -> tuple[str, str]:
     """(what the API gives, the render-time memory) for a polls row (older runs have estimate rows only)."""
-    memory = {"off-centre": "warm, render off-centre"}.get(row.get("memory") or "", row.get("memory") or "-")
+    labels = {"off-centre": "warm, render off-centre", "cold wave": "cold, a wave of 10 (wave means)"}
+    memory = labels.get(row.get("memory") or "", row.get("memory") or "-")
     if row.get("estimate_error") is None:
         return "nothing (ModelArk dialect)", memory
     if row["policy"] != "adaptive":
@@ -275,8 +276,10 @@ def _polls_section(results: dict[str, Any], plots: dict[str, str]) -> str:
         "then polls around the typical time of earlier renders of the same spec in its process "
         "(`render_memory`): *cold* = none yet, *warm* = 20 earlier renders took render x U(0.8, 1.2), "
         "*off-centre* = this render is itself one draw of its spec's spread (earlier renders took "
-        "(render / u) x U(0.8, 1.2), u ~ U(0.8, 1.2)); seeded. Deterministic, so one pass; the targets are "
-        "the adaptive rows with a correct estimate and with no estimate, the others show robustness."
+        "(render / u) x U(0.8, 1.2), u ~ U(0.8, 1.2)), *cold wave* = 10 renders of one spec (times "
+        "centre x U(0.8, 1.2)) submitted at once into an empty memory and polled concurrently on one "
+        "virtual clock, as a mapped run's first wave in one triggerer; seeded. Deterministic, so one pass; "
+        "the targets are the adaptive rows with a correct estimate and with no estimate, the others show robustness."
     )
     out.append("")
     rerun = results.get("reruns", {}).get("polls")

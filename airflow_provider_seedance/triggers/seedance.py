@@ -19,8 +19,8 @@ from airflow_provider_seedance.events import EventStatus, GenerationEvent
 from airflow_provider_seedance.exceptions import SeedanceConnectionError, SeedanceError, SeedanceRateLimitError
 from airflow_provider_seedance.hooks.seedance import SeedanceHook, progress_line
 from airflow_provider_seedance.models import Generation
-from airflow_provider_seedance.polling import MAX_INTERVAL, PollState, next_poll_delay
-from airflow_provider_seedance.render_memory import RENDER_MEMORY, render_key, render_spec
+from airflow_provider_seedance.polling import MAX_INTERVAL, REMEMBERED_SPAN, PollState, next_poll_delay
+from airflow_provider_seedance.render_memory import RENDER_MEMORY, RenderKey, render_key, render_spec
 
 #: Seconds before the deadline that count as "at the deadline" (a sleep may wake a hair early).
 DEADLINE_SLACK = 0.01
@@ -45,7 +45,8 @@ class SeedanceGenerationTrigger(BaseTrigger):
         pointed at another one, the trigger fails at once instead of polling the wrong API.
     :param render_spec: what the render time depends on (``SeedanceGenerationTrigger.spec_for(request)``:
         model, duration, quality, service tier; never the prompt). Renders of one spec and backend teach
-        this process a typical render time, which stands in when the API gives no estimate.
+        this process a typical render time, which stands in when the API gives no estimate; a trigger
+        still polling blind is woken as soon as its spec has one.
     """
 
     #: ``spec_for(request)``: the ``render_spec`` of a ``VideoRequest``.
@@ -130,7 +131,7 @@ class SeedanceGenerationTrigger(BaseTrigger):
         rand = random.Random()
         delay: float | None = None
         key = render_key(self.backend or self.seedance_conn_id, self.render_spec) if self.render_spec else None
-        remembered = RENDER_MEMORY.typical(key) if key else None
+        remembered: float | None = None
         last_running: float | None = None  # elapsed at the last poll that saw the render unfinished
         while True:
             now = self.clock()
@@ -138,10 +139,18 @@ class SeedanceGenerationTrigger(BaseTrigger):
             final = now >= self.deadline - DEADLINE_SLACK
             if not final:
                 if delay is None:
+                    # read afresh each time: renders of the same spec that end meanwhile (a mapped run's
+                    # first wave) inform the rest
+                    remembered = RENDER_MEMORY.typical(key) if key else None
                     state = PollState(now - self.started_at, self.polls, estimated, progress, overdue, remembered)
                     delay = next_poll_delay(state, fixed_interval=self.poll_interval)
-                await self.sleep(max(0.0, min(delay, self.deadline - now)))
+                nap = max(0.0, min(delay, self.deadline - now))
                 delay = None
+                if key and remembered is None and estimated is None and self.poll_interval is None:
+                    if await self._nap_or_learn(nap, key):
+                        continue  # renders of this spec ended meanwhile: plan the next poll with their time
+                else:
+                    await self.sleep(nap)
             self.polls += 1
             try:
                 generation = await self._poll(hook)
@@ -182,8 +191,22 @@ class SeedanceGenerationTrigger(BaseTrigger):
             last_running = elapsed
             progress = generation.progress
             estimated = generation.estimated_time_s or estimated
-            if estimated is not None and elapsed >= estimated:
+            # past the API's estimate, or past the window around the remembered time: back off from here
+            late_after = estimated if estimated is not None else remembered and remembered * REMEMBERED_SPAN
+            if late_after and elapsed >= late_after:
                 overdue += 1
+
+    async def _nap_or_learn(self, seconds: float, key: RenderKey) -> bool:
+        """Sleep ``seconds``, or less if this process learns a typical render time for ``key`` meanwhile
+        (True then)."""
+        nap = asyncio.ensure_future(self.sleep(seconds))
+        news = asyncio.ensure_future(RENDER_MEMORY.learned(key))
+        try:
+            done, _ = await asyncio.wait((nap, news), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            nap.cancel()
+            news.cancel()
+        return nap not in done
 
     async def _backend_moved(self, hook: SeedanceHook) -> str | None:
         if self.backend is None:

@@ -41,7 +41,12 @@ def test_permanent_failure_and_deadline(deploy: Deployment, emulator: Any, scena
     policy = RunWatch.trigger(
         deploy,
         "seedance_deploy_batch",
-        [{"backend": b, "prompt": f"[render:3][fail:{code}] a heist, backend {b}"} for b, code, _ in POLICY],
+        # duration 10: a spec no earlier scenario rendered, so no triggerer remembers a typical render time
+        # for it and the first look comes after 5 s (with a remembered time it would come at 92% of it)
+        [
+            {"backend": b, "prompt": f"[render:3][fail:{code}] a heist, backend {b}", "duration": 10}
+            for b, code, _ in POLICY
+        ],
         "policy",
     )
     timed = RunWatch.trigger(

@@ -70,9 +70,14 @@ def test_remembered_time_schedule_aims_just_before_it_then_steps_by_the_margin_t
     # Around the typical time: every max(2 s, 5% of elapsed), so completion is seen within that.
     assert next_poll_delay(PollState(54, 1, remembered_time=60)) == pytest.approx(2.7)
     assert next_poll_delay(PollState(30, 1, remembered_time=30)) == pytest.approx(MIN_INTERVAL)
-    # Well past it: the usual back-off, at most max_interval apart.
-    late = [next_poll_delay(PollState(60 * REMEMBERED_SPAN + n, n, remembered_time=60)) for n in range(2, 12)]
-    assert late == sorted(late) and late[-1] == 30 and late[0] > 0.05 * 60 * REMEMBERED_SPAN
+    # Past the window: back off by half each poll made past it (however many came before), at most
+    # max_interval apart.
+    late = [
+        next_poll_delay(PollState(60 * REMEMBERED_SPAN + n, 6 + n, overdue_polls=n, remembered_time=60))
+        for n in range(12)
+    ]
+    assert late[0] == pytest.approx(0.05 * 60 * REMEMBERED_SPAN)
+    assert late == sorted(late) and late[-1] == 30
 
 
 def test_the_api_estimate_and_a_fixed_interval_win_over_the_remembered_time():

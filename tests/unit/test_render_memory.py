@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 
@@ -92,3 +93,25 @@ def test_records_from_many_threads_are_all_kept_within_bounds():
         thread.join()
     assert sum(memory.count(key) for key in keys) == 8 * 500
     assert len(memory) == 4
+
+
+async def test_learned_returns_once_enough_renders_are_known_and_leaves_no_waiter():
+    memory = RenderMemory(min_samples=3)
+    key = render_key("modelark", {"model": "m", "duration": 5})
+    waiter = asyncio.ensure_future(memory.learned(key))
+    memory.record(key, 10.0)
+    memory.record(key, 11.0)
+    await asyncio.sleep(0)
+    assert not waiter.done() and memory.waiting() == 1
+    memory.record(key, 12.0)
+    await asyncio.wait_for(waiter, 5)
+    assert memory.waiting() == 0
+    await asyncio.wait_for(memory.learned(key), 5)  # known already: at once
+
+    other = render_key("modelark", {"model": "m", "duration": 10})
+    cancelled = asyncio.ensure_future(memory.learned(other))
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    assert memory.waiting() == 0

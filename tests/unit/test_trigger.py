@@ -313,3 +313,75 @@ async def test_without_an_estimate_polling_lands_near_the_remembered_render_time
     # Without a spec (the sensor, triggers deferred before this change) nothing is read or recorded.
     _, fake, _ = await render_60s()
     assert fake.slept[0] == 5.0 and memory.count(key) == 5
+
+
+async def test_renders_remembered_while_a_trigger_waits_steer_its_next_poll(conn, monkeypatch):
+    """A mapped run's first wave starts with nothing remembered; once three renders of the spec have ended
+    in this process, the triggers still waiting aim at their typical time from their next poll on."""
+    from airflow_provider_seedance.polling import REMEMBERED_FIRST_FRACTION
+    from airflow_provider_seedance.render_memory import RenderMemory, render_key
+    from airflow_provider_seedance.triggers import seedance as module
+
+    memory = RenderMemory()
+    monkeypatch.setattr(module, "RENDER_MEMORY", memory)
+    spec = {"model": "seedance-1-0-pro-fast-251015", "duration": 5, "quality": "720p", "service_tier": None}
+    key = render_key("modelark", spec)
+    fake = FakeTime()
+    start = fake.now
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if fake.now - start < 6:  # the first poll: meanwhile three renders of the spec end elsewhere
+            for seconds in (118.0, 120.0, 121.0):
+                memory.record(key, seconds)
+        return httpx.Response(200, json=BODIES["modelark"]["succeeded" if fake.now - start >= 120 else "running"])
+
+    with respx.mock(base_url=BASE) as api:
+        api.get(STATUS_PATH["modelark"]).mock(side_effect=answer)
+        events = await drain(make_trigger(conn("modelark"), fake, backend="modelark", render_spec=spec))
+    assert [e.status for e in events] == ["success"]
+    assert fake.slept[0] == 5.0  # cold: nothing known yet
+    assert fake.slept[1] == pytest.approx(REMEMBERED_FIRST_FRACTION * 120.0 - 5.0)  # the typical time, at once
+    assert events[0].elapsed_s - 120 <= max(2.0, 0.05 * 120)
+
+
+async def test_a_blind_back_off_nap_ends_when_renders_of_the_spec_end(conn, monkeypatch):
+    """Asleep in a cold back-off (nothing remembered, no estimate), a trigger is woken as soon as three
+    renders of its spec have ended in this process, and aims at their typical time at once."""
+    from airflow_provider_seedance.polling import REMEMBERED_FIRST_FRACTION
+    from airflow_provider_seedance.render_memory import RenderMemory, render_key
+    from airflow_provider_seedance.triggers import seedance as module
+
+    memory = RenderMemory()
+    monkeypatch.setattr(module, "RENDER_MEMORY", memory)
+    spec = {"model": "seedance-1-0-pro-fast-251015", "duration": 5, "quality": "720p", "service_tier": None}
+    key = render_key("modelark", spec)
+    fake = FakeTime()
+    start = fake.now
+    napping = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        fake.slept.append(seconds)
+        if len(fake.slept) == 2:  # the second nap: only a wake-up can end it
+            napping.set()
+            await asyncio.Event().wait()
+        fake.now += seconds
+        await asyncio.sleep(0)
+
+    async def three_renders_end_elsewhere() -> None:
+        await napping.wait()
+        for seconds in (98.0, 100.0, 103.0):
+            memory.record(key, seconds)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=BODIES["modelark"]["succeeded" if fake.now - start >= 100 else "running"])
+
+    trigger = make_trigger(conn("modelark"), fake, backend="modelark", render_spec=spec)
+    trigger.sleep = sleep
+    with respx.mock(base_url=BASE) as api:
+        api.get(STATUS_PATH["modelark"]).mock(side_effect=answer)
+        events, _ = await asyncio.wait_for(asyncio.gather(drain(trigger), three_renders_end_elsewhere()), 30)
+    assert [e.status for e in events] == ["success"]
+    assert fake.slept[0] == 5.0  # cold
+    assert fake.slept[2] == pytest.approx(REMEMBERED_FIRST_FRACTION * 100.0 - 5.0)  # woken: aims at once
+    assert events[0].elapsed_s - 100 <= max(2.0, 0.05 * 100) and trigger.polls <= 5
+    assert memory.waiting() == 0  # no waiter left behind

@@ -1,7 +1,7 @@
 """DAGs of the deployment suite: mapped Seedance generations across the three backends.
 
 Each run's ``conf`` says what to generate: ``{"items": [{"backend": "evolink", "prompt": "...",
-"timeout": 30, "pause_at": "before_defer"}, ...]}``. Connections ``seedance_<backend>`` come from the
+"timeout": 30, "pause_at": "before_defer", "duration": 10}, ...]}``. Connections ``seedance_<backend>`` come from the
 environment; videos are saved under ``$SEEDANCE_DEPLOY_OUTPUT/<run id>/``.
 """
 
@@ -39,6 +39,7 @@ def plan() -> list[dict[str, Any]]:
             "model": MODELS[backend],
             "prompt": item["prompt"],
             "output_path": f"{OUTPUT}/{dag_run.run_id}/{index:03d}-{backend}.mp4",
+            "duration": item.get("duration", 5),
         }
         for key in ("timeout", "pause_at", "pause_s"):
             if key in item:
@@ -60,7 +61,7 @@ def _dag(dag_id: str, retries: int, doc: str) -> DAG:
     )
 
 
-COMMON: dict[str, Any] = {"duration": 5, "quality": "480p"}
+COMMON: dict[str, Any] = {"quality": "480p"}
 
 with _dag("seedance_deploy_batch", 2, "Mapped generations with retries=2 (the usual production setting).") as batch:
     SeedanceGenerateVideoOperator.partial(task_id="generate", **COMMON).expand_kwargs(plan())
