@@ -54,21 +54,30 @@ def history(render: float, memory: str) -> list[float]:
     return [centre * rng.uniform(0.8, 1.2) for _ in range(HISTORY)]
 
 
-class WaveClock:
-    """A virtual clock for many triggers at once: time jumps to the earliest wake-up once every live trigger
-    is asleep on it, so concurrent renders interleave as they would in real time."""
-
+class VirtualClock:
     def __init__(self) -> None:
         self.now = 1000.0
         self.epoch = 1_700_000_000.0
-        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
-        self._seq = 0
 
     def monotonic(self) -> float:
         return self.now
 
     def unix(self) -> float:
         return self.epoch + self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
+class WaveClock(VirtualClock):
+    """A virtual clock for many triggers at once: time jumps to the earliest wake-up once every live trigger
+    is asleep on it, so concurrent renders interleave as they would in real time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = 0
 
     async def sleep(self, seconds: float) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -97,22 +106,6 @@ class WaveClock:
             await asyncio.sleep(0)
         for task in tasks:
             task.result()
-
-
-class VirtualClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.epoch = 1_700_000_000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def unix(self) -> float:
-        return self.epoch + self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += max(0.0, seconds)
-        await asyncio.sleep(0)
 
 
 class SkewEstimates(httpx.AsyncBaseTransport):

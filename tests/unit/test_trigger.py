@@ -15,6 +15,7 @@ import pytest
 import respx
 
 from airflow_provider_seedance.events import GenerationEvent
+from airflow_provider_seedance.polling import REMEMBERED_FIRST_FRACTION
 from airflow_provider_seedance.triggers.seedance import SeedanceGenerationTrigger
 
 KEY = "sk-trigger-secret-5b2d"
@@ -267,17 +268,22 @@ async def test_a_connection_moved_to_another_backend_fails_at_once(conn):
     assert "now points at backend 'modelark'" in events[0].message and not api.calls
 
 
-async def test_without_an_estimate_polling_lands_near_the_remembered_render_time(conn, monkeypatch):
-    """ModelArk gives neither estimate nor progress: renders of the same spec seen earlier in this process
-    take their place, so a 60 s render is polled at 92% of the typical time and every 5% after that."""
-    from airflow_provider_seedance.polling import REMEMBERED_FIRST_FRACTION
+@pytest.fixture
+def fresh_memory(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, dict[str, Any], Any]:
+    """An empty render-time memory in place of the process's; a ModelArk spec and its key."""
     from airflow_provider_seedance.render_memory import RenderMemory, render_key
     from airflow_provider_seedance.triggers import seedance as module
 
     memory = RenderMemory()
     monkeypatch.setattr(module, "RENDER_MEMORY", memory)
     spec = {"model": "seedance-1-0-pro-fast-251015", "duration": 5, "quality": "720p", "service_tier": None}
-    key = render_key("modelark", spec)
+    return memory, spec, render_key("modelark", spec)
+
+
+async def test_without_an_estimate_polling_lands_near_the_remembered_render_time(conn, fresh_memory):
+    """ModelArk gives neither estimate nor progress: renders of the same spec seen earlier in this process
+    take their place, so a 60 s render is polled at 92% of the typical time and every 5% after that."""
+    memory, spec, key = fresh_memory
 
     async def render_60s(**kw: Any) -> tuple[SeedanceGenerationTrigger, FakeTime, list[GenerationEvent]]:
         fake = FakeTime()
@@ -315,17 +321,10 @@ async def test_without_an_estimate_polling_lands_near_the_remembered_render_time
     assert fake.slept[0] == 5.0 and memory.count(key) == 5
 
 
-async def test_renders_remembered_while_a_trigger_waits_steer_its_next_poll(conn, monkeypatch):
+async def test_renders_remembered_while_a_trigger_waits_steer_its_next_poll(conn, fresh_memory):
     """A mapped run's first wave starts with nothing remembered; once three renders of the spec have ended
     in this process, the triggers still waiting aim at their typical time from their next poll on."""
-    from airflow_provider_seedance.polling import REMEMBERED_FIRST_FRACTION
-    from airflow_provider_seedance.render_memory import RenderMemory, render_key
-    from airflow_provider_seedance.triggers import seedance as module
-
-    memory = RenderMemory()
-    monkeypatch.setattr(module, "RENDER_MEMORY", memory)
-    spec = {"model": "seedance-1-0-pro-fast-251015", "duration": 5, "quality": "720p", "service_tier": None}
-    key = render_key("modelark", spec)
+    memory, spec, key = fresh_memory
     fake = FakeTime()
     start = fake.now
 
@@ -344,17 +343,10 @@ async def test_renders_remembered_while_a_trigger_waits_steer_its_next_poll(conn
     assert events[0].elapsed_s - 120 <= max(2.0, 0.05 * 120)
 
 
-async def test_a_blind_back_off_nap_ends_when_renders_of_the_spec_end(conn, monkeypatch):
+async def test_a_blind_back_off_nap_ends_when_renders_of_the_spec_end(conn, fresh_memory):
     """Asleep in a cold back-off (nothing remembered, no estimate), a trigger is woken as soon as three
     renders of its spec have ended in this process, and aims at their typical time at once."""
-    from airflow_provider_seedance.polling import REMEMBERED_FIRST_FRACTION
-    from airflow_provider_seedance.render_memory import RenderMemory, render_key
-    from airflow_provider_seedance.triggers import seedance as module
-
-    memory = RenderMemory()
-    monkeypatch.setattr(module, "RENDER_MEMORY", memory)
-    spec = {"model": "seedance-1-0-pro-fast-251015", "duration": 5, "quality": "720p", "service_tier": None}
-    key = render_key("modelark", spec)
+    memory, spec, key = fresh_memory
     fake = FakeTime()
     start = fake.now
     napping = asyncio.Event()
