@@ -201,7 +201,7 @@ class SeedanceHook(BaseHook):
         backend = self.backend
         try:
             if not backend.supports_cancel:
-                return cancel_plan(backend, generation_id, None)[1]
+                return cannot_cancel(backend, generation_id)
             generation = last_seen or self.get_generation(generation_id)
             cancel, outcome = cancel_plan(backend, generation_id, generation)
             if cancel:
@@ -214,7 +214,7 @@ class SeedanceHook(BaseHook):
         try:
             backend = (await self.aget_settings()).backend
             if not backend.supports_cancel:
-                return cancel_plan(backend, generation_id, None)[1]
+                return cannot_cancel(backend, generation_id)
             generation = last_seen or await self.aget_generation(generation_id)
             cancel, outcome = cancel_plan(backend, generation_id, generation)
             if cancel:
@@ -411,13 +411,14 @@ def progress_line(generation: Generation, elapsed: float, *, estimated_time: flo
     return ", ".join(parts)
 
 
-def cancel_plan(backend: Backend, generation_id: str, generation: Generation | None) -> tuple[bool, str]:
-    """Whether to send a cancel, and what the outcome will be. ModelArk cancels queued tasks only; a DELETE
-    of a finished one could remove its record (and the video with it)."""
-    if not backend.supports_cancel:
-        return False, f"{backend.name} cannot cancel generations; {generation_id} keeps running there"
-    if generation is None:
-        return False, f"the state of generation {generation_id} is unknown; not cancelled"
+def cannot_cancel(backend: Backend, generation_id: str) -> str:
+    """The outcome on a backend without a cancel endpoint (EvoLink, AIML API)."""
+    return f"{backend.name} cannot cancel generations; {generation_id} keeps running there"
+
+
+def cancel_plan(backend: Backend, generation_id: str, generation: Generation) -> tuple[bool, str]:
+    """On a backend that can cancel: whether to send a cancel, and what the outcome will be. ModelArk
+    cancels queued tasks only; a DELETE of a finished one could remove its record (and the video with it)."""
     if generation.state == "queued":
         return True, f"generation {generation_id} was cancelled on {backend.name} while still queued"
     if generation.is_terminal:
