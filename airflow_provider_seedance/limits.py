@@ -6,7 +6,10 @@ model works without a new release of this provider.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 
 from airflow_provider_seedance.exceptions import SeedanceValidationError
@@ -243,11 +246,13 @@ _PROBE_VALUES: dict[str, Any] = {
 }
 
 
-def wire_sources(backend: BackendName, model: str) -> dict[str, tuple[str, ...]]:
+@functools.lru_cache(maxsize=256)
+def wire_sources(backend: BackendName, model: str) -> Mapping[str, tuple[str, ...]]:
     """Each wire-body key the backend builds from a contract field, with the field(s) it comes from.
 
     Derived from the backend's own ``wire_body``: one body per field set alone, compared with the body of a
     bare request (the model alone). A key of the bare body that no field changes comes from ``model``.
+    Computed once per (backend, model): DAG parsing validates the same operators again and again.
     """
     from airflow_provider_seedance.backends import get_backend  # the backends import this module
 
@@ -262,7 +267,7 @@ def wire_sources(backend: BackendName, model: str) -> dict[str, tuple[str, ...]]
                 sources.setdefault(key, []).append(name)
     for key in bare:
         sources.setdefault(key, ["model"])
-    return {key: tuple(names) for key, names in sources.items()}
+    return MappingProxyType({key: tuple(names) for key, names in sources.items()})
 
 
 def _check_extra_params(backend: BackendName, request: VideoRequest) -> None:
