@@ -63,6 +63,17 @@ def next_poll_delay(
     return min(max_interval, max(floor, remaining * 1.02 + 0.25))
 
 
+def learns_from_memory(state: PollState, *, fixed_interval: float | None = None) -> bool:
+    """Whether a remembered render time, learned before the next poll, would change this state's delay: no
+    fixed interval, no API estimate, no progress to predict from, and nothing remembered yet."""
+    return (
+        fixed_interval is None
+        and state.remembered_time is None
+        and not state.estimated_time
+        and predicted_remaining(state) is None
+    )
+
+
 def _remembered_delay(state: PollState, typical: float, floor: float, max_interval: float) -> float:
     aim = typical * REMEMBERED_FIRST_FRACTION
     if aim - state.elapsed > MIN_INTERVAL:

@@ -19,7 +19,13 @@ from airflow_provider_seedance.events import EventStatus, GenerationEvent
 from airflow_provider_seedance.exceptions import SeedanceConnectionError, SeedanceError, SeedanceRateLimitError
 from airflow_provider_seedance.hooks.seedance import SeedanceHook, progress_line
 from airflow_provider_seedance.models import Generation
-from airflow_provider_seedance.polling import MAX_INTERVAL, REMEMBERED_SPAN, PollState, next_poll_delay
+from airflow_provider_seedance.polling import (
+    MAX_INTERVAL,
+    REMEMBERED_SPAN,
+    PollState,
+    learns_from_memory,
+    next_poll_delay,
+)
 from airflow_provider_seedance.render_memory import RENDER_MEMORY, RenderKey, render_key, render_spec
 
 #: Seconds before the deadline that count as "at the deadline" (a sleep may wake a hair early).
@@ -138,16 +144,18 @@ class SeedanceGenerationTrigger(BaseTrigger):
             # At (or after) the deadline there is one last poll: a render that just finished is delivered.
             final = now >= self.deadline - DEADLINE_SLACK
             if not final:
+                learn: RenderKey | None = None  # an error's backoff (a Retry-After) is waited out in full
                 if delay is None:
                     # read afresh each time: renders of the same spec that end meanwhile (a mapped run's
                     # first wave) inform the rest
                     remembered = RENDER_MEMORY.typical(key) if key else None
                     state = PollState(now - self.started_at, self.polls, estimated, progress, overdue, remembered)
                     delay = next_poll_delay(state, fixed_interval=self.poll_interval)
+                    learn = key if learns_from_memory(state, fixed_interval=self.poll_interval) else None
                 nap = max(0.0, min(delay, self.deadline - now))
                 delay = None
-                if key and remembered is None and estimated is None and self.poll_interval is None:
-                    if await self._nap_or_learn(nap, key):
+                if learn:
+                    if await self._nap_or_learn(nap, learn):
                         continue  # renders of this spec ended meanwhile: plan the next poll with their time
                 else:
                     await self.sleep(nap)

@@ -84,3 +84,15 @@ def test_the_api_estimate_and_a_fixed_interval_win_over_the_remembered_time():
     with_estimate = PollState(0, 0, estimated_time=40, remembered_time=100)
     assert next_poll_delay(with_estimate) == next_poll_delay(PollState(0, 0, estimated_time=40))
     assert next_poll_delay(PollState(0, 0, remembered_time=100), fixed_interval=8) == 8
+
+
+def test_only_a_blind_schedule_would_change_with_a_remembered_time():
+    from airflow_provider_seedance.polling import learns_from_memory
+
+    assert learns_from_memory(PollState(10, 1))
+    assert not learns_from_memory(PollState(10, 1), fixed_interval=8)
+    assert not learns_from_memory(PollState(10, 1, estimated_time=60))
+    assert not learns_from_memory(PollState(10, 1, progress=40))  # progress predicts the end
+    assert not learns_from_memory(PollState(10, 1, remembered_time=60))
+    # and where it would, a remembered time does change the delay
+    assert next_poll_delay(PollState(10, 1, remembered_time=60)) != next_poll_delay(PollState(10, 1))

@@ -377,3 +377,35 @@ async def test_a_blind_back_off_nap_ends_when_renders_of_the_spec_end(conn, fres
     assert fake.slept[2] == pytest.approx(REMEMBERED_FIRST_FRACTION * 100.0 - 5.0)  # woken: aims at once
     assert events[0].elapsed_s - 100 <= max(2.0, 0.05 * 100) and trigger.polls <= 5
     assert memory.waiting() == 0  # no waiter left behind
+
+
+async def test_a_retry_after_is_waited_out_even_when_renders_of_the_spec_end_meanwhile(conn, fresh_memory):
+    """Only a scheduled blind nap is cut short by what the process learns; a 429's Retry-After is not."""
+    memory, spec, key = fresh_memory
+    fake = FakeTime()
+    start = fake.now
+    asked_at: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        fake.slept.append(seconds)
+        if len(fake.slept) == 2:  # the Retry-After wait: meanwhile three short renders of the spec end
+            for seconds_taken in (9.0, 10.0, 11.0):
+                memory.record(key, seconds_taken)
+            await asyncio.sleep(0.05)  # time for a wake-up to arrive, were it (wrongly) listened for
+        fake.now += seconds
+        await asyncio.sleep(0)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked_at.append(fake.now - start)
+        if len(asked_at) == 1:
+            return httpx.Response(429, headers={"Retry-After": "20"}, json={"error": {"code": "RateLimit"}})
+        return httpx.Response(200, json=BODIES["modelark"]["succeeded" if fake.now - start >= 30 else "running"])
+
+    trigger = make_trigger(conn("modelark"), fake, backend="modelark", render_spec=spec)
+    trigger.sleep = sleep
+    with respx.mock(base_url=BASE) as api:
+        api.get(STATUS_PATH["modelark"]).mock(side_effect=answer)
+        events = await asyncio.wait_for(drain(trigger), 30)
+    assert [e.status for e in events] == ["success"]
+    assert asked_at[0] == 5.0 and fake.slept[1] >= 20
+    assert asked_at[1] >= 5.0 + 20  # not before the Retry-After had passed
