@@ -159,23 +159,39 @@ async def _one(
     for seconds in history(render, memory):
         RENDER_MEMORY.record(render_key(backend, spec), seconds)
     submitted = clock.unix()
+    trigger = _trigger(clock, hook, generation, request, interval)
+    await _succeeds(trigger)
+    return _outcome(trigger, clock.unix() - (submitted + render), render)
+
+
+def _trigger(clock: VirtualClock, hook: Any, generation: Any, request: Any, interval: float | None) -> Any:
+    """The trigger the operator would defer to, just after submitting, on ``clock`` and ``hook``."""
+    from airflow_provider_seedance.triggers.seedance import SeedanceGenerationTrigger
+
+    submitted = clock.unix()
     trigger = SeedanceGenerationTrigger(
         generation_id=generation.id,
         deadline=submitted + 3600,
-        seedance_conn_id=conn_id,
+        seedance_conn_id=hook.seedance_conn_id,
         started_at=submitted,
         poll_interval=interval,
         estimated_time=generation.estimated_time_s,
-        backend=backend,
-        render_spec=spec,
+        backend=hook.backend.name,
+        render_spec=SeedanceGenerationTrigger.spec_for(request),
     )
     trigger.clock = clock.unix
     trigger.sleep = clock.sleep
-    trigger._hook = lambda: hook  # type: ignore[method-assign]
+    trigger._hook = lambda: hook
+    return trigger
+
+
+async def _succeeds(trigger: Any) -> None:
     events = [event async for event in trigger.run()]
     assert len(events) == 1, events
     assert events[0].payload["status"] == "success", events
-    late = clock.unix() - (submitted + render)
+
+
+def _outcome(trigger: Any, late: float, render: float) -> dict[str, float]:
     return {"polls": trigger.polls, "late": late, "within": float(late <= max(2.0, 0.05 * render))}
 
 
@@ -187,7 +203,6 @@ async def _wave(centre: float) -> list[dict[str, float]]:
     from airflow_provider_seedance.hooks.seedance import SeedanceHook
     from airflow_provider_seedance.models import VideoRequest
     from airflow_provider_seedance.render_memory import RENDER_MEMORY
-    from airflow_provider_seedance.triggers.seedance import SeedanceGenerationTrigger
 
     rng = random.Random(f"polls-wave-{centre}")
     renders = [round(centre * rng.uniform(0.8, 1.2), 1) for _ in range(WAVE)]
@@ -200,33 +215,15 @@ async def _wave(centre: float) -> list[dict[str, float]]:
     for i, render in enumerate(renders):
         request = VideoRequest(model=NO_HINTS_MODEL, prompt=f"wave {i} [render:{render}]", duration=5)
         generation = await hook.asubmit(request)
-        submitted = clock.unix()
-        trigger = SeedanceGenerationTrigger(
-            generation_id=generation.id,
-            deadline=submitted + 3600,
-            seedance_conn_id=NO_HINTS_CONN_ID,
-            started_at=submitted,
-            backend=hook.backend.name,
-            render_spec=SeedanceGenerationTrigger.spec_for(request),
-        )
-        trigger.clock = clock.unix
-        trigger.sleep = clock.sleep
-        trigger._hook = lambda: hook  # type: ignore[method-assign]
-        triggers.append((trigger, submitted, render))
+        triggers.append((_trigger(clock, hook, generation, request, None), clock.unix(), render))
     ended: dict[int, float] = {}
 
-    async def drain(i: int, trigger: SeedanceGenerationTrigger) -> None:
-        events = [event async for event in trigger.run()]
-        assert len(events) == 1, events
-        assert events[0].payload["status"] == "success", events
+    async def drain(i: int, trigger: Any) -> None:
+        await _succeeds(trigger)
         ended[i] = clock.unix()
 
     await clock.drive([asyncio.create_task(drain(i, t)) for i, (t, _, _) in enumerate(triggers)])
-    out = []
-    for i, (trigger, submitted, render) in enumerate(triggers):
-        late = ended[i] - (submitted + render)
-        out.append({"polls": trigger.polls, "late": late, "within": float(late <= max(2.0, 0.05 * render))})
-    return out
+    return [_outcome(t, ended[i] - (submitted + render), render) for i, (t, submitted, render) in enumerate(triggers)]
 
 
 def _wave_row(policy: str, waves: list[list[dict[str, float]]]) -> dict[str, Any]:
