@@ -16,28 +16,66 @@ from airflow_provider_seedance.exceptions import (
     SeedanceServerError,
     SeedanceSubmitUncertainError,
 )
+from airflow_provider_seedance.settings import ConnectionSettings
+from airflow_provider_seedance.transport import NOT_SENT_ERRORS, sends
 
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
-
-def request_kwargs(call: ApiCall) -> dict[str, Any]:
-    return {
+def request_kwargs(call: ApiCall, settings: ConnectionSettings | None = None) -> dict[str, Any]:
+    """httpx arguments for ``call``; with ``settings``, a create gets its own, shorter read timeout."""
+    kwargs: dict[str, Any] = {
         "method": call.method,
         "url": call.path,
         "params": call.params,
         "json": call.json,
         "headers": call.headers or None,
     }
+    if settings is not None and call.kind == "create":
+        kwargs["timeout"] = settings.create_timeouts
+    return kwargs
+
+
+def idempotency_key(call: ApiCall) -> str | None:
+    return next((value for name, value in (call.headers or {}).items() if name.lower() == "idempotency-key"), None)
+
+
+def transport_detail(exc: httpx.HTTPError, base_url: str) -> str:
+    """What went wrong on the wire, with what to do where the cause is a common setup mistake."""
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if "WRONG_VERSION_NUMBER" in detail and base_url.startswith("https://"):
+        detail += (
+            f". The server at {base_url} does not speak TLS: if it is plain HTTP, give the connection's Base URL "
+            "with http:// (in a connection URI, percent-encode it: http%3A%2F%2Fhost%3Aport)"
+        )
+    return detail
 
 
 def connection_error(exc: httpx.HTTPError, call: ApiCall, base_url: str) -> SeedanceConnectionError:
-    """A transport failure, saying whether a create request may have reached the server."""
-    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    text = f"{call.method} {base_url.rstrip('/')}{call.path} failed: {detail}"
-    may_have_created = call.kind == "create" and not isinstance(exc, _NEVER_SENT)
-    if may_have_created:
-        text += " (the request may have reached the API; it was not resent to avoid a second paid generation)"
+    """A transport failure, saying truthfully how often a create was sent and what that means for billing."""
+    text = f"{call.method} {base_url.rstrip('/')}{call.path} failed: {transport_detail(exc, base_url)}"
+    may_have_created = call.kind == "create" and not isinstance(exc, NOT_SENT_ERRORS)
+    if call.kind == "create":
+        text += " " + _create_outcome(call, _sent_count(exc), may_have_created)
     return SeedanceConnectionError(text, may_have_created=may_have_created)
+
+
+def _sent_count(exc: httpx.HTTPError) -> int:
+    try:
+        return sends(exc.request)
+    except RuntimeError:  # an error raised before a request existed
+        return 1
+
+
+def _create_outcome(call: ApiCall, count: int, may_have_created: bool) -> str:
+    times = "once" if count == 1 else f"{count} times"
+    key = idempotency_key(call)
+    if not may_have_created:
+        return f"(tried {times}; it never reached the API, so nothing was created or billed)"
+    if key:
+        return (
+            f"(sent {times}, every time under Idempotency-Key {key}: the API creates and bills at most one "
+            "generation for that key, and a retry of this task sends the same key and picks it up)"
+        )
+    return f"(sent {times}; the last send may have reached the API and created a generation)"
 
 
 def submit_error(exc: SeedanceError, call: ApiCall, backend: Backend) -> SeedanceError:
@@ -47,21 +85,34 @@ def submit_error(exc: SeedanceError, call: ApiCall, backend: Backend) -> Seedanc
     uncertain = isinstance(exc, SeedanceServerError) or (
         isinstance(exc, SeedanceConnectionError) and exc.may_have_created
     )
-    keyed = any(name.lower() == "idempotency-key" for name in call.headers or {})
-    if not uncertain or keyed:
+    if not uncertain or idempotency_key(call):
         return exc
     return SeedanceSubmitUncertainError(
-        f"{exc}. No idempotency key protects this create call on {backend.name}, so it is not submitted "
-        "again by itself (that could bill a second render): look for the task in the vendor's console, then "
+        f"{exc}. No idempotency key protects this create call on {backend.name}, so it was not resent and "
+        "is not submitted again by itself (that could bill a second render): look for the task in the vendor's console, then "
         "clear this task to submit anew"
     )
 
 
-def parse_response(backend: Backend, call: ApiCall, response: httpx.Response) -> dict[str, Any]:
-    """The JSON object of a 2xx answer; a typed ``SeedanceAPIError`` for anything else."""
+def parse_response(
+    backend: Backend, call: ApiCall, response: httpx.Response, conn_id: str | None = None
+) -> dict[str, Any]:
+    """The JSON object of a 2xx answer; a typed ``SeedanceAPIError`` for anything else. A 404 or 405 says
+    which URL was called on which connection, and what to check."""
     headers = dict(response.headers)
     if response.status_code >= 400:
-        raise backend.api_error(response.status_code, response.content, headers)
+        error = backend.api_error(response.status_code, response.content, headers)
+        if response.status_code in (404, 405):
+            hint = (
+                f" ({call.method} {response.request.url.copy_with(query=None)}"
+                f"{f' on connection {conn_id!r}' if conn_id else ''}): check the connection's Base URL and that "
+                f"its Backend field ({backend.name}) matches the API this key belongs to"
+            )
+            if call.kind == "poll":
+                hint += ", or that the generation id is one this account created"
+            error.message += hint
+            error.args = (str(error) + hint,)
+        raise error
     if response.status_code == 204 or not response.content:
         return {}
     try:

@@ -133,16 +133,27 @@ class SeedanceValidationError(SeedanceError, ValueError):
 
     retryable = False
 
-    def __init__(self, field: str, value: Any, limit: str, *, model: str | None = None) -> None:
+    def __init__(
+        self, field: str, value: Any, limit: str, *, model: str | None = None, task_id: str | None = None
+    ) -> None:
         self.field = field
         self.value = value
         self.limit = limit
         self.model = model
+        self.task_id = task_id
         shown = repr(value)
         if len(shown) > 120:
             shown = shown[:117] + "..."
         where = f" for model {model!r}" if model else ""
+        if task_id:
+            where += f" in task {task_id!r}"
         super().__init__(f"Invalid {field}={shown}{where}: {limit}")
+
+    def in_task(self, task_id: str) -> SeedanceValidationError:
+        """The same error naming the task it was raised for (DAG parsing names only the file)."""
+        if self.task_id:
+            return self
+        return SeedanceValidationError(self.field, self.value, self.limit, model=self.model, task_id=task_id)
 
 
 class SeedanceGenerationError(SeedanceError):

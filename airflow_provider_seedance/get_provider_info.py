@@ -60,6 +60,13 @@ def get_provider_info() -> dict[str, Any]:
                         "description": "Per HTTP request, not for the whole generation. Default 60.",
                         "schema": {"type": ["number", "null"], "minimum": 1},
                     },
+                    "create_timeout": {
+                        "label": "Create timeout (seconds)",
+                        "description": "Read timeout of the paid create call, shorter than the request "
+                        "timeout so a create that hangs is retried (under EvoLink's idempotency key) or "
+                        "reported soon. Default 30.",
+                        "schema": {"type": ["number", "null"], "minimum": 1},
+                    },
                     "max_retries": {
                         "label": "Max retries",
                         "description": "Retries of safe requests on 408, 429, 5xx and network errors. Default 4.",

@@ -6,6 +6,7 @@ model works without a new release of this provider.
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -199,12 +200,8 @@ def validate_request(backend: BackendName, request: VideoRequest) -> list[str]:
         raise SeedanceValidationError("model", request.model, "a model id is required")
     limits = limits_for(backend, request.model)
     if limits is None:
+        warnings.append(_unknown_model(backend, request.model))
         limits = generic_limits(backend, request.model)
-        known = ", ".join(known_models(backend))
-        warnings.append(
-            f"model {request.model!r} is not in this provider's limits table for {backend} "
-            f"(known: {known}); only generic checks were applied"
-        )
     _check_fields(limits, request)
     _check_extra_params(backend, request)
     _check_prompt(limits, request)
@@ -212,6 +209,29 @@ def validate_request(backend: BackendName, request: VideoRequest) -> list[str]:
     _check_media(limits, request, mode)
     _check_scalars(limits, request, mode)
     return warnings
+
+
+#: How a backend is named in messages ("... is an EvoLink model").
+BACKEND_TITLES: dict[str, str] = {"evolink": "an EvoLink", "aimlapi": "an AIML API", "modelark": "a BytePlus ModelArk"}
+
+
+def _unknown_model(backend: BackendName, model: str) -> str:
+    """The warning for a model id the table does not know; a known id of another backend is refused."""
+    known = known_models(backend)
+    others = backends_for_model(model)
+    if others:
+        raise SeedanceValidationError(
+            "model",
+            model,
+            f"{model!r} is {BACKEND_TITLES[others[0]]} model id, but this connection's backend is {backend}: "
+            f"use one of {backend}'s models ({', '.join(known)}) or a connection with backend={others[0]}",
+        )
+    close = difflib.get_close_matches(model, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return (
+        f"model {model!r} is not in this provider's limits table for {backend} "
+        f"(known: {', '.join(known)}); only generic checks were applied{hint}"
+    )
 
 
 def _check_fields(limits: ModelLimits, request: VideoRequest) -> None:

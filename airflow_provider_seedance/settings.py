@@ -21,7 +21,11 @@ from airflow_provider_seedance.transport import RetryPolicy, RetryTransport
 from airflow_provider_seedance.version import __version__
 
 DEFAULT_TIMEOUT = 60.0
+#: A create answers at once with an id; a create that hangs is retried (keyed) or reported far sooner.
+DEFAULT_CREATE_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 4
+#: The keys of a connection's extra that this provider reads; any other key is reported (a typo is silent).
+EXTRA_KEYS = ("backend", "timeout", "create_timeout", "max_retries", "scheme")
 USER_AGENT = f"airflow-provider-seedance/{__version__}"
 
 
@@ -34,10 +38,16 @@ class ConnectionSettings:
     api_key: str = field(repr=False)
     timeout: float = DEFAULT_TIMEOUT
     max_retries: int = DEFAULT_MAX_RETRIES
+    create_timeout: float = DEFAULT_CREATE_TIMEOUT
 
     @property
     def backend(self) -> Backend:
         return get_backend(self.backend_name)
+
+    @property
+    def create_timeouts(self) -> httpx.Timeout:
+        """The create call's timeouts: the read bounded by ``create_timeout`` (never above ``timeout``)."""
+        return httpx.Timeout(min(self.create_timeout, self.timeout), connect=min(10.0, self.timeout))
 
     @property
     def cache_key(self) -> tuple[str, str, str, float, int]:
@@ -58,7 +68,20 @@ def settings_from_fields(
     base_url = _base_url(host, port, extra, backend, default)
     timeout = _number(extra, "timeout", DEFAULT_TIMEOUT, conn_id, minimum=1.0)
     retries = int(_number(extra, "max_retries", DEFAULT_MAX_RETRIES, conn_id, minimum=0.0))
-    return ConnectionSettings(backend, base_url, password, timeout, retries)
+    create_timeout = _number(extra, "create_timeout", DEFAULT_CREATE_TIMEOUT, conn_id, minimum=1.0)
+    return ConnectionSettings(backend, base_url, password, timeout, retries, create_timeout)
+
+
+def unknown_extra_keys(extra: dict[str, Any]) -> list[str]:
+    """One line per key of a connection's extra that this provider does not read, with the likely key."""
+    import difflib
+
+    lines = []
+    for key in sorted(k for k in extra if k not in EXTRA_KEYS):
+        close = difflib.get_close_matches(key.lower(), EXTRA_KEYS, n=1, cutoff=0.6)
+        hint = f": did you mean {close[0]!r}?" if close else ""
+        lines.append(f"extra key {key!r} is not one this provider reads ({', '.join(EXTRA_KEYS)}){hint}")
+    return lines
 
 
 def _base_url(host: str | None, port: int | None, extra: dict[str, Any], backend: str, default: str) -> str:

@@ -2,8 +2,10 @@
 
 Bytes go to a temporary sibling and are committed by a rename only once complete, the size matches the
 server's ``Content-Length`` and the file starts like an MP4; nothing half-written is ever left at the
-destination. An identical file already there is not rewritten. ``VideoWriter`` holds all of this; a sync
-loop (``save_stream``) or an async one (``asave_stream``) only feeds it the chunks.
+destination. An identical file already there is not rewritten; a different one is replaced only when the
+caller says so (``replace=True``). ``VideoWriter`` holds all of this; a sync loop (``save_stream``) or an
+async one (``asave_stream``) only feeds it the chunks. ``check_writable`` proves, before any credit is
+spent, that a destination's filesystem is installed and that its folder can be written.
 """
 
 from __future__ import annotations
@@ -22,7 +24,26 @@ CHUNK_SIZE = 1024 * 1024
 
 
 class VideoCheckError(ValueError):
-    """The downloaded bytes are not a complete MP4."""
+    """The downloaded bytes are not a complete MP4, or a different file is in the way."""
+
+
+class OutputNotWritable(ValueError):
+    """A destination that cannot be written here; the message says what to install or fix."""
+
+
+#: The package each filesystem needs, for the message when it is missing.
+FILESYSTEM_PACKAGES = {
+    "s3": "s3fs (with apache-airflow-providers-amazon for connections)",
+    "s3a": "s3fs",
+    "gs": "gcsfs (with apache-airflow-providers-google for connections)",
+    "gcs": "gcsfs",
+    "az": "adlfs (with apache-airflow-providers-microsoft-azure for connections)",
+    "abfs": "adlfs",
+    "abfss": "adlfs",
+    "adl": "adlfs",
+    "hdfs": "pyarrow",
+    "sftp": "paramiko",
+}
 
 
 @dataclass(frozen=True)
@@ -43,6 +64,37 @@ def to_object_path(destination: Any) -> ObjectStoragePath:
     if "://" not in text:
         text = "file://" + os.path.abspath(os.path.expanduser(text))
     return ObjectStoragePath(text)
+
+
+def check_writable(destination: Any) -> ObjectStoragePath:
+    """Prove that ``destination`` can be saved to from this machine: its filesystem resolves, its folder
+    exists or can be created, and a file can be created (and removed) there; raise ``OutputNotWritable``
+    saying what to install or fix. Returns the destination as an ``ObjectStoragePath``."""
+    try:
+        target = to_object_path(destination)
+    except (ValueError, TypeError) as exc:
+        raise OutputNotWritable(f"not a path or URL this Airflow can write to: {exc}") from None
+    probe = target.parent / f".{target.name}.{uuid.uuid4().hex}.probe"
+    try:
+        if target.exists() and target.is_dir():
+            raise OutputNotWritable("is a folder: give the file's path, e.g. .../teaser.mp4")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with probe.open("wb"):  # type: ignore[no-untyped-call]
+            pass
+        probe.unlink()
+    except OutputNotWritable:
+        raise
+    except ImportError as exc:
+        package = FILESYSTEM_PACKAGES.get(target.protocol, f"the fsspec filesystem for {target.protocol}://")
+        raise OutputNotWritable(
+            f"its filesystem is not installed here ({exc}): install {package} on every worker"
+        ) from None
+    except Exception as exc:
+        raise OutputNotWritable(
+            f"cannot write in {target.parent} ({type(exc).__name__}: {exc}): check the path, the storage "
+            "connection and that this worker may create files there"
+        ) from None
+    return target
 
 
 def check_mp4_head(head: bytes) -> None:
@@ -66,11 +118,14 @@ class VideoWriter:
     checks the size against ``expected_size`` (the server's ``Content-Length``) and the MP4 signature, then
     renames the temporary sibling onto the destination, or drops it when an identical file is already
     there. Leaving the block without a commit (an error, a cancelled task) removes the temporary file, so
-    nothing half-written is ever left. The writes are plain blocking file writes.
+    nothing half-written is ever left. A different file already at the destination is replaced only with
+    ``replace=True``; otherwise ``commit`` raises ``VideoCheckError`` and leaves it as it was. The writes
+    are plain blocking file writes.
     """
 
-    def __init__(self, destination: Any, *, expected_size: int | None = None) -> None:
+    def __init__(self, destination: Any, *, expected_size: int | None = None, replace: bool = False) -> None:
         self.target = to_object_path(destination)
+        self.replace = replace
         self.temporary = self.target.parent / f".{self.target.name}.{uuid.uuid4().hex}.part"
         self.expected_size = expected_size
         self.size = 0
@@ -99,10 +154,16 @@ class VideoWriter:
             raise VideoCheckError(f"incomplete download: {size} of {self.expected_size} bytes")
         check_mp4_head(self._head)
         sha = self._digest.hexdigest()
-        if target.exists() and target.stat().st_size == size and file_sha256(target) == sha:
-            self.temporary.unlink()
-            self._finished = True
-            return SavedVideo(str(target), size, sha, rewritten=False)
+        if target.exists():
+            if target.stat().st_size == size and file_sha256(target) == sha:
+                self.temporary.unlink()
+                self._finished = True
+                return SavedVideo(str(target), size, sha, rewritten=False)
+            if not self.replace:
+                raise VideoCheckError(
+                    f"{target} already holds a different video (another generation's?); it was not replaced. "
+                    "Give each render its own path (e.g. with {{ ds }} or {{ ti.map_index }}), or set replace=True"
+                )
         self.temporary.rename(target)
         self._finished = True
         return SavedVideo(str(target), size, sha, rewritten=True)
@@ -114,20 +175,23 @@ class VideoWriter:
             self.temporary.unlink()
 
 
-def save_stream(chunks: Iterable[bytes], destination: Any, *, expected_size: int | None = None) -> SavedVideo:
-    """Write ``chunks`` to ``destination`` atomically; verify size and MP4 signature; skip identical files."""
-    with VideoWriter(destination, expected_size=expected_size) as writer:
+def save_stream(
+    chunks: Iterable[bytes], destination: Any, *, expected_size: int | None = None, replace: bool = False
+) -> SavedVideo:
+    """Write ``chunks`` to ``destination`` atomically; verify size and MP4 signature; skip identical files;
+    replace a different one only with ``replace=True``."""
+    with VideoWriter(destination, expected_size=expected_size, replace=replace) as writer:
         for chunk in chunks:
             writer.write(chunk)
         return writer.commit()
 
 
 async def asave_stream(
-    chunks: AsyncIterable[bytes], destination: Any, *, expected_size: int | None = None
+    chunks: AsyncIterable[bytes], destination: Any, *, expected_size: int | None = None, replace: bool = False
 ) -> SavedVideo:
     """``save_stream`` fed by an async iterator. The reads await; the file writes block the event loop
     briefly per chunk (see ``SeedanceHook.adownload_video``)."""
-    with VideoWriter(destination, expected_size=expected_size) as writer:
+    with VideoWriter(destination, expected_size=expected_size, replace=replace) as writer:
         async for chunk in chunks:
             writer.write(chunk)
         return writer.commit()

@@ -3,11 +3,14 @@
 Never pay twice: a request that may create a paid generation (a POST without an ``Idempotency-Key``) is
 retried only when it certainly did not reach the server (connect errors, pool timeouts) or the server
 refused it outright (429). Reads, cancels and idempotent POSTs also retry 408/5xx and dropped connections.
+Every retry is logged with its reason and what makes it safe; each request records how many times it was
+sent (``sends``), so a final error can say so truthfully.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import Callable, Coroutine
@@ -20,6 +23,10 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 #: Errors raised before a single byte of the request left this machine.
 NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+#: The request extension that counts how many times a request was handed to the network.
+SENDS = "seedance_sends"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,34 @@ class RetryPolicy:
 def replay_safe(request: httpx.Request) -> bool:
     """Whether sending this request twice cannot create (and bill) a second generation."""
     return request.method in SAFE_METHODS or "idempotency-key" in request.headers
+
+
+def sends(request: httpx.Request) -> int:
+    """How many times the retry transport handed ``request`` to the network (1 without it)."""
+    return int(request.extensions.get(SENDS, 1))
+
+
+def log_retry(request: httpx.Request, attempt: int, delay: float, reason: str, policy: RetryPolicy) -> None:
+    """One line per retry: which request, why, when, and what makes sending it again safe."""
+    if request.method in SAFE_METHODS:
+        safe = "safe: it creates nothing"
+    elif "idempotency-key" in request.headers:
+        key = request.headers["idempotency-key"]
+        safe = f"safe: Idempotency-Key {key} makes the API run and bill at most one generation for it"
+    else:
+        safe = "safe: the API refused or never received the earlier send, so nothing was created"
+    level = logging.INFO if request.method in SAFE_METHODS else logging.WARNING
+    log.log(
+        level,
+        "%s %s: %s; sending it again in %.1f s (send %d of at most %d, %s)",
+        request.method,
+        request.url.copy_with(query=None),
+        reason,
+        delay,
+        attempt + 2,
+        policy.max_retries + 1,
+        safe,
+    )
 
 
 def backoff(policy: RetryPolicy, attempt: int, rand: random.Random) -> float:
@@ -113,18 +148,22 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             self._sync = httpx.HTTPTransport()
         attempt = 0
         while True:
+            request.extensions[SENDS] = attempt + 1
             try:
                 response = self._sync.handle_request(request)
             except httpx.TransportError as exc:
                 delay = self._delay(request, attempt, None, exc)
                 if delay is None:
                     raise
+                reason = _reason(None, exc)
             else:
                 delay = self._delay(request, attempt, response, None)
                 if delay is None:
                     return response
+                reason = _reason(response, None)
                 response.close()
             self.retries += 1
+            log_retry(request, attempt, delay, reason, self.policy)
             self._sleep(delay)
             attempt += 1
 
@@ -133,18 +172,22 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             self._async = httpx.AsyncHTTPTransport()
         attempt = 0
         while True:
+            request.extensions[SENDS] = attempt + 1
             try:
                 response = await self._async.handle_async_request(request)
             except httpx.TransportError as exc:
                 delay = self._delay(request, attempt, None, exc)
                 if delay is None:
                     raise
+                reason = _reason(None, exc)
             else:
                 delay = self._delay(request, attempt, response, None)
                 if delay is None:
                     return response
+                reason = _reason(response, None)
                 await response.aclose()
             self.retries += 1
+            log_retry(request, attempt, delay, reason, self.policy)
             await self._async_sleep(delay)
             attempt += 1
 
@@ -155,3 +198,10 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         if self._async is not None:
             await self._async.aclose()
+
+
+def _reason(response: httpx.Response | None, error: Exception | None) -> str:
+    if response is not None:
+        return f"HTTP {response.status_code}"
+    detail = str(error)
+    return f"{type(error).__name__}: {detail}" if detail else type(error).__name__

@@ -1,5 +1,6 @@
 """Command line: ``seedance-emulator`` / ``python -m airflow_provider_seedance.emulator``; binds the
-port first (exit status 2 with a one-line message if taken), prints the URL, then serves."""
+port first (exit status 2 with a one-line message if taken), prints the URL (first line), the base URL of
+each backend and a connection ready to copy, then serves."""
 
 from __future__ import annotations
 
@@ -22,10 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Local emulator of the EvoLink, AIML API and "
         "BytePlus ModelArk Seedance video-generation APIs (one port).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
-    parser.add_argument("--api-key", default=None, help="accept only this bearer key (default: any key)")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    parser.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
+    parser.add_argument("--api-key", default=None, help="accept only this bearer key (None: any non-empty key)")
     parser.add_argument("--render-seconds", type=float, default=6.0, help="simulated render time per task")
     parser.add_argument("--link-ttl", type=float, default=86400.0, help="validity of result links, seconds")
     parser.add_argument("--faults", default=None, help="fault config as JSON, or @path/to/file.json")
@@ -40,9 +42,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ssl-keyfile", default=None, help="private key for --ssl-certfile")
     parser.add_argument("--public-url", default=None, help="root URL used in result links (behind a proxy)")
     parser.add_argument(
-        "--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug", "trace")
+        "--log-level",
+        default="warning",
+        choices=("critical", "error", "warning", "info", "debug", "trace"),
+        help="uvicorn's log level",
     )
     return parser
+
+
+def startup_lines(root: str, api_key: str | None) -> list[str]:
+    """What to point a connection at: each backend's base URL and one connection ready to copy."""
+    key = "<the --api-key value>" if api_key else "any-key"  # a key is never printed, not even a test one
+    lines = []
+    for backend in ("evolink", "aimlapi", "modelark"):
+        base = root + "/api/v3" if backend == "modelark" else root
+        conn = {"conn_type": "seedance", "password": key, "host": base, "extra": {"backend": backend}}
+        lines.append(f"  {backend:<9} Base URL {base}")
+        lines.append(f"            export AIRFLOW_CONN_SEEDANCE_DEFAULT='{json.dumps(conn)}'")
+    return ["Point a connection of type seedance at it (one per backend):", *lines]
 
 
 def load_faults(value: str | None) -> dict[str, Any] | None:
@@ -112,7 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     port = sock.getsockname()[1]
     scheme = "https" if args.ssl_certfile else "http"
     shown = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"{PROG} listening on {scheme}://{shown}:{port}", flush=True)
+    root = f"{scheme}://{shown}:{port}"
+    print(f"{PROG} listening on {root}", flush=True)
+    print("\n".join(startup_lines(args.public_url or root, args.api_key)), flush=True)
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(config),

@@ -15,7 +15,13 @@ import httpx
 from airflow.sdk.bases.hook import BaseHook
 
 from airflow_provider_seedance.backends import ApiCall, Backend
-from airflow_provider_seedance.calls import connection_error, parse_response, request_kwargs, submit_error
+from airflow_provider_seedance.calls import (
+    connection_error,
+    parse_response,
+    request_kwargs,
+    submit_error,
+    transport_detail,
+)
 from airflow_provider_seedance.exceptions import (
     SeedanceAPIError,
     SeedanceConnectionError,
@@ -32,9 +38,10 @@ from airflow_provider_seedance.settings import (
     build_client,
     settings_from_fields,
     shared_async_client,
+    unknown_extra_keys,
 )
 from airflow_provider_seedance.status import map_status
-from airflow_provider_seedance.storage import SavedVideo, VideoCheckError, asave_stream, save_stream
+from airflow_provider_seedance.storage import SavedVideo, asave_stream, save_stream
 from airflow_provider_seedance.transport import RetryPolicy, RetryTransport
 
 DEFAULT_WAIT_TIMEOUT = 3600.0
@@ -69,6 +76,7 @@ class SeedanceHook(BaseHook):
         self._async_transport = async_transport
         self._async_settings: ConnectionSettings | None = None
         self._async_client: httpx.AsyncClient | None = None
+        self._warned: set[str] = set()
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
@@ -80,12 +88,11 @@ class SeedanceHook(BaseHook):
     # -- connection ---------------------------------------------------------------------------------
 
     def _settings_from(self, conn: Any) -> ConnectionSettings:
+        extra = conn.extra_dejson
+        for line in unknown_extra_keys(extra):
+            self.log.warning("Connection %r: %s", self.seedance_conn_id, line)
         return settings_from_fields(
-            password=conn.password,
-            host=conn.host,
-            port=conn.port,
-            extra=conn.extra_dejson,
-            conn_id=self.seedance_conn_id,
+            password=conn.password, host=conn.host, port=conn.port, extra=extra, conn_id=self.seedance_conn_id
         )
 
     @cached_property
@@ -127,28 +134,31 @@ class SeedanceHook(BaseHook):
 
     def _send(self, call: ApiCall) -> dict[str, Any]:
         try:
-            response = self.client.request(**request_kwargs(call))
+            response = self.client.request(**request_kwargs(call, self.settings))
         except httpx.HTTPError as exc:
             raise connection_error(exc, call, self.settings.base_url) from None
-        return parse_response(self.backend, call, response)
+        return parse_response(self.backend, call, response, self.seedance_conn_id)
 
     async def _asend(self, call: ApiCall) -> dict[str, Any]:
         client = await self.aclient()
         settings = await self.aget_settings()
         try:
-            response = await client.request(**request_kwargs(call))
+            response = await client.request(**request_kwargs(call, settings))
         except httpx.HTTPError as exc:
             raise connection_error(exc, call, settings.base_url) from None
-        return parse_response(settings.backend, call, response)
+        return parse_response(settings.backend, call, response, self.seedance_conn_id)
 
     # -- API ----------------------------------------------------------------------------------------
 
     def prepare(self, request: VideoRequest | dict[str, Any], backend: Backend) -> VideoRequest:
-        """Validate a request against the model's limits; raises before anything is sent."""
+        """Validate a request against the model's limits; raises before anything is sent. Each warning
+        (an unknown model id) is logged once per hook, however often the same request is submitted."""
         if not isinstance(request, VideoRequest):
             request = VideoRequest.model_validate(request)
         for warning in validate_request(backend.name, request):
-            self.log.warning("%s", warning)
+            if warning not in self._warned:
+                self._warned.add(warning)
+                self.log.warning("%s", warning)
         return request
 
     def submit(self, request: VideoRequest | dict[str, Any], *, idempotency_key: str | None = None) -> Generation:
@@ -282,8 +292,15 @@ class SeedanceHook(BaseHook):
                     f"generation {generation_id} did not finish before its deadline ({timeout:.0f} s)", generation
                 )
 
-    def download_video(self, url: str, destination: Any, *, generation_id: str = "") -> SavedVideo:
-        """Stream the video at ``url`` to ``destination`` (atomic, verified, constant memory)."""
+    def download_video(
+        self, url: str, destination: Any, *, generation_id: str = "", replace: bool = False
+    ) -> SavedVideo:
+        """Stream the video at ``url`` to ``destination`` (atomic, verified, constant memory).
+
+        A different file already at ``destination`` is replaced only with ``replace=True``. Any failure,
+        whatever its cause (the download, the check, a missing filesystem package, a permission), raises
+        ``SeedanceSaveError`` carrying the generation id and the video URL.
+        """
         try:
             with self.download_client() as client, client.stream("GET", url) as response:
                 response.raise_for_status()
@@ -291,11 +308,14 @@ class SeedanceHook(BaseHook):
                     response.iter_bytes(),  # as read off the socket: re-chunking cost a third of the time
                     destination,
                     expected_size=content_length(response),
+                    replace=replace,
                 )
-        except SAVE_ERRORS as exc:
+        except Exception as exc:
             raise save_error(exc, url, destination, generation_id) from None
 
-    async def adownload_video(self, url: str, destination: Any, *, generation_id: str = "") -> SavedVideo:
+    async def adownload_video(
+        self, url: str, destination: Any, *, generation_id: str = "", replace: bool = False
+    ) -> SavedVideo:
         """``download_video`` for worker-side async code (an async task, a script); the same client rules,
         checks and atomic save. The reads await, but the file writes are plain blocking writes, one per
         chunk as it comes off the socket: do not call it in a triggerer's event loop. (Handing each write
@@ -303,8 +323,10 @@ class SeedanceHook(BaseHook):
         try:
             async with await self.adownload_client() as client, client.stream("GET", url) as response:
                 response.raise_for_status()
-                return await asave_stream(response.aiter_bytes(), destination, expected_size=content_length(response))
-        except SAVE_ERRORS as exc:
+                return await asave_stream(
+                    response.aiter_bytes(), destination, expected_size=content_length(response), replace=replace
+                )
+        except Exception as exc:
             raise save_error(exc, url, destination, generation_id) from None
 
     def download_client(self) -> httpx.Client:
@@ -327,7 +349,7 @@ class SeedanceHook(BaseHook):
         except SeedanceError as exc:
             return False, str(exc)
         except httpx.HTTPError as exc:
-            return False, f"Cannot reach {self.settings.base_url}: {type(exc).__name__}: {exc}"
+            return False, f"Cannot reach {self.settings.base_url}: {transport_detail(exc, self.settings.base_url)}"
         return probe_verdict(settings, response)
 
     async def atest_connection(self) -> tuple[bool, str]:
@@ -337,12 +359,8 @@ class SeedanceHook(BaseHook):
         except SeedanceError as exc:
             return False, str(exc)
         except httpx.HTTPError as exc:
-            return False, f"Cannot reach {settings.base_url}: {type(exc).__name__}: {exc}"
+            return False, f"Cannot reach {settings.base_url}: {transport_detail(exc, settings.base_url)}"
         return probe_verdict(settings, response)
-
-
-#: What a failed download or write raises; each becomes a ``SeedanceSaveError``.
-SAVE_ERRORS = (httpx.HTTPError, VideoCheckError, OSError)
 
 
 def download_client_kwargs(settings: ConnectionSettings) -> dict[str, Any]:
@@ -356,8 +374,9 @@ def content_length(response: httpx.Response) -> int | None:
 
 
 def save_error(exc: Exception, url: str, destination: Any, generation_id: str) -> SeedanceSaveError:
+    detail = str(exc) if isinstance(exc, (httpx.HTTPError, OSError, ValueError)) else f"{type(exc).__name__}: {exc}"
     return SeedanceSaveError(
-        f"could not save the video to {destination}: {exc}", generation_id=generation_id, video_url=url
+        f"could not save the video to {destination}: {detail}", generation_id=generation_id, video_url=url
     )
 
 
@@ -395,19 +414,19 @@ def progress_line(generation: Generation, elapsed: float, *, estimated_time: flo
     ``Seedance <id>: running (processing), 62%, elapsed 41s, ETA 24s``.
 
     The ETA is the adaptive poller's own prediction (the API's estimate, or ``estimated_time`` from an
-    earlier answer, refined by the reported progress); ``?`` where it has none, as for AIML API and
-    ModelArk, which report neither an estimate nor progress (then the progress is ``?%`` too).
+    earlier answer, refined by the reported progress). What is not known is left out: AIML API and ModelArk
+    report neither progress nor an estimate, so there the line is ``Seedance <id>: running (running),
+    elapsed 41s``.
     """
     parts = [f"Seedance {generation.id}: {generation.state} ({generation.status})"]
-    if not generation.is_terminal:
-        parts.append("?%" if generation.progress is None else f"{generation.progress}%")
-    elif generation.progress is not None:
+    if generation.progress is not None:
         parts.append(f"{generation.progress}%")
     parts.append(f"elapsed {elapsed:.0f}s")
     if not generation.is_terminal:
         state = PollState(elapsed, 0, generation.estimated_time_s or estimated_time, generation.progress)
         remaining = predicted_remaining(state)
-        parts.append("ETA ?" if remaining is None else f"ETA {remaining:.0f}s")
+        if remaining is not None:
+            parts.append(f"ETA {remaining:.0f}s")
     return ", ".join(parts)
 
 

@@ -21,11 +21,17 @@ ID_XCOM_KEY = "seedance_generation_id"
 
 
 class SeedanceVideoLink(BaseOperatorLink):
-    """Extra link "Seedance video": the saved video when it is http(s), else the API's result URL."""
+    """Extra link "Seedance video": the saved video when it is http(s), else the API's result URL.
+
+    On the worker (Airflow asks every link when a task ends) the operator itself holds the link it pushed,
+    so a task that ended before it had one logs no "XCom not found" error; elsewhere the XCom is read.
+    """
 
     name = "Seedance video"
 
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
+        if hasattr(operator, "seedance_video_link"):
+            return str(operator.seedance_video_link or "")
         from airflow.sdk.execution_time.xcom import XCom
 
         value = XCom.get_value(key=LINK_XCOM_KEY, ti_key=ti_key)
@@ -66,8 +72,12 @@ def generation_from_event(event: dict[str, Any]) -> tuple[Generation, float | No
 
 
 def push_link(context: Any, url: str | None) -> None:
+    """The link in XCom (for the UI) and on the running operator (for ``SeedanceVideoLink`` at task end)."""
     if url:
         context["ti"].xcom_push(key=LINK_XCOM_KEY, value=url)
+        task = context.get("task")
+        if task is not None and hasattr(task, "seedance_video_link"):
+            task.seedance_video_link = url
 
 
 def finish(
@@ -79,10 +89,12 @@ def finish(
     elapsed_s: float | None,
     outlets: list[Any],
     extra: dict[str, Any] | None = None,
+    replace: bool = False,
 ) -> dict[str, Any]:
     """Save the video (if asked), push the link, emit asset events, and return the XCom result.
 
-    A generation that did not succeed raises its Airflow error instead (see ``as_airflow_error``).
+    A generation that did not succeed raises its Airflow error instead (see ``as_airflow_error``). A save
+    that fails for any reason pushes ``seedance_unsaved_result`` (the id and the link) before raising.
     """
     try:
         raise_unless_succeeded(generation)
@@ -92,7 +104,7 @@ def finish(
     push_link(context, generation.video_url)
     if output_path and generation.video_url:
         try:
-            saved = hook.download_video(generation.video_url, output_path, generation_id=generation.id)
+            saved = hook.download_video(generation.video_url, output_path, generation_id=generation.id, replace=replace)
         except SeedanceError as exc:
             # Keep the id and the link in XCom: a retry (or a person) can still fetch it within 24 hours.
             context["ti"].xcom_push(key="seedance_unsaved_result", value=result.to_xcom())

@@ -13,6 +13,7 @@ import hashlib
 import json
 import time
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 from airflow.sdk import BaseOperator
@@ -36,6 +37,8 @@ from airflow_provider_seedance.operators.completion import (
     generation_from_event,
     video_result,
 )
+from airflow_provider_seedance.operators.output_checks import check_output_path
+from airflow_provider_seedance.polling import DEFAULT_FIRST_POLL, PollState, next_poll_delay
 from airflow_provider_seedance.status import is_permanent_failure
 from airflow_provider_seedance.triggers.seedance import SeedanceGenerationTrigger
 
@@ -59,7 +62,11 @@ class SeedanceGenerateVideoOperator(BaseOperator):
 
     :param seedance_conn_id: connection of type ``seedance``.
     :param output_path: where to save the MP4: a local path, a URL (``file://``, ``s3://bucket/...``)
-        or an ``ObjectStoragePath``. None keeps only the API's result link (valid 24 hours).
+        or an ``ObjectStoragePath``. None keeps only the API's result link (valid 24 hours). Checked
+        before submitting: its filesystem must be installed and its folder writable, and a mapped task's
+        instances must not share one path.
+    :param replace: replace a different file already at ``output_path`` (default False: the save fails,
+        keeping the id and the link in the ``seedance_unsaved_result`` XCom).
     :param deferrable: wait in the triggerer, holding no worker slot (default True). Set False, per task
         or with ``default_args={"deferrable": False}``, where no triggerer runs.
     :param poll_interval: fixed seconds between polls; None (default) polls adaptively.
@@ -92,6 +99,8 @@ class SeedanceGenerateVideoOperator(BaseOperator):
     )
     template_fields_renderers = {"prompt": "md", "extra_params": "json"}
     operator_extra_links = (SeedanceVideoLink(),)
+    #: The link the task has so far (read by ``SeedanceVideoLink`` when the task ends).
+    seedance_video_link: str | None = None
     ui_color = "#1f2a44"
     ui_fgcolor = "#ffffff"
 
@@ -117,6 +126,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         extra_params: dict[str, Any] | None = None,
         seedance_conn_id: str = SeedanceHook.default_conn_name,
         output_path: Any = None,
+        replace: bool = False,
         deferrable: bool = True,
         poll_interval: float | None = None,
         timeout: float | None = None,
@@ -145,6 +155,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         self.extra_params = dict(extra_params or {})
         self.seedance_conn_id = seedance_conn_id
         self.output_path = output_path
+        self.replace = replace
         self.deferrable = deferrable
         self.poll_interval = poll_interval
         self.generation_timeout = float(timeout) if timeout is not None else DEFAULT_TIMEOUT
@@ -184,7 +195,10 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         backends = backends_for_model(self.model)
         if len(backends) != 1:
             return
-        validate_request(backends[0], self.build_request())
+        try:
+            validate_request(backends[0], self.build_request())
+        except SeedanceValidationError as exc:
+            raise exc.in_task(self.task_id) from None
 
     @property
     def hook(self) -> SeedanceHook:
@@ -201,6 +215,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
     def _execute(self, context: Any) -> Any:
         hook = self.hook
         request = hook.prepare(self.build_request(), hook.backend)
+        check_output_path(self.output_path, task_id=self.task_id, context=context)
         request_hash = _request_hash(hook.backend.name, request)
         store = context.get("task_state_store")
         state = _load_state(store, request_hash)
@@ -221,11 +236,13 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         self._generation_id = generation.id
         context["ti"].xcom_push(key=ID_XCOM_KEY, value=generation.id)
         context["ti"].xcom_push(key=LINK_XCOM_KEY, value=generation.video_url or "")
+        self.seedance_video_link = generation.video_url
         if generation.state == "succeeded":
             return self._finish(hook, generation, context, time.time() - state["submitted_at"], request)
         if not self.wait_for_completion:
             return video_result(generation, model=request.model, **_request_facts(request)).to_xcom()
         if self.deferrable:
+            self.log.info("%s", deferral_line(generation, state, self.poll_interval))
             self.defer(
                 trigger=SeedanceGenerationTrigger(
                     generation_id=generation.id,
@@ -317,6 +334,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
             elapsed_s=elapsed,
             outlets=list(self.outlets or []),
             extra=_request_facts(request),
+            replace=self.replace,
         )
 
     def on_kill(self) -> None:
@@ -390,3 +408,25 @@ def _load_state(store: Any, request_hash: str) -> dict[str, Any]:
         # The request changed (e.g. a new prompt after clearing): never reattach to another video.
         return {"submissions": state.get("submissions", 0)}
     return state
+
+
+def deferral_line(generation: Generation, state: dict[str, Any], poll_interval: float | None) -> str:
+    """The one line logged as the task defers: what is awaited, when it is first checked, until when."""
+    now = time.time()
+    estimate = generation.estimated_time_s
+    if poll_interval is not None:
+        first = f"first check in {poll_interval:.0f} s (poll_interval)"
+    elif estimate:
+        delay = next_poll_delay(PollState(now - float(state["submitted_at"]), 0, estimate))
+        first = f"first check in {delay:.0f} s (at 3/4 of the estimate)"
+    else:
+        first = (
+            f"first check in {DEFAULT_FIRST_POLL:.0f} s, or near the typical time of renders of this spec "
+            "once the triggerer has seen some"
+        )
+    deadline = datetime.fromtimestamp(float(state["deadline"]), tz=timezone.utc)
+    return (
+        f"Deferring to the triggerer (no worker slot held) for generation {generation.id}: "
+        f"{f'API estimate {estimate:.0f} s' if estimate else 'no estimate from the API'}, {first}, "
+        f"deadline {deadline:%Y-%m-%d %H:%M:%S} UTC (in {float(state['deadline']) - now:.0f} s)"
+    )

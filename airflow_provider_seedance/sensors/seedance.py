@@ -34,6 +34,8 @@ class SeedanceGenerationSensor(BaseSensorOperator):
     :param generation_id: the id returned on submit (templated, e.g. from the operator's XCom).
     :param seedance_conn_id: connection of type ``seedance``.
     :param output_path: where to save the MP4 (local path, URL or ``ObjectStoragePath``); None: don't.
+    :param replace: replace a different file already at ``output_path`` (default False: the save fails,
+        keeping the id and the link in the ``seedance_unsaved_result`` XCom).
     :param deferrable: wait in the triggerer instead of poking (default False, as for sensors).
     :param poll_interval: with ``deferrable``, fixed seconds between polls in the triggerer; None (default)
         polls adaptively around the API's estimate (``poke_interval`` applies to poke/reschedule modes).
@@ -45,6 +47,8 @@ class SeedanceGenerationSensor(BaseSensorOperator):
 
     template_fields: Sequence[str] = ("generation_id", "output_path")
     operator_extra_links = (SeedanceVideoLink(),)
+    #: The link the task has so far (read by ``SeedanceVideoLink`` when the task ends).
+    seedance_video_link: str | None = None
 
     def __init__(
         self,
@@ -52,6 +56,7 @@ class SeedanceGenerationSensor(BaseSensorOperator):
         generation_id: str,
         seedance_conn_id: str = SeedanceHook.default_conn_name,
         output_path: Any = None,
+        replace: bool = False,
         deferrable: bool = False,
         poll_interval: float | None = None,
         cancel_on_kill: bool = True,
@@ -61,6 +66,7 @@ class SeedanceGenerationSensor(BaseSensorOperator):
         self.generation_id = generation_id
         self.seedance_conn_id = seedance_conn_id
         self.output_path = output_path
+        self.replace = replace
         self.deferrable = deferrable
         self.cancel_on_kill = cancel_on_kill
         self.poll_interval = poll_interval
@@ -119,7 +125,13 @@ class SeedanceGenerationSensor(BaseSensorOperator):
 
     def _finish(self, hook: SeedanceHook, generation: Generation, context: Any, elapsed: float | None) -> Any:
         return finish(
-            hook, generation, context, output_path=self.output_path, elapsed_s=elapsed, outlets=list(self.outlets or [])
+            hook,
+            generation,
+            context,
+            output_path=self.output_path,
+            elapsed_s=elapsed,
+            outlets=list(self.outlets or []),
+            replace=self.replace,
         )
 
 

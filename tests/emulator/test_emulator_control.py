@@ -25,7 +25,7 @@ def test_stats_and_request_log(emu: Any, client: httpx.Client, clock: FakeClock)
     client.post("/v2/video/generations", json={"model": "bytedance/seedance-1-0-pro-fast", "prompt": "x"})
     client.post(
         "/contents/generations/tasks",
-        json={"model": "seedance-1-0-pro-fast", "content": [{"type": "text", "text": "x [fail:oops]"}]},
+        json={"model": "seedance-1-0-pro-fast-251015", "content": [{"type": "text", "text": "x [fail:oops]"}]},
     )
     client.get("/api/v3/contents/generations/tasks")
     client.get("/nowhere")

@@ -223,7 +223,7 @@ def test_unknown_task_is_404(client: httpx.Client) -> None:
 def test_task_of_another_dialect_is_not_visible(client: httpx.Client) -> None:
     created = client.post(
         "/api/v3/contents/generations/tasks",
-        json={"model": "seedance-1-0-pro-fast", "content": [{"type": "text", "text": "x"}]},
+        json={"model": "seedance-1-0-pro-fast-251015", "content": [{"type": "text", "text": "x"}]},
     )
     assert client.get(f"/v1/tasks/{created.json()['id']}").status_code == 404
 

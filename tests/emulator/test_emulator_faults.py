@@ -27,7 +27,7 @@ def _done_task(client: httpx.Client, clock: FakeClock) -> tuple[str, str]:
 def test_http_error_faults_on_poll(emu: Any, client: httpx.Client, status: int) -> None:
     task = evolink_create(client)
     aiml = client.post("/v2/video/generations", json={"model": "bytedance/seedance-1-0-pro-fast", "prompt": "x"})
-    ark = client.post(TASKS, json={"model": "seedance-1-0-pro-fast", "content": [{"type": "text", "text": "x"}]})
+    ark = client.post(TASKS, json={"model": "seedance-1-0-pro-fast-251015", "content": [{"type": "text", "text": "x"}]})
     emu.set_faults({"poll": {str(status): 1.0}, "retry_after": 7})
     responses = {
         "evolink": client.get(f"/v1/tasks/{task['id']}"),

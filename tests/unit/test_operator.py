@@ -17,7 +17,10 @@ from airflow_provider_seedance.operators.seedance import SeedanceGenerateVideoOp
 def test_literal_invalid_request_fails_when_the_dag_is_parsed():
     with pytest.raises(SeedanceValidationError) as info:
         SeedanceGenerateVideoOperator(task_id="t", model="seedance-2.0-fast-text-to-video", prompt="x", duration=99)
-    assert str(info.value) == "Invalid duration=99 for model 'seedance-2.0-fast-text-to-video': must be 4-15 seconds"
+    # DAG parsing names only the file: the error names the task too
+    assert str(info.value) == (
+        "Invalid duration=99 for model 'seedance-2.0-fast-text-to-video' in task 't': must be 4-15 seconds"
+    )
 
 
 def test_wrong_type_names_the_field():

@@ -3,6 +3,7 @@ first/last frame, reference image/video/audio) and the generation parameters."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from airflow_provider_seedance.emulator.common import (
@@ -24,6 +25,18 @@ MODEL_PREFIXES = ("seedance-", "bytedance-seedance-", "dreamina-seedance-", "dou
 MEDIA_SCHEMES = ("http", "https", "data", "asset")
 IMAGE_ROLES = ("first_frame", "last_frame", "reference_image")
 SERVICE_TIERS = ("default", "flex")
+
+
+#: ModelArk's own ids: a Seedance family, lower-case words joined by hyphens, then a yymmdd version
+#: (``dreamina-seedance-2-0-260128``); or an inference endpoint (``ep-20260101123456-abcde``). Other vendors'
+#: ids (EvoLink ``seedance-2.0-fast-text-to-video``, AIML API ``bytedance/seedance-1-0-pro-fast``) are refused,
+#: as ModelArk refuses them.
+_FAMILIES = "|".join(re.escape(prefix) for prefix in MODEL_PREFIXES)
+MODEL_ID = re.compile(rf"(?:{_FAMILIES})[a-z0-9-]*-\d{{6}}|ep-[a-z0-9-]+")
+
+
+def serves_model(model: str) -> bool:
+    return MODEL_ID.fullmatch(model) is not None
 
 
 def is_v1(model: str) -> bool:
@@ -109,10 +122,11 @@ def validate(body: dict[str, Any]) -> TaskSpec:
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise bad("model is required", "model")
-    if not model.startswith(MODEL_PREFIXES):
+    if not serves_model(model):
         raise bad(
             f"The model {model!r} does not exist or is not a Seedance video model "
-            f"(ids start with {', '.join(MODEL_PREFIXES)})",
+            f"(ModelArk ids start with {', '.join(MODEL_PREFIXES)} and end with a version date, "
+            "e.g. dreamina-seedance-2-0-260128; or an inference endpoint id ep-...)",
             "model",
         )
     text, summary = parse_content(model, body.get("content"))
