@@ -89,8 +89,8 @@ def submit_error(exc: SeedanceError, call: ApiCall, backend: Backend) -> Seedanc
         return exc
     return SeedanceSubmitUncertainError(
         f"{exc}. No idempotency key protects this create call on {backend.name}, so it was not resent and "
-        "is not submitted again by itself (that could bill a second render): look for the task in the vendor's console, then "
-        "clear this task to submit anew"
+        "is not submitted again by itself (that could bill a second render): look for the task in the "
+        "vendor's console, then clear this task to submit anew"
     )
 
 

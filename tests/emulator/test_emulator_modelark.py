@@ -184,7 +184,11 @@ REF = {**IMG, "role": "reference_image"}
             "content[1].image_url",
             "must be an object",
         ),
-        ({"model": "seedance-1-0-pro-fast-251015", "content": [*TEXT, VID]}, "content", "only supported by Seedance 2.0"),
+        (
+            {"model": "seedance-1-0-pro-fast-251015", "content": [*TEXT, VID]},
+            "content",
+            "only supported by Seedance 2.0",
+        ),
         ({"duration": 16}, "duration", "between 4 and 15"),
         ({"model": "seedance-1-0-pro-fast-251015", "duration": 13}, "duration", "between 2 and 12"),
         ({"resolution": "2k"}, "resolution", "must be one of"),
