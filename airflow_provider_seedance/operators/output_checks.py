@@ -48,9 +48,7 @@ def mapped_collision(context: Any, task_id: str) -> str | None:
     if partial.get("output_path") is not None:
         if varies_by_item(partial["output_path"]):
             return None
-        return (
-            f"every mapped instance of this task would save to this same file, each overwriting the last: {HOW_TO_VARY}"
-        )
+        return f"every mapped instance of this task would save to this one file, each replacing the last: {HOW_TO_VARY}"
     return _repeated_item_path(expanded)
 
 

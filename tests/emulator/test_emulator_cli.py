@@ -27,6 +27,41 @@ def _env() -> dict[str, str]:
     return env
 
 
+def test_help_shows_every_default(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for default in ("(default: 127.0.0.1)", "(default: 8765)", "(default: 6.0)", "(default: 86400.0)"):
+        assert default in text
+
+
+def test_start_up_prints_each_backends_base_url_and_a_connection_without_the_key() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "airflow_provider_seedance.emulator", "--port", "0", "--api-key", "sk-emu-secret-91"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(8)]  # printed before serving starts
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    url = lines[0].split()[-1]
+    text = "".join(lines)
+    assert f"evolink   Base URL {url}\n" in text
+    assert f"modelark  Base URL {url}/api/v3\n" in text
+    conn = json.loads(text.split("export AIRFLOW_CONN_SEEDANCE_DEFAULT='")[3].split("'")[0])
+    assert conn == {
+        "conn_type": "seedance",
+        "password": "<the --api-key value>",
+        "host": url + "/api/v3",
+        "extra": {"backend": "modelark"},
+    }
+    assert "sk-emu-secret-91" not in text
+
+
 def test_port_in_use_exits_2_with_one_line() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
         taken.bind(("127.0.0.1", 0))

@@ -190,6 +190,10 @@ REF = {**IMG, "role": "reference_image"}
             "only supported by Seedance 2.0",
         ),
         ({"duration": 16}, "duration", "between 4 and 15"),
+        # Other vendors' ids are not ModelArk models: refused, as ModelArk refuses them
+        ({"model": "seedance-2.0-fast-text-to-video"}, "model", "does not exist"),
+        ({"model": "bytedance/seedance-1-0-pro-fast"}, "model", "does not exist"),
+        ({"model": "seedance-1-0-pro-fast"}, "model", "end with a version date"),
         ({"model": "seedance-1-0-pro-fast-251015", "duration": 13}, "duration", "between 2 and 12"),
         ({"resolution": "2k"}, "resolution", "must be one of"),
         ({"model": "dreamina-seedance-2-0-fast-260128", "resolution": "1080p"}, "resolution", "fast model"),
