@@ -73,7 +73,7 @@ def _modules() -> dict[str, Path]:
 
 
 def _imports(name: str) -> set[str]:
-    """Every absolute module name ``name`` imports anywhere (package or not)."""
+    """Every absolute name ``name`` imports anywhere (``from X import Y`` gives ``X.Y``; package or not)."""
     path = _modules()[name]
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
@@ -87,7 +87,7 @@ def _imports(name: str) -> set[str]:
                 module = ".".join([*base, node.module] if node.module else base)
             else:
                 module = node.module or ""
-            found.add(module)
+            # ``from X import Y``: the module X.Y if there is one, else X (resolved in ``graph``).
             found.update(f"{module}.{alias.name}" for alias in node.names)
     return found
 
