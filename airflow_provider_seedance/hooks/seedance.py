@@ -33,7 +33,6 @@ from airflow_provider_seedance.settings import (
     settings_from_fields,
     shared_async_client,
 )
-from airflow_provider_seedance.status import map_status
 from airflow_provider_seedance.storage import SavedVideo, VideoCheckError, asave_stream, save_stream
 from airflow_provider_seedance.transport import RetryPolicy, RetryTransport
 
@@ -147,7 +146,7 @@ class SeedanceHook(BaseHook):
         """Validate a request against the model's limits; raises before anything is sent."""
         if not isinstance(request, VideoRequest):
             request = VideoRequest.model_validate(request)
-        for warning in validate_request(backend.name, request):
+        for warning in validate_request(backend, request):
             self.log.warning("%s", warning)
         return request
 
@@ -227,7 +226,7 @@ class SeedanceHook(BaseHook):
         self, backend: Backend, body: dict[str, Any], model: str | None, fallback_id: str | None = None
     ) -> Generation:
         generation = backend.parse_generation(body, fallback_id=fallback_id, model=model)
-        if not map_status(backend.name, generation.status)[1]:
+        if not backend.state_of(generation.status)[1]:
             self.log.warning(
                 "Unknown status %r from %s for generation %s: treated as still running",
                 generation.status,
@@ -367,7 +366,7 @@ def probe_verdict(settings: ConnectionSettings, response: httpx.Response) -> tup
     if response.status_code in (401, 403):
         error = backend.api_error(response.status_code, response.content, dict(response.headers))
         return False, f"The API key was rejected by {where}: {error.message}"
-    if response.status_code in backend.probe_ok_statuses and _looks_like(backend, response):
+    if _looks_like(backend, response):
         return True, f"Connected to {where}: the API key was accepted"
     return False, (
         f"Unexpected answer HTTP {response.status_code} from {where} for {response.request.url.path}: "
@@ -376,18 +375,12 @@ def probe_verdict(settings: ConnectionSettings, response: httpx.Response) -> tup
 
 
 def _looks_like(backend: Backend, response: httpx.Response) -> bool:
-    """The probe's answer has this dialect's shape (a wrong backend or host answers differently)."""
+    """The probe's answer has this dialect's status and shape (a wrong backend or host answers differently)."""
     try:
         body = response.json()
     except ValueError:
         return False
-    if not isinstance(body, dict):
-        return False
-    if response.status_code == 200:
-        return True
-    if backend.name == "evolink":
-        return isinstance(body.get("error"), dict)
-    return "message" in body or "statusCode" in body
+    return backend.probe_accepted(response.status_code, body)
 
 
 def progress_line(generation: Generation, elapsed: float, *, estimated_time: float | None = None) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 from airflow.sdk import BaseOperator
 from pydantic import ValidationError
 
+from airflow_provider_seedance.backends import get_backend
 from airflow_provider_seedance.exceptions import (
     SeedanceError,
     SeedanceGenerationTimeout,
@@ -184,7 +185,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         backends = backends_for_model(self.model)
         if len(backends) != 1:
             return
-        validate_request(backends[0], self.build_request())
+        validate_request(get_backend(backends[0]), self.build_request())
 
     @property
     def hook(self) -> SeedanceHook:
