@@ -1,17 +1,17 @@
 """Per-model limits from the vendors' documents, and the validator that enforces them before any request.
 
-Pure: no Airflow, no I/O. A model id the table does not know gets generic checks and a warning, so a new
-model works without a new release of this provider.
+Pure: no Airflow, no I/O, no import of the backends: what the validator needs to know about a backend's API
+(which wire-body keys it builds from arguments) the caller passes in, as the ``Backend`` itself. A model id
+the table does not know gets generic checks and a warning, so a new model works without a new release of
+this provider.
 """
 
 from __future__ import annotations
 
 import difflib
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Any, Literal
+from typing import Literal, Protocol
 
 from airflow_provider_seedance.exceptions import SeedanceValidationError
 from airflow_provider_seedance.models import BackendName, VideoRequest
@@ -193,17 +193,34 @@ def backends_for_model(model: str) -> list[BackendName]:
     return [backend for (backend, known) in MODEL_LIMITS if known == model]  # type: ignore[misc]
 
 
-def validate_request(backend: BackendName, request: VideoRequest) -> list[str]:
-    """Raise ``SeedanceValidationError`` on the first violation; return warnings (e.g. unknown model)."""
+class Dialect(Protocol):
+    """What the validator needs to know of a backend's API; every ``backends.Backend`` is one."""
+
+    @property
+    def name(self) -> BackendName: ...
+
+    @property
+    def reserved_body_keys(self) -> Mapping[str, tuple[str, ...]]:
+        """Each wire-body key the backend builds from a request argument, with the argument(s) it comes from."""
+        ...
+
+
+def validate_request(backend: Dialect, request: VideoRequest) -> list[str]:
+    """Raise ``SeedanceValidationError`` on the first violation; return warnings (e.g. unknown model).
+
+    ``backend`` is the ``Backend`` the request is for, e.g. ``get_backend("evolink")`` or a hook's ``backend``.
+    """
+    if isinstance(backend, str):
+        raise TypeError(f"validate_request takes the backend itself: validate_request(get_backend({backend!r}), ...)")
     warnings: list[str] = []
     if not request.model.strip():
         raise SeedanceValidationError("model", request.model, "a model id is required")
-    limits = limits_for(backend, request.model)
+    limits = limits_for(backend.name, request.model)
     if limits is None:
-        warnings.append(_unknown_model(backend, request.model))
-        limits = generic_limits(backend, request.model)
+        warnings.append(_unknown_model(backend.name, request.model))
+        limits = generic_limits(backend.name, request.model)
     _check_fields(limits, request)
-    _check_extra_params(backend, request)
+    _check_extra_params(backend.reserved_body_keys, request)
     _check_prompt(limits, request)
     mode = limits.mode_for(request)
     _check_media(limits, request, mode)
@@ -246,58 +263,14 @@ def _check_fields(limits: ModelLimits, request: VideoRequest) -> None:
             )
 
 
-#: A value for each optional contract field, to see which wire keys a backend builds from it.
-_PROBE_VALUES: dict[str, Any] = {
-    "prompt": "probe",
-    "image_urls": ("https://probe.invalid/1.png", "https://probe.invalid/2.png"),
-    "video_urls": ("https://probe.invalid/1.mp4",),
-    "audio_urls": ("https://probe.invalid/1.mp3",),
-    "duration": 5,
-    "quality": "720p",
-    "aspect_ratio": "16:9",
-    "generate_audio": True,
-    "seed": 1,
-    "camera_fixed": True,
-    "watermark": True,
-    "web_search": True,
-    "return_last_frame": True,
-    "service_tier": "default",
-    "callback_url": "https://probe.invalid/callback",
-}
-
-
-@functools.lru_cache(maxsize=256)
-def wire_sources(backend: BackendName, model: str) -> Mapping[str, tuple[str, ...]]:
-    """Each wire-body key the backend builds from a contract field, with the field(s) it comes from.
-
-    Derived from the backend's own ``wire_body``: one body per field set alone, compared with the body of a
-    bare request (the model alone). A key of the bare body that no field changes comes from ``model``.
-    Computed once per (backend, model): DAG parsing validates the same operators again and again.
-    """
-    from airflow_provider_seedance.backends import get_backend  # the backends import this module
-
-    wire_body = get_backend(backend).wire_body
-    bare = wire_body(VideoRequest(model=model))
-    sources: dict[str, list[str]] = {}
-    variants = {"model": VideoRequest(model=model + "-probe")}
-    variants.update({name: VideoRequest(model=model, **{name: value}) for name, value in _PROBE_VALUES.items()})
-    for name, variant in variants.items():
-        for key, value in wire_body(variant).items():
-            if key not in bare or bare[key] != value:
-                sources.setdefault(key, []).append(name)
-    for key in bare:
-        sources.setdefault(key, ["model"])
-    return MappingProxyType({key: tuple(names) for key, names in sources.items()})
-
-
-def _check_extra_params(backend: BackendName, request: VideoRequest) -> None:
+def _check_extra_params(sources: Mapping[str, tuple[str, ...]], request: VideoRequest) -> None:
     """Refuse an ``extra_params`` key that would overwrite a wire field built (and checked) from an argument.
 
     The backends merge ``extra_params`` into the wire body last, so such a key would bypass validation.
+    ``sources`` is the backend's ``reserved_body_keys``.
     """
     if not request.extra_params:
         return
-    sources = wire_sources(backend, request.model)
     for key in sorted(request.extra_params):
         if key not in sources:
             continue

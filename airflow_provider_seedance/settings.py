@@ -64,8 +64,8 @@ def settings_from_fields(
             "password", "<empty>", f"connection {conn_id!r} needs the API key in its password (API key) field"
         )
     backend = str(extra.get("backend") or "evolink").strip().lower()
-    default = get_backend(backend).default_base_url
-    base_url = _base_url(host, port, extra, backend, default)
+    dialect = get_backend(backend)
+    base_url = _base_url(host, port, extra, dialect.base_path, dialect.default_base_url)
     timeout = _number(extra, "timeout", DEFAULT_TIMEOUT, conn_id, minimum=1.0)
     retries = int(_number(extra, "max_retries", DEFAULT_MAX_RETRIES, conn_id, minimum=0.0))
     create_timeout = _number(extra, "create_timeout", DEFAULT_CREATE_TIMEOUT, conn_id, minimum=1.0)
@@ -84,7 +84,7 @@ def unknown_extra_keys(extra: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _base_url(host: str | None, port: int | None, extra: dict[str, Any], backend: str, default: str) -> str:
+def _base_url(host: str | None, port: int | None, extra: dict[str, Any], base_path: str, default: str) -> str:
     host = (host or "").strip()
     if not host:
         return default
@@ -96,8 +96,8 @@ def _base_url(host: str | None, port: int | None, extra: dict[str, Any], backend
     if port and parts.port is None:
         netloc = f"{netloc}:{port}"
     path = parts.path.rstrip("/")
-    if backend == "modelark" and not path:
-        path = "/api/v3"
+    if not path:
+        path = base_path
     return f"{parts.scheme}://{netloc}{path}"
 
 

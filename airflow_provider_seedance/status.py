@@ -1,4 +1,4 @@
-"""Status words of every backend mapped to one lifecycle, and which failures are permanent.
+"""Rules over the backends' status words (each backend declares its own), and which failures are permanent.
 
 Pure data and functions. An unknown status word is treated as still running (never as success) and
 reported to the caller, who logs it.
@@ -6,47 +6,11 @@ reported to the caller, who logs it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from airflow_provider_seedance.models import BackendName, Generation, GenerationState
-
-STATUS_MAPS: dict[str, dict[str, GenerationState]] = {
-    # OpenAPI enum plus "cancelled" seen from the vendor's client code.
-    "evolink": {
-        "pending": "queued",
-        "queued": "queued",
-        "processing": "running",
-        "running": "running",
-        "completed": "succeeded",
-        "succeeded": "succeeded",
-        "failed": "failed",
-        "cancelled": "cancelled",
-        "canceled": "cancelled",
-        "expired": "expired",
-    },
-    # Documented enum plus "succeeded", which the vendor's own example returns.
-    "aimlapi": {
-        "queued": "queued",
-        "pending": "queued",
-        "generating": "running",
-        "processing": "running",
-        "completed": "succeeded",
-        "succeeded": "succeeded",
-        "success": "succeeded",
-        "error": "failed",
-        "failed": "failed",
-    },
-    "modelark": {
-        "queued": "queued",
-        "running": "running",
-        "succeeded": "succeeded",
-        "failed": "failed",
-        "cancelled": "cancelled",
-        "canceled": "cancelled",
-        "expired": "expired",
-    },
-}
+    from airflow_provider_seedance.models import Generation, GenerationState
 
 #: Task-level error codes that no retry can fix (the same request fails the same way).
 PERMANENT_ERROR_CODES: frozenset[str] = frozenset(
@@ -69,9 +33,9 @@ PERMANENT_ERROR_CODES: frozenset[str] = frozenset(
 _PERMANENT_HINTS = ("sensitive", "policy", "moderation", "invalid")
 
 
-def map_status(backend: BackendName, word: str | None) -> tuple[GenerationState, bool]:
-    """The normalized state for a backend's status word, and whether the word was known."""
-    known = STATUS_MAPS[backend]
+def map_status(known: Mapping[str, GenerationState], word: str | None) -> tuple[GenerationState, bool]:
+    """The normalized state for a status word of an API whose words are ``known`` (``Backend.status_words``),
+    matched without regard to case or surrounding blanks, and whether the word was known."""
     key = (word or "").strip().lower()
     for candidate, state in known.items():
         if candidate.lower() == key:

@@ -145,7 +145,8 @@ def example_seedance_marketing_pipeline() -> None:
         params = context["params"]
         brief = load_brief(params["brief"])
         conn_id = params["seedance_conn_id"]
-        backend = SeedanceHook(conn_id).backend.name
+        dialect = SeedanceHook(conn_id).backend
+        backend = dialect.name
         model = params["model"] or DEFAULT_MODELS[backend]
         limits = limits_for(backend, model)
         takes_ratio = limits is None or "aspect_ratio" in limits.fields
@@ -172,7 +173,7 @@ def example_seedance_marketing_pipeline() -> None:
                 }
                 if takes_ratio:
                     request["aspect_ratio"] = channel["aspect_ratio"]
-                for warning in validate_request(backend, VideoRequest(**request)):
+                for warning in validate_request(dialect, VideoRequest(**request)):
                     log.warning("%s", warning)
                 output_path = str(folder / "videos" / f"{name}.mp4")
                 items.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 from airflow_provider_seedance.backends.base import ApiCall, Backend, ErrorInfo, as_dict, as_float, drop_none, first
@@ -15,6 +16,35 @@ class AimlApiBackend(Backend):
     default_base_url = "https://api.aimlapi.com"
     # The status endpoint answers 404 (or 400) for an unknown id once the key was accepted.
     probe_ok_statuses = frozenset({200, 400, 404})
+    # Documented enum plus "succeeded", which the vendor's own example returns.
+    status_words = MappingProxyType(
+        {
+            "queued": "queued",
+            "pending": "queued",
+            "generating": "running",
+            "processing": "running",
+            "completed": "succeeded",
+            "succeeded": "succeeded",
+            "success": "succeeded",
+            "error": "failed",
+            "failed": "failed",
+        }
+    )
+    reserved_body_keys = MappingProxyType(
+        {
+            "model": ("model",),
+            "prompt": ("prompt",),
+            "image_url": ("image_urls",),
+            "last_image_url": ("image_urls",),
+            "duration": ("duration",),
+            "resolution": ("quality",),
+            "aspect_ratio": ("aspect_ratio",),
+            "generate_audio": ("generate_audio",),
+            "seed": ("seed",),
+            "camerafixed": ("camera_fixed",),
+            "watermark": ("watermark",),
+        }
+    )
 
     def wire_body(self, request: VideoRequest) -> dict[str, Any]:
         images = request.image_urls
@@ -50,7 +80,7 @@ class AimlApiBackend(Backend):
         self, body: dict[str, Any], *, fallback_id: str | None = None, model: str | None = None
     ) -> Generation:
         word = body.get("status") or "queued"
-        state, _ = self._state(word)
+        state, _ = self.state_of(word)
         error = as_dict(body.get("error"))
         return Generation(
             id=str(body.get("id") or body.get("generation_id") or fallback_id),
@@ -64,6 +94,9 @@ class AimlApiBackend(Backend):
             credits=as_float(first(body, "meta", "usage", "credits_used")),
             raw=body,
         )
+
+    def is_error_body(self, body: dict[str, Any]) -> bool:
+        return "message" in body or "statusCode" in body
 
     def parse_error(self, body: Any, headers: dict[str, str]) -> ErrorInfo:
         if not isinstance(body, dict):

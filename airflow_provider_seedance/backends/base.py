@@ -1,12 +1,16 @@
 """What every API dialect provides: endpoints as data, request -> wire body, wire body -> Generation, errors.
 
 A backend does no I/O. It describes each HTTP call as an ``ApiCall`` that the hook (sync) or the trigger
-(async) executes, and it parses what comes back.
+(async) executes, and it parses what comes back. It also declares the facts about its API that the rest of
+the package applies rules to: its status words (``status.py``), the body keys it builds from arguments (the
+validator in ``limits.py``), the path its API lives under (``settings.py``) and what a healthy answer to the
+connection probe looks like (the hook's ``test_connection``).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -21,7 +25,7 @@ from airflow_provider_seedance.exceptions import (
     SeedanceUnsupportedError,
 )
 from airflow_provider_seedance.limits import Mode, generic_limits, limits_for
-from airflow_provider_seedance.models import BackendName, Generation, VideoRequest
+from airflow_provider_seedance.models import BackendName, Generation, GenerationState, VideoRequest
 from airflow_provider_seedance.status import map_status
 
 CallKind = Literal["create", "poll", "cancel", "probe"]
@@ -51,6 +55,14 @@ class Backend:
 
     name: ClassVar[BackendName]
     default_base_url: ClassVar[str]
+    #: The path the API lives under on its host, added to a Base URL given as a bare host.
+    base_path: ClassVar[str] = ""
+    #: The API's status words (matched without regard to case) and the lifecycle state each one means.
+    status_words: ClassVar[Mapping[str, GenerationState]]
+    #: Each wire-body key ``wire_body`` builds from a request argument, with the argument(s) it comes from.
+    #: The validator refuses these keys in ``extra_params``, which is merged last and would overwrite a
+    #: checked value. A contract test derives this from ``wire_body`` itself, so the two cannot drift.
+    reserved_body_keys: ClassVar[Mapping[str, tuple[str, ...]]]
     supports_cancel: ClassVar[bool] = False
     supports_idempotency: ClassVar[bool] = False
     #: HTTP statuses of the probe call that prove the key was accepted (a 404 for an unknown id is fine).
@@ -88,8 +100,22 @@ class Backend:
     def parse_error(self, body: Any, headers: dict[str, str]) -> ErrorInfo:
         raise NotImplementedError
 
-    def _state(self, word: str | None) -> tuple[Any, bool]:
-        return map_status(self.name, word)
+    def state_of(self, word: str | None) -> tuple[GenerationState, bool]:
+        """The lifecycle state a status word of this API means, and whether the word is a known one."""
+        return map_status(self.status_words, word)
+
+    def probe_accepted(self, status_code: int, body: Any) -> bool:
+        """Whether the probe call's answer (HTTP status, parsed JSON body) shows this API accepted the key.
+
+        A wrong backend or host answers with another status or another body shape.
+        """
+        if status_code not in self.probe_ok_statuses or not isinstance(body, dict):
+            return False
+        return status_code == 200 or self.is_error_body(body)
+
+    def is_error_body(self, body: dict[str, Any]) -> bool:
+        """Whether a JSON object has this API's error shape (for a probe answered 404 or 400)."""
+        return False
 
     def api_error(self, status_code: int, content: bytes, headers: dict[str, str]) -> SeedanceAPIError:
         """The typed error for an HTTP error answer, built from the API's own error body."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 from airflow_provider_seedance.backends.base import (
@@ -26,6 +27,36 @@ class EvoLinkBackend(Backend):
     # An unknown task id answers 404 only once the key was accepted; a bad key answers 401.
     probe_ok_statuses = frozenset({200, 404})
     _status_call = ("GET", "/v1/tasks/{id}")
+    # OpenAPI enum plus "cancelled" seen from the vendor's client code.
+    status_words = MappingProxyType(
+        {
+            "pending": "queued",
+            "queued": "queued",
+            "processing": "running",
+            "running": "running",
+            "completed": "succeeded",
+            "succeeded": "succeeded",
+            "failed": "failed",
+            "cancelled": "cancelled",
+            "canceled": "cancelled",
+            "expired": "expired",
+        }
+    )
+    reserved_body_keys = MappingProxyType(
+        {
+            "model": ("model",),
+            "prompt": ("prompt",),
+            "image_urls": ("image_urls",),
+            "video_urls": ("video_urls",),
+            "audio_urls": ("audio_urls",),
+            "duration": ("duration",),
+            "quality": ("quality",),
+            "aspect_ratio": ("aspect_ratio",),
+            "generate_audio": ("generate_audio",),
+            "model_params": ("web_search",),
+            "callback_url": ("callback_url",),
+        }
+    )
 
     def wire_body(self, request: VideoRequest) -> dict[str, Any]:
         body = drop_none(
@@ -58,7 +89,7 @@ class EvoLinkBackend(Backend):
         self, body: dict[str, Any], *, fallback_id: str | None = None, model: str | None = None
     ) -> Generation:
         word = body.get("status") or "pending"
-        state, _ = self._state(word)
+        state, _ = self.state_of(word)
         results = body.get("results")
         video_url = results[0] if isinstance(results, list) and results else None
         error = as_dict(body.get("error"))
@@ -79,6 +110,9 @@ class EvoLinkBackend(Backend):
             estimated_time_s=as_float(first(body, "task_info", "estimated_time")),
             raw=body,
         )
+
+    def is_error_body(self, body: dict[str, Any]) -> bool:
+        return isinstance(body.get("error"), dict)
 
     def parse_error(self, body: Any, headers: dict[str, str]) -> ErrorInfo:
         error = first(body, "error")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 from airflow_provider_seedance.backends.base import ApiCall, Backend, ErrorInfo, as_dict, as_float, drop_none, first
@@ -12,9 +13,37 @@ _TASKS = "/contents/generations/tasks"
 
 class ModelArkBackend(Backend):
     name = "modelark"
-    default_base_url = "https://ark.ap-southeast.bytepluses.com/api/v3"
+    base_path = "/api/v3"
+    default_base_url = "https://ark.ap-southeast.bytepluses.com" + base_path
     supports_cancel = True
     _status_call = ("GET", _TASKS + "/{id}")
+    status_words = MappingProxyType(
+        {
+            "queued": "queued",
+            "running": "running",
+            "succeeded": "succeeded",
+            "failed": "failed",
+            "cancelled": "cancelled",
+            "canceled": "cancelled",
+            "expired": "expired",
+        }
+    )
+    reserved_body_keys = MappingProxyType(
+        {
+            "model": ("model",),
+            "content": ("prompt", "image_urls", "video_urls", "audio_urls"),
+            "duration": ("duration",),
+            "resolution": ("quality",),
+            "ratio": ("aspect_ratio",),
+            "generate_audio": ("generate_audio",),
+            "seed": ("seed",),
+            "camera_fixed": ("camera_fixed",),
+            "watermark": ("watermark",),
+            "return_last_frame": ("return_last_frame",),
+            "service_tier": ("service_tier",),
+            "callback_url": ("callback_url",),
+        }
+    )
 
     def content(self, request: VideoRequest) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -65,7 +94,7 @@ class ModelArkBackend(Backend):
         self, body: dict[str, Any], *, fallback_id: str | None = None, model: str | None = None
     ) -> Generation:
         word = body.get("status") or "queued"
-        state, _ = self._state(word)
+        state, _ = self.state_of(word)
         error = as_dict(body.get("error"))
         return Generation(
             id=str(body.get("id") or fallback_id),

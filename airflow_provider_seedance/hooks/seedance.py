@@ -40,7 +40,6 @@ from airflow_provider_seedance.settings import (
     shared_async_client,
     unknown_extra_keys,
 )
-from airflow_provider_seedance.status import map_status
 from airflow_provider_seedance.storage import SavedVideo, asave_stream, save_stream
 from airflow_provider_seedance.transport import RetryPolicy, RetryTransport
 
@@ -155,7 +154,7 @@ class SeedanceHook(BaseHook):
         (an unknown model id) is logged once per hook, however often the same request is submitted."""
         if not isinstance(request, VideoRequest):
             request = VideoRequest.model_validate(request)
-        for warning in validate_request(backend.name, request):
+        for warning in validate_request(backend, request):
             if warning not in self._warned:
                 self._warned.add(warning)
                 self.log.warning("%s", warning)
@@ -237,7 +236,7 @@ class SeedanceHook(BaseHook):
         self, backend: Backend, body: dict[str, Any], model: str | None, fallback_id: str | None = None
     ) -> Generation:
         generation = backend.parse_generation(body, fallback_id=fallback_id, model=model)
-        if not map_status(backend.name, generation.status)[1]:
+        if not backend.state_of(generation.status)[1]:
             self.log.warning(
                 "Unknown status %r from %s for generation %s: treated as still running",
                 generation.status,
@@ -386,7 +385,7 @@ def probe_verdict(settings: ConnectionSettings, response: httpx.Response) -> tup
     if response.status_code in (401, 403):
         error = backend.api_error(response.status_code, response.content, dict(response.headers))
         return False, f"The API key was rejected by {where}: {error.message}"
-    if response.status_code in backend.probe_ok_statuses and _looks_like(backend, response):
+    if _looks_like(backend, response):
         return True, f"Connected to {where}: the API key was accepted"
     return False, (
         f"Unexpected answer HTTP {response.status_code} from {where} for {response.request.url.path}: "
@@ -395,18 +394,12 @@ def probe_verdict(settings: ConnectionSettings, response: httpx.Response) -> tup
 
 
 def _looks_like(backend: Backend, response: httpx.Response) -> bool:
-    """The probe's answer has this dialect's shape (a wrong backend or host answers differently)."""
+    """The probe's answer has this dialect's status and shape (a wrong backend or host answers differently)."""
     try:
         body = response.json()
     except ValueError:
         return False
-    if not isinstance(body, dict):
-        return False
-    if response.status_code == 200:
-        return True
-    if backend.name == "evolink":
-        return isinstance(body.get("error"), dict)
-    return "message" in body or "statusCode" in body
+    return backend.probe_accepted(response.status_code, body)
 
 
 def progress_line(generation: Generation, elapsed: float, *, estimated_time: float | None = None) -> str:

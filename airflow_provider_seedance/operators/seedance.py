@@ -19,6 +19,7 @@ from typing import Any
 from airflow.sdk import BaseOperator
 from pydantic import ValidationError
 
+from airflow_provider_seedance.backends import get_backend
 from airflow_provider_seedance.exceptions import (
     SeedanceError,
     SeedanceGenerationTimeout,
@@ -196,7 +197,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         if len(backends) != 1:
             return
         try:
-            validate_request(backends[0], self.build_request())
+            validate_request(get_backend(backends[0]), self.build_request())
         except SeedanceValidationError as exc:
             raise exc.in_task(self.task_id) from None
 

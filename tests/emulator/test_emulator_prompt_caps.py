@@ -38,7 +38,7 @@ def test_the_longest_prompt_the_provider_accepts_is_accepted_by_the_emulator(bac
     media = {} if "text" in limits.modes else {"image_urls": ("https://e.com/first.png",)}
     prompt = ("a fox in fresh snow. " * limits.prompt_max)[: limits.prompt_max]
     request = VideoRequest(model=model, prompt=prompt, **media)
-    validate_request(backend, request)  # type: ignore[arg-type]
+    validate_request(get_backend(backend), request)
     assert _emulator_accepts(backend, request).prompt == " ".join(prompt.split())
 
 
@@ -47,7 +47,7 @@ def test_a_prompt_over_the_documented_cap_is_refused_by_both() -> None:
     assert MODEL_LIMITS[("evolink", model)].prompt_max == evolink.PROMPT_MAX_CHARS[model] == 2000
     request = VideoRequest(model=model, prompt="x" * 2001)
     with pytest.raises(SeedanceValidationError, match="at most 2000"):
-        validate_request("evolink", request)
+        validate_request(get_backend("evolink"), request)
     with pytest.raises(ApiError, match="the maximum is 2000"):
         _emulator_accepts("evolink", request)
 

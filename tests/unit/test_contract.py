@@ -114,7 +114,7 @@ def test_every_model_and_mode_produces_a_schema_valid_body(backend, model, kw):
     kw = dict(kw)
     mode = kw.pop("mode")
     request = VideoRequest(model=model, **kw)
-    assert validate_request(backend, request) == []
+    assert validate_request(get_backend(backend), request) == []
     assert get_backend(backend).mode(request) == mode
     body = assert_valid(backend, request)
     if backend == "modelark" and mode == "image":
@@ -148,6 +148,61 @@ def test_wire_vocabulary_per_backend():
     assert evo["model_params"] == {"web_search": True}
     passthrough = VideoRequest(model="seedance-2.0-text-to-video", prompt="p", extra_params={"future_field": 1})
     assert get_backend("evolink").wire_body(passthrough)["future_field"] == 1
+
+
+#: A value for each optional request argument, to see which wire keys a backend builds from it.
+PROBE_VALUES: dict[str, Any] = {
+    "prompt": "probe",
+    "image_urls": ("https://probe.invalid/1.png", "https://probe.invalid/2.png"),
+    "video_urls": ("https://probe.invalid/1.mp4",),
+    "audio_urls": ("https://probe.invalid/1.mp3",),
+    "duration": 5,
+    "quality": "720p",
+    "aspect_ratio": "16:9",
+    "generate_audio": True,
+    "seed": 1,
+    "camera_fixed": True,
+    "watermark": True,
+    "web_search": True,
+    "return_last_frame": True,
+    "service_tier": "default",
+    "callback_url": "https://probe.invalid/callback",
+}
+UNKNOWN_MODELS = {"evolink": "seedance-3.0-unknown", "aimlapi": "bytedance/seedance-2-0", "modelark": "x-unknown"}
+
+
+def wire_sources(backend: str, model: str) -> dict[str, tuple[str, ...]]:
+    """Each wire-body key ``wire_body`` builds from an argument, with the argument(s) it comes from.
+
+    One body per argument set alone, compared with the body of a bare request (the model alone); a key of
+    the bare body that no argument changes comes from ``model``.
+    """
+    wire_body = get_backend(backend).wire_body
+    bare = wire_body(VideoRequest(model=model))
+    sources: dict[str, list[str]] = {}
+    variants = {"model": VideoRequest(model=model + "-probe")}
+    variants.update({name: VideoRequest(model=model, **{name: value}) for name, value in PROBE_VALUES.items()})
+    for name, variant in variants.items():
+        for key, value in wire_body(variant).items():
+            if key not in bare or bare[key] != value:
+                sources.setdefault(key, []).append(name)
+    for key in bare:
+        sources.setdefault(key, ["model"])
+    return {key: tuple(names) for key, names in sources.items()}
+
+
+def test_the_probe_values_cover_every_request_argument():
+    assert set(PROBE_VALUES) == set(VideoRequest.model_fields) - {"model", "extra_params"}
+
+
+@pytest.mark.parametrize("backend", ["evolink", "aimlapi", "modelark"])
+def test_reserved_body_keys_are_what_wire_body_builds(backend):
+    """The data the validator refuses ``extra_params`` keys by is what the backend's body really builds,
+    for every model of its table and an unknown one (the order of the arguments too: errors name them)."""
+    declared = dict(get_backend(backend).reserved_body_keys)
+    models = [model for (name, model) in MODEL_LIMITS if name == backend] + [UNKNOWN_MODELS[backend]]
+    for model in models:
+        assert wire_sources(backend, model) == declared, f"{backend} {model}"
 
 
 RATIOS = ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "adaptive", "keep_ratio", "2:1"]
@@ -217,7 +272,7 @@ def test_whatever_the_validator_accepts_the_vendor_schema_accepts(data):
     prompt = data.draw(prompts(limits.prompt_max), label="prompt")
     request = VideoRequest(model=model, prompt=prompt, **kw)
     try:
-        validate_request(backend, request)
+        validate_request(get_backend(backend), request)
     except SeedanceValidationError as exc:
         event(f"refused: {exc.field}")
         return

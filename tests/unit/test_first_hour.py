@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from airflow_provider_seedance.backends import get_backend
 from airflow_provider_seedance.exceptions import SeedanceSaveError, SeedanceValidationError
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
 from airflow_provider_seedance.limits import validate_request
@@ -163,12 +164,14 @@ def test_the_create_call_has_its_own_shorter_read_timeout(monkeypatch) -> None:
 )
 def test_a_known_id_of_another_backend_is_refused_naming_both(backend: str, model: str, needle: str) -> None:
     with pytest.raises(SeedanceValidationError, match=needle) as caught:
-        validate_request(backend, VideoRequest(model=model, prompt="x"))
+        validate_request(get_backend(backend), VideoRequest(model=model, prompt="x"))
     assert caught.value.field == "model"
 
 
 def test_an_unknown_id_gets_the_closest_known_one() -> None:
-    [warning] = validate_request("evolink", VideoRequest(model="seedance-2.0-fast-text-to-vidoe", prompt="x"))
+    [warning] = validate_request(
+        get_backend("evolink"), VideoRequest(model="seedance-2.0-fast-text-to-vidoe", prompt="x")
+    )
     assert warning.endswith("did you mean 'seedance-2.0-fast-text-to-video'?")
 
 

@@ -25,7 +25,7 @@ def req(model: str, **kw: object) -> VideoRequest:
 
 def refused(backend: str, request: VideoRequest) -> SeedanceValidationError:
     with pytest.raises(SeedanceValidationError) as info:
-        validate_request(backend, request)  # type: ignore[arg-type]
+        validate_request(get_backend(backend), request)
     return info.value
 
 
@@ -125,15 +125,20 @@ def test_violation_names_field_value_and_limit(backend, model, kw, field, limit_
     ],
 )
 def test_valid_requests_pass(backend, model, kw):
-    assert validate_request(backend, req(model, **kw)) == []
+    assert validate_request(get_backend(backend), req(model, **kw)) == []
 
 
 def test_unknown_model_gets_generic_checks_and_a_warning():
-    warnings = validate_request("evolink", req("seedance-3.0-text-to-video", duration=8))
+    warnings = validate_request(get_backend("evolink"), req("seedance-3.0-text-to-video", duration=8))
     assert len(warnings) == 1
     assert "seedance-3.0-text-to-video" in warnings[0]
     assert refused("evolink", req("seedance-3.0-text-to-video", duration=600)).field == "duration"
     assert refused("aimlapi", req("bytedance/new", return_last_frame=True)).field == "return_last_frame"
+
+
+def test_a_backend_name_instead_of_the_backend_is_a_clear_error():
+    with pytest.raises(TypeError, match=r"validate_request\(get_backend\('evolink'\), \.\.\.\)"):
+        validate_request("evolink", req("seedance-2.0-text-to-video"))  # type: ignore[arg-type]
 
 
 def test_model_ids_are_distinct_across_backends():
@@ -175,7 +180,7 @@ def test_every_accepted_media_url_reaches_the_wire_body(backend, model):
                     audio_urls=tuple(f"https://example.com/a{n}.mp3" for n in range(audios)),
                 )
                 try:
-                    validate_request(backend, request)
+                    validate_request(get_backend(backend), request)
                 except SeedanceValidationError:
                     continue
                 body = json.dumps(get_backend(backend).wire_body(request))
@@ -232,7 +237,7 @@ def test_extra_params_message_reads_like_the_other_validation_errors():
 def test_extra_params_for_fields_the_body_does_not_build_pass_through(backend, model, extra):
     # Keys the backend's body never builds are what extra_params is for (another dialect's names included).
     request = req(model, extra_params=extra)
-    assert validate_request(backend, request) == []
+    assert validate_request(get_backend(backend), request) == []
     body = get_backend(backend).wire_body(request)
     assert {key: body[key] for key in extra} == extra
 
