@@ -254,7 +254,7 @@ def _polls_hints(row: dict[str, Any]) -> tuple[str, str]:
     memory = labels.get(row.get("memory") or "", row.get("memory") or "-")
     if row.get("estimate_error") is None:
         return "nothing (ModelArk dialect)", memory
-    if row["policy"] != "adaptive":
+    if not row["policy"].startswith("adaptive"):
         return "estimate (unused)", memory
     error = row["estimate_error"]
     return ("estimate, exact" if error == 0 else f"estimate {error:+.0%}"), memory
@@ -485,16 +485,16 @@ def plot(results: dict[str, Any], plots_dir: Path, prefix: str = "") -> dict[str
     if polls:
         fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
         for key, row in polls.items():
-            if row["policy"] != "adaptive" and row.get("estimate_error") is None:
+            if not row["policy"].startswith("adaptive") and row.get("estimate_error") is None:
                 continue  # a fixed interval polls the same with or without an estimate
             renders = [x["render"] for x in row["per_render"]]
-            if row["policy"] != "adaptive":
+            if not row["policy"].startswith("adaptive"):
                 label = row["policy"]
             elif row.get("estimate_error") is None:
-                label = "adaptive, no estimate, memory " + _polls_hints(row)[1]
+                label = row["policy"] + ", no estimate, memory " + _polls_hints(row)[1]
             else:
                 label = key.replace("|", ", estimate ")
-            style = "-" if row["policy"] == "adaptive" else "--"
+            style = "-" if row["policy"].startswith("adaptive") else "--"
             axes[0].plot(renders, [x["polls"] for x in row["per_render"]], style, label=label)
             axes[1].plot(renders, [x["late"] for x in row["per_render"]], style, label=label)
         renders = [x["render"] for x in next(iter(polls.values()))["per_render"]]
