@@ -223,6 +223,7 @@ def _worker_one(
             generation.id,
             timeout=3600,
             estimated_time=generation.estimated_time_s,
+            render_spec=render_spec(request),
             sleep=clock.sleep_sync,
             clock=clock.monotonic,
         )
