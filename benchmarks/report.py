@@ -278,7 +278,9 @@ def _polls_section(results: dict[str, Any], plots: dict[str, str]) -> str:
         "*off-centre* = this render is itself one draw of its spec's spread (earlier renders took "
         "(render / u) x U(0.8, 1.2), u ~ U(0.8, 1.2)), *cold wave* = 10 renders of one spec (times "
         "centre x U(0.8, 1.2)) submitted at once into an empty memory and polled concurrently on one "
-        "virtual clock, as a mapped run's first wave in one triggerer; seeded. Deterministic, so one pass; "
+        "virtual clock, as a mapped run's first wave in one triggerer; seeded. The *worker-side wait* rows run "
+        "`SeedanceHook.wait_for_generation` (the operator without `deferrable`) the same way, its sync client "
+        "bridged to the same app, given the render's spec. Deterministic, so one pass; "
         "the targets are the adaptive rows with a correct estimate and with no estimate, the others show robustness."
     )
     out.append("")
