@@ -10,11 +10,19 @@ way), then every max(2 s, 5% of the elapsed time), so completion is seen within 
 of it; then a back-off by half each poll, as past an API estimate.
 With nothing remembered, the first poll comes after 5 s and the back-off starts at once (the trigger
 cuts such a nap short once renders of its spec have ended in the process).
+
+``PollPlan`` is the one polling engine: the trigger and the worker-side wait (``SeedanceHook.wait_for_generation``)
+are thin drivers that feed it answers and errors and do the waiting and the I/O it asks for.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
+from typing import Literal
+
+from airflow_provider_seedance.models import Generation
+from airflow_provider_seedance.transport import RetryPolicy, backoff
 
 MIN_INTERVAL = 2.0
 DEFAULT_FIRST_POLL = 5.0
@@ -24,6 +32,16 @@ FIRST_POLL_FRACTION = 0.75
 REMEMBERED_FIRST_FRACTION = 0.92
 #: ... and keep looking every max(2 s, 5%) until this multiple of it.
 REMEMBERED_SPAN = 1.25
+#: Seconds before the deadline that count as "at the deadline" (a sleep may wake a hair early).
+DEADLINE_SLACK = 0.01
+#: After failed polls: the transport's jittered back-off, up to 2 s x 2**(errors in a row), at most
+#: ``MAX_INTERVAL`` ...
+ERROR_BACKOFF = RetryPolicy(backoff_base=2.0, backoff_max=MAX_INTERVAL)
+#: ... and never sooner than this.
+ERROR_BACKOFF_FLOOR = 0.5
+
+#: How a wait ends: the render succeeded, ended otherwise, the deadline passed, or polling itself failed.
+Outcome = Literal["success", "failed", "timeout", "error"]
 
 
 @dataclass(frozen=True)
@@ -97,3 +115,117 @@ def predicted_remaining(state: PollState) -> float | None:
     if state.estimated_time and state.elapsed < state.estimated_time:
         return state.estimated_time - state.elapsed
     return None
+
+
+@dataclass(frozen=True)
+class Nap:
+    """What to do before the next poll."""
+
+    #: How long to wait first (never past the deadline).
+    seconds: float
+    #: The next poll is the last one, at the deadline (nothing to wait for).
+    final: bool = False
+    #: A scheduled blind nap (nothing known about the render): worth cutting short once the process learns
+    #: a typical render time for its spec. An error's back-off (a Retry-After) is waited out in full.
+    learns: bool = False
+
+
+class PollPlan:
+    """One generation's polling, as a pure object: fed the clock, answers and errors, it says how long to
+    wait next (``nap``), whether that poll is the final one, and how the wait ends (``answer``, ``error``).
+
+    ``started_at`` and ``deadline`` are on the caller's clock (``now`` arguments use the same one). No I/O, no
+    event loop: the caller sleeps, polls, logs and keeps the render-time memory.
+    """
+
+    def __init__(
+        self,
+        *,
+        started_at: float,
+        deadline: float,
+        poll_interval: float | None = None,
+        estimated_time: float | None = None,
+        rand: random.Random | None = None,
+    ) -> None:
+        self.started_at = started_at
+        self.deadline = deadline
+        self.poll_interval = poll_interval
+        #: The API's latest estimate (from the submit answer, then from each poll's).
+        self.estimated_time = estimated_time
+        self.rand = rand or random.Random()
+        self.polls = 0
+        #: Failed polls in a row.
+        self.errors = 0
+        #: The back-off before the next poll after a failed one (None: schedule as usual).
+        self.retry_in: float | None = None
+        #: The remembered typical render time of the spec, as last given to ``nap``.
+        self.remembered: float | None = None
+        #: On success: how long the render took (the midpoint between the last two polls).
+        self.took: float | None = None
+        self._progress: int | None = None
+        self._overdue = 0
+        self._last_running: float | None = None
+        self._final = False
+
+    @property
+    def expected_time(self) -> float | None:
+        """The render time to show an ETA against: the API's estimate, else the remembered one."""
+        return self.estimated_time or self.remembered
+
+    def state(self, now: float) -> PollState:
+        return PollState(
+            now - self.started_at, self.polls, self.estimated_time, self._progress, self._overdue, self.remembered
+        )
+
+    def nap(self, now: float, remembered: float | None = None) -> Nap:
+        """Before each poll. ``remembered``: the typical render time of the spec known now (read afresh before
+        every poll: renders of the same spec that end meanwhile inform the rest)."""
+        self._final = now >= self.deadline - DEADLINE_SLACK
+        if self._final:
+            return Nap(0.0, final=True)  # one last poll at the deadline: a render that just finished is delivered
+        if self.retry_in is not None:
+            delay, learns = self.retry_in, False
+        else:
+            self.remembered = remembered
+            state = self.state(now)
+            delay = next_poll_delay(state, fixed_interval=self.poll_interval)
+            learns = learns_from_memory(state, fixed_interval=self.poll_interval)
+        self.retry_in = None
+        return Nap(max(0.0, min(delay, self.deadline - now)), learns=learns)
+
+    def answer(self, generation: Generation, now: float) -> Outcome | None:
+        """A poll answered at ``now``: how the wait ends, or None to poll again."""
+        self.polls += 1
+        self.errors = 0
+        elapsed = now - self.started_at
+        if generation.is_terminal:
+            if generation.state != "succeeded":
+                return "failed"
+            # it ended between the last two polls
+            self.took = elapsed if self._last_running is None else (self._last_running + elapsed) / 2
+            return "success"
+        if self._final or now >= self.deadline:
+            return "timeout"
+        self._last_running = elapsed
+        self._progress = generation.progress
+        self.estimated_time = generation.estimated_time_s or self.estimated_time
+        # past the API's estimate, or past the window around the remembered time: back off from here
+        late_after = self.estimated_time
+        if late_after is None and self.remembered:
+            late_after = self.remembered * REMEMBERED_SPAN
+        if late_after and elapsed >= late_after:
+            self._overdue += 1
+        return None
+
+    def error(self, now: float, *, retryable: bool, retry_after: float | None = None) -> Outcome | None:
+        """A poll failed at ``now`` (``retry_after``: the server's hint, seconds): how the wait ends, or None
+        to poll again after ``retry_in``: the transport's jittered back-off, or the hint if longer."""
+        self.polls += 1
+        if not retryable:
+            return "error"
+        if self._final or now >= self.deadline:
+            return "timeout"  # what was seen earlier may be stale: the caller polls again to decide a cancel
+        self.errors += 1
+        jitter = max(ERROR_BACKOFF_FLOOR, backoff(ERROR_BACKOFF, min(self.errors, 10), self.rand))
+        self.retry_in = max(retry_after or 0.0, jitter)
+        return None

@@ -11,6 +11,10 @@ as the operator passes it, so it can use the process's render-time memory (``ren
 start every render with an empty memory; *warm* rows first record ``HISTORY`` earlier renders of the same
 spec that took render x U(0.8, 1.2) (seeded); *warm, off-centre* rows draw this render itself from its
 spec's spread: earlier renders took (render / u) x U(0.8, 1.2) with u ~ U(0.8, 1.2).
+
+The *worker-side wait* rows run ``SeedanceHook.wait_for_generation`` (the operator without ``deferrable``)
+the same way: the sync client reaches the same in-process emulator app through ``SyncBridge``, and the
+wait sleeps on the same virtual clock; requests per render are the status requests the app answered.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from benchmarks.common import CONN_ID, conn_env
 RENDERS = [float(r) for r in range(20, 181, 5)]
 ERRORS = (-0.25, 0.0, 0.25)
 POLICIES: dict[str, float | None] = {"adaptive": None, "fixed 15 s": 15.0, "fixed 8 s": 8.0}
+#: The ``policy`` of the rows that measure the worker-side wait (``SeedanceHook.wait_for_generation``).
+WORKER = "adaptive, worker-side wait"
 #: The dialect of the "no estimate, no progress" rows, and a model and duration it accepts.
 NO_HINTS_BACKEND = "modelark"
 NO_HINTS_MODEL = "seedance-1-0-pro-fast-251015"
@@ -68,6 +74,9 @@ class VirtualClock:
     async def sleep(self, seconds: float) -> None:
         self.now += max(0.0, seconds)
         await asyncio.sleep(0)
+
+    def sleep_sync(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
 
 
 class WaveClock(VirtualClock):
@@ -127,6 +136,34 @@ class SkewEstimates(httpx.AsyncBaseTransport):
         return httpx.Response(response.status_code, headers=headers, content=body, request=request)
 
 
+class SyncBridge(httpx.BaseTransport):
+    """A sync transport in front of an async one (the in-process emulator app), on a private event loop;
+    counts the status requests (GETs) it carried."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.loop = asyncio.new_event_loop()
+        self.status_requests = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.status_requests += request.method == "GET"
+        return self.loop.run_until_complete(self._send(request))
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        body = await response.aread()
+        return httpx.Response(response.status_code, headers=response.headers, content=body, request=request)
+
+    def close(self) -> None:
+        self.loop.close()
+
+
+def _app_transport(app: Any, error: float | None) -> httpx.AsyncBaseTransport:
+    """The emulator app in process; with ``error``, every answer's estimate is off by that much."""
+    transport = httpx.ASGITransport(app=app)
+    return transport if error is None else SkewEstimates(transport, 1.0 + error)
+
+
 async def _one(
     render: float, error: float | None, interval: float | None, *, conn_id: str = CONN_ID, memory: str = "cold"
 ) -> dict[str, float]:
@@ -143,13 +180,8 @@ async def _one(
     app = create_app(EmulatorConfig(clock=clock.monotonic, render_seconds=render))
     emulator = app.emulator  # type: ignore[attr-defined]
     emulator.store._epoch_offset = clock.epoch
-    if error is None:
-        transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=app)
-        model = NO_HINTS_MODEL
-    else:
-        transport = SkewEstimates(httpx.ASGITransport(app=app), 1.0 + error)
-        model = "seedance-2.0-fast-text-to-video"
-    hook = SeedanceHook(conn_id, async_transport=transport)
+    model = NO_HINTS_MODEL if error is None else "seedance-2.0-fast-text-to-video"
+    hook = SeedanceHook(conn_id, async_transport=_app_transport(app, error))
     request = VideoRequest(model=model, prompt=f"polls [render:{render}]", duration=5)
     generation = await hook.asubmit(request)
     assert (generation.estimated_time_s is None) == (error is None), generation
@@ -162,6 +194,54 @@ async def _one(
     trigger = _trigger(clock, hook, generation, request, interval)
     await _succeeds(trigger)
     return _outcome(trigger, clock.unix() - (submitted + render), render)
+
+
+def _worker_one(
+    render: float, error: float | None, *, conn_id: str = CONN_ID, memory: str = "cold"
+) -> dict[str, float]:
+    """``_one`` for the worker-side wait: the operator's ``hook.wait_for_generation`` on the virtual clock."""
+    from airflow_provider_seedance.emulator.app import create_app
+    from airflow_provider_seedance.emulator.runtime import EmulatorConfig
+    from airflow_provider_seedance.hooks.seedance import SeedanceHook
+    from airflow_provider_seedance.models import VideoRequest
+    from airflow_provider_seedance.render_memory import RENDER_MEMORY, render_key, render_spec
+
+    clock = VirtualClock()
+    app = create_app(EmulatorConfig(clock=clock.monotonic, render_seconds=render))
+    app.emulator.store._epoch_offset = clock.epoch  # type: ignore[attr-defined]
+    bridge = SyncBridge(_app_transport(app, error))
+    hook = SeedanceHook(conn_id, transport=bridge)
+    model = NO_HINTS_MODEL if error is None else "seedance-2.0-fast-text-to-video"
+    request = VideoRequest(model=model, prompt=f"polls [render:{render}]", duration=5)
+    try:
+        generation = hook.submit(request)
+        RENDER_MEMORY.clear()
+        for seconds in history(render, memory):
+            RENDER_MEMORY.record(render_key(hook.backend.name, render_spec(request)), seconds)
+        submitted = clock.monotonic()
+        done = hook.wait_for_generation(
+            generation.id,
+            timeout=3600,
+            estimated_time=generation.estimated_time_s,
+            render_spec=render_spec(request),
+            sleep=clock.sleep_sync,
+            clock=clock.monotonic,
+        )
+        assert done.state == "succeeded", done
+    finally:
+        bridge.close()
+    late = clock.monotonic() - (submitted + render)
+    return {"polls": bridge.status_requests, "late": late, "within": float(late <= max(2.0, 0.05 * render))}
+
+
+def _worker_rows() -> dict[str, Any]:
+    """The worker-side wait with an exact estimate, and with none (cold and warm memory)."""
+    rows = {f"{WORKER}|+0%": _row(WORKER, 0.0, "API estimate", [_worker_one(r, 0.0) for r in RENDERS])}
+    for memory in ("cold", "warm"):
+        runs = [_worker_one(r, None, conn_id=NO_HINTS_CONN_ID, memory=memory) for r in RENDERS]
+        name = f"{WORKER}|none" + ("" if memory == "cold" else f", {memory}")
+        rows[name] = _row(WORKER, None, MEMORY_CASES[memory], runs, memory)
+    return rows
 
 
 def _trigger(clock: VirtualClock, hook: Any, generation: Any, request: Any, interval: float | None) -> Any:
@@ -287,7 +367,9 @@ def run() -> dict[str, Any]:
         rows["adaptive|none, cold wave"] = _wave_row("adaptive", [await _wave(centre) for centre in RENDERS])
         return rows
 
-    return asyncio.run(all_runs())
+    rows = asyncio.run(all_runs())
+    rows.update(_worker_rows())  # sync, each on its own loop: outside the one above
+    return rows
 
 
 def main(argv: list[str] | None = None) -> None:

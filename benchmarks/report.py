@@ -254,7 +254,7 @@ def _polls_hints(row: dict[str, Any]) -> tuple[str, str]:
     memory = labels.get(row.get("memory") or "", row.get("memory") or "-")
     if row.get("estimate_error") is None:
         return "nothing (ModelArk dialect)", memory
-    if row["policy"] != "adaptive":
+    if not row["policy"].startswith("adaptive"):
         return "estimate (unused)", memory
     error = row["estimate_error"]
     return ("estimate, exact" if error == 0 else f"estimate {error:+.0%}"), memory
@@ -278,7 +278,9 @@ def _polls_section(results: dict[str, Any], plots: dict[str, str]) -> str:
         "*off-centre* = this render is itself one draw of its spec's spread (earlier renders took "
         "(render / u) x U(0.8, 1.2), u ~ U(0.8, 1.2)), *cold wave* = 10 renders of one spec (times "
         "centre x U(0.8, 1.2)) submitted at once into an empty memory and polled concurrently on one "
-        "virtual clock, as a mapped run's first wave in one triggerer; seeded. Deterministic, so one pass; "
+        "virtual clock, as a mapped run's first wave in one triggerer; seeded. The *worker-side wait* rows run "
+        "`SeedanceHook.wait_for_generation` (the operator without `deferrable`) the same way, its sync client "
+        "bridged to the same app, given the render's spec. Deterministic, so one pass; "
         "the targets are the adaptive rows with a correct estimate and with no estimate, the others show robustness."
     )
     out.append("")
@@ -485,16 +487,16 @@ def plot(results: dict[str, Any], plots_dir: Path, prefix: str = "") -> dict[str
     if polls:
         fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
         for key, row in polls.items():
-            if row["policy"] != "adaptive" and row.get("estimate_error") is None:
+            if not row["policy"].startswith("adaptive") and row.get("estimate_error") is None:
                 continue  # a fixed interval polls the same with or without an estimate
             renders = [x["render"] for x in row["per_render"]]
-            if row["policy"] != "adaptive":
+            if not row["policy"].startswith("adaptive"):
                 label = row["policy"]
             elif row.get("estimate_error") is None:
-                label = "adaptive, no estimate, memory " + _polls_hints(row)[1]
+                label = row["policy"] + ", no estimate, memory " + _polls_hints(row)[1]
             else:
                 label = key.replace("|", ", estimate ")
-            style = "-" if row["policy"] == "adaptive" else "--"
+            style = "-" if row["policy"].startswith("adaptive") else "--"
             axes[0].plot(renders, [x["polls"] for x in row["per_render"]], style, label=label)
             axes[1].plot(renders, [x["late"] for x in row["per_render"]], style, label=label)
         renders = [x["render"] for x in next(iter(polls.values()))["per_render"]]

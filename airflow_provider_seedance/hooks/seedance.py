@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from airflow.sdk.bases.hook import BaseHook
@@ -23,16 +23,16 @@ from airflow_provider_seedance.calls import (
     transport_detail,
 )
 from airflow_provider_seedance.exceptions import (
-    SeedanceAPIError,
-    SeedanceConnectionError,
     SeedanceError,
     SeedanceGenerationError,
     SeedanceGenerationTimeout,
+    SeedanceRateLimitError,
     SeedanceSaveError,
 )
 from airflow_provider_seedance.limits import validate_request
 from airflow_provider_seedance.models import Generation, VideoRequest
-from airflow_provider_seedance.polling import PollState, next_poll_delay, predicted_remaining
+from airflow_provider_seedance.polling import Outcome, PollPlan, PollState, predicted_remaining
+from airflow_provider_seedance.render_memory import RENDER_MEMORY, RenderKey, RenderMemory, render_key
 from airflow_provider_seedance.settings import (
     ConnectionSettings,
     build_client,
@@ -44,6 +44,14 @@ from airflow_provider_seedance.storage import SavedVideo, asave_stream, save_str
 from airflow_provider_seedance.transport import RetryPolicy, RetryTransport
 
 DEFAULT_WAIT_TIMEOUT = 3600.0
+
+
+class PollLog(Protocol):
+    """The two log methods polling uses (a hook's or a trigger's ``log``)."""
+
+    def info(self, event: Any, /, *args: Any) -> Any: ...
+
+    def warning(self, event: Any, /, *args: Any) -> Any: ...
 
 
 class SeedanceHook(BaseHook):
@@ -252,41 +260,35 @@ class SeedanceHook(BaseHook):
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         poll_interval: float | None = None,
         estimated_time: float | None = None,
+        render_spec: dict[str, Any] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> Generation:
         """Poll on this worker until the generation ends; raise unless it succeeded.
 
-        Transient poll errors (429, 5xx, network) are tolerated until ``timeout`` seconds have passed.
+        Polls as the trigger does (``PollPlan``): transient poll errors (429, 5xx, network) are retried
+        after a jittered back-off or the server's Retry-After until ``timeout`` seconds have passed, the
+        last poll lands on the deadline, and with ``render_spec`` (``render_memory.render_spec(request)``)
+        renders of the same spec seen in this process stand in for a missing API estimate.
         """
         start = clock()
-        polls = overdue = 0
-        progress: int | None = None
+        plan = PollPlan(
+            started_at=start, deadline=start + timeout, poll_interval=poll_interval, estimated_time=estimated_time
+        )
+        key = render_key(self.backend.name, render_spec) if render_spec else None
         while True:
-            elapsed = clock() - start
-            delay = next_poll_delay(
-                PollState(elapsed, polls, estimated_time, progress, overdue), fixed_interval=poll_interval
-            )
-            if elapsed + delay > timeout:
-                delay = max(0.0, timeout - elapsed)
-            sleep(delay)
-            polls += 1
+            sleep(plan.nap(clock(), RENDER_MEMORY.typical(key) if key else None).seconds)
+            generation: Generation | None = None
             try:
                 generation = self.get_generation(generation_id)
-            except (SeedanceConnectionError, SeedanceAPIError) as exc:
-                if not exc.retryable:
+            except SeedanceError as exc:
+                if (outcome := poll_failed(self.log, plan, exc, clock(), generation_id)) == "error":
                     raise
-                self.log.warning("Poll %d of %s failed, will retry: %s", polls, generation_id, exc)
-                generation = None
-            if generation is not None:
-                self.log.info("%s", progress_line(generation, clock() - start, estimated_time=estimated_time))
-                if generation.is_terminal:
+            else:
+                outcome = poll_answered(self.log, plan, generation, clock(), RENDER_MEMORY, key)
+                if outcome in ("success", "failed"):
                     return raise_unless_succeeded(generation)
-                progress = generation.progress
-                estimated_time = generation.estimated_time_s or estimated_time
-                if estimated_time is not None and clock() - start >= estimated_time:
-                    overdue += 1
-            if clock() - start >= timeout:
+            if outcome == "timeout":
                 raise SeedanceGenerationTimeout(
                     f"generation {generation_id} did not finish before its deadline ({timeout:.0f} s)", generation
                 )
@@ -421,6 +423,39 @@ def progress_line(generation: Generation, elapsed: float, *, estimated_time: flo
         if remaining is not None:
             parts.append(f"ETA {remaining:.0f}s")
     return ", ".join(parts)
+
+
+def poll_answered(
+    log: PollLog,
+    plan: PollPlan,
+    generation: Generation,
+    now: float,
+    memory: RenderMemory,
+    key: RenderKey | None,
+) -> Outcome | None:
+    """A poll's answer, for either driver of ``plan``: its progress line in the log, then the plan's verdict;
+    a success's render time is remembered for ``key`` (the render's spec), if given."""
+    log.info("%s", progress_line(generation, now - plan.started_at, estimated_time=plan.expected_time))
+    outcome = plan.answer(generation, now)
+    if outcome == "success" and key is not None and plan.took is not None:
+        memory.record(key, plan.took)
+    return outcome
+
+
+def poll_failed(log: PollLog, plan: PollPlan, exc: SeedanceError, now: float, generation_id: str) -> Outcome | None:
+    """A failed poll, for either driver of ``plan``: the plan's verdict, logged when polling goes on."""
+    retry_after = exc.retry_after if isinstance(exc, SeedanceRateLimitError) else None
+    outcome = plan.error(now, retryable=exc.retryable, retry_after=retry_after)
+    if outcome is None:
+        log.warning(
+            "Poll %d of %s failed (%d in a row), retrying in %.1fs: %s",
+            plan.polls,
+            generation_id,
+            plan.errors,
+            plan.retry_in,
+            exc,
+        )
+    return outcome
 
 
 def cannot_cancel(backend: Backend, generation_id: str) -> str:

@@ -8,7 +8,6 @@ exactly one ``GenerationEvent`` is yielded.
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
@@ -16,20 +15,12 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_seedance.events import EventStatus, GenerationEvent
-from airflow_provider_seedance.exceptions import SeedanceConnectionError, SeedanceError, SeedanceRateLimitError
-from airflow_provider_seedance.hooks.seedance import SeedanceHook, progress_line
+from airflow_provider_seedance.exceptions import SeedanceConnectionError, SeedanceError
+from airflow_provider_seedance.hooks.seedance import SeedanceHook, poll_answered, poll_failed
 from airflow_provider_seedance.models import Generation
-from airflow_provider_seedance.polling import (
-    MAX_INTERVAL,
-    REMEMBERED_SPAN,
-    PollState,
-    learns_from_memory,
-    next_poll_delay,
-)
+from airflow_provider_seedance.polling import Nap, Outcome, PollPlan
 from airflow_provider_seedance.render_memory import RENDER_MEMORY, RenderKey, render_key, render_spec
 
-#: Seconds before the deadline that count as "at the deadline" (a sleep may wake a hair early).
-DEADLINE_SLACK = 0.01
 #: The last poll, at the deadline, may still take this long.
 FINAL_POLL_BUDGET = 30.0
 
@@ -84,7 +75,12 @@ class SeedanceGenerationTrigger(BaseTrigger):
         # Injection points for tests: the wall clock and the sleep the loop waits on.
         self.clock: Callable[[], float] = time.time
         self.sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep
-        self.polls = 0
+        self._plan: PollPlan | None = None
+
+    @property
+    def polls(self) -> int:
+        """Status requests made so far by ``run``."""
+        return self._plan.polls if self._plan else 0
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -131,78 +127,49 @@ class SeedanceGenerationTrigger(BaseTrigger):
         if moved:
             yield self._event("error", moved, retryable=False)
             return
-        overdue = errors = 0
-        progress: int | None = None
-        estimated = self.estimated_time
-        rand = random.Random()
-        delay: float | None = None
+        plan = self._plan = PollPlan(
+            started_at=self.started_at,
+            deadline=self.deadline,
+            poll_interval=self.poll_interval,
+            estimated_time=self.estimated_time,
+        )
         key = render_key(self.backend or self.seedance_conn_id, self.render_spec) if self.render_spec else None
-        remembered: float | None = None
-        last_running: float | None = None  # elapsed at the last poll that saw the render unfinished
         while True:
-            now = self.clock()
-            # At (or after) the deadline there is one last poll: a render that just finished is delivered.
-            final = now >= self.deadline - DEADLINE_SLACK
-            if not final:
-                learn: RenderKey | None = None  # an error's backoff (a Retry-After) is waited out in full
-                if delay is None:
-                    # read afresh each time: renders of the same spec that end meanwhile (a mapped run's
-                    # first wave) inform the rest
-                    remembered = RENDER_MEMORY.typical(key) if key else None
-                    state = PollState(now - self.started_at, self.polls, estimated, progress, overdue, remembered)
-                    delay = next_poll_delay(state, fixed_interval=self.poll_interval)
-                    learn = key if learns_from_memory(state, fixed_interval=self.poll_interval) else None
-                nap = max(0.0, min(delay, self.deadline - now))
-                delay = None
-                if learn:
-                    if await self._nap_or_learn(nap, learn):
-                        continue  # renders of this spec ended meanwhile: plan the next poll with their time
-                else:
-                    await self.sleep(nap)
-            self.polls += 1
+            if await self._nap(plan.nap(self.clock(), RENDER_MEMORY.typical(key) if key else None), key):
+                continue  # renders of this spec ended meanwhile: plan the next poll with their time
+            generation: Generation | None = None
+            failure: SeedanceError | None = None
             try:
                 generation = await self._poll(hook)
             except SeedanceError as exc:
-                if not exc.retryable:
-                    message = f"polling generation {self.generation_id} failed: {exc}"
-                    yield self._event("error", message, retryable=False)
-                    return
-                if final or self.clock() >= self.deadline:
-                    yield await self._timeout(hook, None)  # what was seen earlier may be stale: poll again
-                    return
-                errors += 1
-                hinted = exc.retry_after if isinstance(exc, SeedanceRateLimitError) else None
-                delay = max(hinted or 0.0, rand.uniform(0.5, min(MAX_INTERVAL, 2.0 * 2 ** min(errors, 4))))
-                self.log.warning(
-                    "Poll %d of %s failed (%d in a row), retrying in %.1fs: %s",
-                    self.polls,
-                    self.generation_id,
-                    errors,
-                    delay,
-                    exc,
-                )
-                continue
-            errors = 0
-            elapsed = self.clock() - self.started_at
-            self.log.info("%s", progress_line(generation, elapsed, estimated_time=estimated or remembered))
-            if generation.is_terminal:
-                if generation.state == "succeeded":
-                    if key:  # it ended between the last two polls
-                        RENDER_MEMORY.record(key, elapsed if last_running is None else (last_running + elapsed) / 2)
-                    yield self._event("success", f"generation {generation.id} succeeded", generation)
-                else:
-                    yield self._event("failed", generation.describe(), generation)
+                failure, outcome = exc, poll_failed(self.log, plan, exc, self.clock(), self.generation_id)
+            else:
+                outcome = poll_answered(self.log, plan, generation, self.clock(), RENDER_MEMORY, key)
+            if outcome:
+                yield await self._end(hook, outcome, generation, failure)
                 return
-            if final or self.clock() >= self.deadline:
-                yield await self._timeout(hook, generation)
-                return
-            last_running = elapsed
-            progress = generation.progress
-            estimated = generation.estimated_time_s or estimated
-            # past the API's estimate, or past the window around the remembered time: back off from here
-            late_after = estimated if estimated is not None else remembered and remembered * REMEMBERED_SPAN
-            if late_after and elapsed >= late_after:
-                overdue += 1
+
+    async def _end(
+        self, hook: SeedanceHook, outcome: Outcome, generation: Generation | None, failure: SeedanceError | None
+    ) -> TriggerEvent:
+        """The one event that ends ``run``."""
+        if outcome == "timeout":
+            return await self._timeout(hook, generation)
+        if generation is None:
+            return self._event("error", f"polling generation {self.generation_id} failed: {failure}", retryable=False)
+        if outcome == "success":
+            return self._event("success", f"generation {generation.id} succeeded", generation)
+        return self._event("failed", generation.describe(), generation)
+
+    async def _nap(self, nap: Nap, key: RenderKey | None) -> bool:
+        """Wait as ``nap`` says; True when the wait was cut short because this process learned a typical
+        render time for ``key`` meanwhile."""
+        if nap.final:
+            return False
+        if nap.learns and key:
+            return await self._nap_or_learn(nap.seconds, key)
+        await self.sleep(nap.seconds)
+        return False
 
     async def _nap_or_learn(self, seconds: float, key: RenderKey) -> bool:
         """Sleep ``seconds``, or less if this process learns a typical render time for ``key`` meanwhile

@@ -445,3 +445,85 @@ def test_each_poll_on_the_worker_logs_a_progress_line(monkeypatch, backend, runn
     hook.wait_for_generation("g", sleep=lambda s: now.__setitem__(0, now[0] + s), clock=lambda: now[0])
     assert lines[0] == f"Seedance g: {expected}"
     assert lines[-1].startswith("Seedance g: succeeded")
+
+
+class VirtualTime:
+    """The worker-side wait's injected clock and sleep."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_the_worker_side_wait_backs_off_on_errors_and_honours_retry_after(monkeypatch):
+    """As the trigger does: a 429's Retry-After is waited out, other transient errors back off with jitter."""
+    running = {"id": "g", "status": "processing", "progress": 50, "task_info": {"estimated_time": 20}}
+    done = {"id": "g", "status": "completed", "results": ["https://cdn.test/v.mp4"]}
+    limited = ERROR_BODIES["evolink"](429, "rate_limit_exceeded")
+    api = FakeApi(
+        [(429, limited, {"Retry-After": "7"}), (503, b"upstream down", {}), (200, running, {}), (200, done, {})]
+    )
+    hook = make_hook(monkeypatch, "evolink", api, max_retries=0)
+    time = VirtualTime()
+    generation = hook.wait_for_generation("g", sleep=time.sleep, clock=time.clock)
+    assert generation.state == "succeeded" and len(api.requests) == 4
+    assert time.slept[1] >= 7  # Retry-After honoured
+    assert 0.5 <= time.slept[2] <= 8  # the second error in a row: jittered back-off up to 2 s x 2**2
+
+
+def test_the_worker_side_wait_stops_at_a_permanent_error(monkeypatch):
+    api = FakeApi([(401, ERROR_BODIES["modelark"](401, "AuthenticationError"), {})])
+    hook = make_hook(monkeypatch, "modelark", api, max_retries=0)
+    time = VirtualTime()
+    with pytest.raises(SeedanceAuthError):
+        hook.wait_for_generation("g", sleep=time.sleep, clock=time.clock)
+    assert len(api.requests) == 1
+
+
+def test_the_worker_side_wait_polls_last_at_the_deadline_then_times_out(monkeypatch):
+    from airflow_provider_seedance.exceptions import SeedanceGenerationTimeout
+
+    api = FakeApi([(200, {"id": "g", "status": "running"}, {})])
+    hook = make_hook(monkeypatch, "modelark", api, max_retries=0)
+    time = VirtualTime()
+    with pytest.raises(SeedanceGenerationTimeout) as info:
+        hook.wait_for_generation("g", timeout=100, sleep=time.sleep, clock=time.clock)
+    assert time.now == pytest.approx(100) and info.value.generation is not None
+    assert info.value.generation.state == "running" and "before its deadline (100 s)" in str(info.value)
+
+
+def test_the_worker_side_wait_uses_and_feeds_the_render_time_memory(monkeypatch):
+    """With the render's spec, renders of it seen in this process stand in for a missing estimate (ModelArk),
+    and this render's time is remembered on success."""
+    from airflow_provider_seedance.hooks import seedance as module
+    from airflow_provider_seedance.polling import REMEMBERED_FIRST_FRACTION
+    from airflow_provider_seedance.render_memory import RenderMemory, render_key
+
+    memory = RenderMemory()
+    monkeypatch.setattr(module, "RENDER_MEMORY", memory)
+    spec = {"model": MODELS["modelark"], "duration": 5, "quality": "720p", "service_tier": None}
+    key = render_key("modelark", spec)
+    for seconds in (58.0, 60.0, 62.0):
+        memory.record(key, seconds)
+    time = VirtualTime()
+    running = {"id": "g", "status": "running"}
+    done = {"id": "g", "status": "succeeded", "content": {"video_url": "https://cdn.test/v.mp4"}}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = done if time.now >= 60 else running
+        return httpx.Response(200, json=body)
+
+    conn = {"conn_type": "seedance", "password": KEY, "host": "http://api.test", "extra": {"backend": "modelark"}}
+    monkeypatch.setenv("AIRFLOW_CONN_SEEDANCE_UNIT", json.dumps(conn))
+    hook = SeedanceHook("seedance_unit", transport=httpx.MockTransport(answer))
+    hook.wait_for_generation("g", render_spec=spec, sleep=time.sleep, clock=time.clock)
+    assert time.slept[0] == pytest.approx(REMEMBERED_FIRST_FRACTION * 60.0)
+    assert len(time.slept) <= 4 and time.now - 60 <= max(2.0, 0.05 * 60)
+    assert memory.count(key) == 4
