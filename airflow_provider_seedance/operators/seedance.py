@@ -268,6 +268,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
                 timeout=remaining,
                 poll_interval=self.poll_interval,
                 estimated_time=generation.estimated_time_s,
+                render_spec=SeedanceGenerationTrigger.spec_for(request),
             )
         except SeedanceGenerationTimeout as exc:
             outcome = hook.cancel_if_queued(generation.id, exc.generation)
