@@ -34,10 +34,6 @@ def request_kwargs(call: ApiCall, settings: ConnectionSettings | None = None) ->
     return kwargs
 
 
-def idempotency_key(call: ApiCall) -> str | None:
-    return next((value for name, value in (call.headers or {}).items() if name.lower() == "idempotency-key"), None)
-
-
 def transport_detail(exc: httpx.HTTPError, base_url: str) -> str:
     """What went wrong on the wire, with what to do where the cause is a common setup mistake."""
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -67,7 +63,7 @@ def _sent_count(exc: httpx.HTTPError) -> int:
 
 def _create_outcome(call: ApiCall, count: int, may_have_created: bool) -> str:
     times = "once" if count == 1 else f"{count} times"
-    key = idempotency_key(call)
+    key = call.idempotency_key
     if not may_have_created:
         return f"(tried {times}; it never reached the API, so nothing was created or billed)"
     if key:
@@ -85,7 +81,7 @@ def submit_error(exc: SeedanceError, call: ApiCall, backend: Backend) -> Seedanc
     uncertain = isinstance(exc, SeedanceServerError) or (
         isinstance(exc, SeedanceConnectionError) and exc.may_have_created
     )
-    if not uncertain or idempotency_key(call):
+    if not uncertain or call.idempotency_key:
         return exc
     return SeedanceSubmitUncertainError(
         f"{exc}. No idempotency key protects this create call on {backend.name}, so it was not resent and "

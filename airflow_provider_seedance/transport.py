@@ -23,6 +23,8 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 #: Errors raised before a single byte of the request left this machine.
 NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+#: The header under which an API replays, rather than repeats, a create it has already seen (EvoLink).
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 #: The request extension that counts how many times a request was handed to the network.
 SENDS = "seedance_sends"
 
@@ -41,7 +43,7 @@ class RetryPolicy:
 
 def replay_safe(request: httpx.Request) -> bool:
     """Whether sending this request twice cannot create (and bill) a second generation."""
-    return request.method in SAFE_METHODS or "idempotency-key" in request.headers
+    return request.method in SAFE_METHODS or IDEMPOTENCY_HEADER in request.headers
 
 
 def sends(request: httpx.Request) -> int:
@@ -53,8 +55,8 @@ def log_retry(request: httpx.Request, attempt: int, delay: float, reason: str, p
     """One line per retry: which request, why, when, and what makes sending it again safe."""
     if request.method in SAFE_METHODS:
         safe = "safe: it creates nothing"
-    elif "idempotency-key" in request.headers:
-        key = request.headers["idempotency-key"]
+    elif IDEMPOTENCY_HEADER in request.headers:
+        key = request.headers[IDEMPOTENCY_HEADER]
         safe = f"safe: Idempotency-Key {key} makes the API run and bill at most one generation for it"
     else:
         safe = "safe: the API refused or never received the earlier send, so nothing was created"
@@ -77,13 +79,16 @@ def backoff(policy: RetryPolicy, attempt: int, rand: random.Random) -> float:
     return rand.uniform(0.0, min(policy.backoff_max, policy.backoff_base * (2**attempt)))
 
 
-def retry_after_seconds(value: str | None, policy: RetryPolicy) -> float | None:
+def retry_after_seconds(value: str | None, policy: RetryPolicy | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` value given in seconds (HTTP dates are rare here and ignored), capped
+    at ``policy.retry_after_max`` when a policy is given. The one parser of the header in the package."""
     if value is None:
         return None
     try:
-        return min(max(0.0, float(value)), policy.retry_after_max)
+        seconds = max(0.0, float(value))
     except ValueError:
         return None
+    return min(seconds, policy.retry_after_max) if policy else seconds
 
 
 def retry_delay(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any
 
-from airflow_provider_seedance.backends.base import ApiCall, Backend, ErrorInfo, as_dict, as_float, drop_none, first
+from airflow_provider_seedance.backends.base import ApiCall, Backend, ErrorInfo, as_dict, as_float, drop_none, get_path
 from airflow_provider_seedance.models import Generation, VideoRequest
 
 _PATH = "/v2/video/generations"
@@ -88,10 +88,10 @@ class AimlApiBackend(Backend):
             model=body.get("model") or model,
             state=state,
             status=str(word),
-            video_url=first(body, "video", "url"),
+            video_url=get_path(body, "video", "url"),
             error_code=error.get("name") or error.get("code"),
             error_message=error.get("message"),
-            credits=as_float(first(body, "meta", "usage", "credits_used")),
+            credits=as_float(get_path(body, "meta", "usage", "credits_used")),
             raw=body,
         )
 
@@ -101,8 +101,8 @@ class AimlApiBackend(Backend):
     def parse_error(self, body: Any, headers: dict[str, str]) -> ErrorInfo:
         if not isinstance(body, dict):
             return ErrorInfo(None, str(body)[:300], None)
-        message = body.get("message") or first(body, "error", "message") or "error"
+        message = body.get("message") or get_path(body, "error", "message") or "error"
         if isinstance(message, list):
             message = "; ".join(str(m) for m in message)
-        code = body.get("error") if isinstance(body.get("error"), str) else first(body, "error", "name")
+        code = body.get("error") if isinstance(body.get("error"), str) else get_path(body, "error", "name")
         return ErrorInfo(code, str(message), body.get("requestId"))

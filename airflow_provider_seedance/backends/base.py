@@ -27,6 +27,7 @@ from airflow_provider_seedance.exceptions import (
 from airflow_provider_seedance.limits import Mode, generic_limits, limits_for
 from airflow_provider_seedance.models import BackendName, Generation, GenerationState, VideoRequest
 from airflow_provider_seedance.status import map_status
+from airflow_provider_seedance.transport import IDEMPOTENCY_HEADER, retry_after_seconds
 
 CallKind = Literal["create", "poll", "cancel", "probe"]
 
@@ -41,6 +42,11 @@ class ApiCall:
     params: dict[str, str] | None = None
     json: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def idempotency_key(self) -> str | None:
+        """The key that makes sending this call again safe (EvoLink's creates), or None."""
+        return next((v for k, v in self.headers.items() if k.lower() == IDEMPOTENCY_HEADER.lower()), None)
 
 
 @dataclass(frozen=True)
@@ -150,15 +156,10 @@ class Backend:
 
 
 def parse_retry_after(headers: dict[str, str]) -> float | None:
-    """Seconds from a ``Retry-After`` header given in seconds (HTTP dates are rare here and ignored)."""
+    """Seconds from a ``Retry-After`` header, read by the transport's one parser (uncapped here: the caller
+    decides how long it waits)."""
     value = {k.lower(): v for k, v in headers.items()}.get("retry-after")
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None
-    return max(0.0, seconds)
+    return retry_after_seconds(value)
 
 
 def _request_id(headers: dict[str, str]) -> str | None:
@@ -169,7 +170,7 @@ def _request_id(headers: dict[str, str]) -> str | None:
     return None
 
 
-def first(mapping: Any, *path: str) -> Any:
+def get_path(mapping: Any, *path: str) -> Any:
     """``mapping[path[0]][path[1]]...`` or None when any step is missing or not a dict."""
     current = mapping
     for key in path:

@@ -6,6 +6,7 @@ from types import MappingProxyType
 from typing import Any
 
 from airflow_provider_seedance.backends.base import (
+    IDEMPOTENCY_HEADER,
     ApiCall,
     Backend,
     ErrorInfo,
@@ -13,7 +14,7 @@ from airflow_provider_seedance.backends.base import (
     as_float,
     as_int,
     drop_none,
-    first,
+    get_path,
 )
 from airflow_provider_seedance.models import Generation, VideoRequest
 
@@ -79,7 +80,7 @@ class EvoLinkBackend(Backend):
         return body
 
     def create_call(self, request: VideoRequest, idempotency_key: str | None = None) -> ApiCall:
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        headers = {IDEMPOTENCY_HEADER: idempotency_key} if idempotency_key else {}
         return ApiCall("create", "POST", "/v1/videos/generations", json=self.wire_body(request), headers=headers)
 
     def probe_call(self) -> ApiCall:
@@ -93,9 +94,9 @@ class EvoLinkBackend(Backend):
         results = body.get("results")
         video_url = results[0] if isinstance(results, list) and results else None
         error = as_dict(body.get("error"))
-        credits = as_float(first(body, "usage", "credits_used"))
+        credits = as_float(get_path(body, "usage", "credits_used"))
         if credits is None and state == "succeeded":
-            credits = as_float(first(body, "usage", "credits_reserved"))
+            credits = as_float(get_path(body, "usage", "credits_reserved"))
         return Generation(
             id=str(body.get("id") or fallback_id),
             backend="evolink",
@@ -107,7 +108,7 @@ class EvoLinkBackend(Backend):
             error_code=error.get("code"),
             error_message=error.get("message"),
             credits=credits,
-            estimated_time_s=as_float(first(body, "task_info", "estimated_time")),
+            estimated_time_s=as_float(get_path(body, "task_info", "estimated_time")),
             raw=body,
         )
 
@@ -115,7 +116,7 @@ class EvoLinkBackend(Backend):
         return isinstance(body.get("error"), dict)
 
     def parse_error(self, body: Any, headers: dict[str, str]) -> ErrorInfo:
-        error = first(body, "error")
+        error = get_path(body, "error")
         if isinstance(error, dict):
             return ErrorInfo(error.get("code"), str(error.get("message") or error.get("type") or "error"), None)
         return ErrorInfo(None, str(body)[:300], None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any
 
-from airflow_provider_seedance.backends.base import ApiCall, Backend, ErrorInfo, as_dict, as_float, drop_none, first
+from airflow_provider_seedance.backends.base import ApiCall, Backend, ErrorInfo, as_dict, as_float, drop_none, get_path
 from airflow_provider_seedance.models import Generation, VideoRequest
 
 _TASKS = "/contents/generations/tasks"
@@ -102,17 +102,17 @@ class ModelArkBackend(Backend):
             model=body.get("model") or model,
             state=state,
             status=str(word),
-            video_url=first(body, "content", "video_url"),
-            last_frame_url=first(body, "content", "last_frame_url"),
+            video_url=get_path(body, "content", "video_url"),
+            last_frame_url=get_path(body, "content", "last_frame_url"),
             error_code=error.get("code"),
             error_message=error.get("message"),
             # ModelArk bills in tokens: completion_tokens is this task's cost unit.
-            credits=as_float(first(body, "usage", "completion_tokens")),
+            credits=as_float(get_path(body, "usage", "completion_tokens")),
             raw=body,
         )
 
     def parse_error(self, body: Any, headers: dict[str, str]) -> ErrorInfo:
-        error = first(body, "error")
+        error = get_path(body, "error")
         if isinstance(error, dict):
             return ErrorInfo(error.get("code"), str(error.get("message") or "error"), None)
         return ErrorInfo(None, str(body)[:300], None)
