@@ -8,6 +8,7 @@ import re
 import socket
 import struct
 import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
@@ -95,6 +96,27 @@ async def drop_connection(send: Send, reset: bool = False) -> bool:
     return True
 
 
+def logging_send(ctx: dict[str, Any], method: str, send: Send) -> Send:
+    """Wrap ``send`` to note the response status in ``ctx`` and call ``ctx["log"]`` as the response ends."""
+
+    async def tracking_send(message: Message) -> None:
+        # Log before the client can have the whole response (and ask for stats): at the last
+        # body message, or at the chunk that completes Content-Length, whichever comes first.
+        if message["type"] == "http.response.start":
+            ctx["status"] = message["status"]
+            length = dict(message.get("headers", [])).get(b"content-length")
+            ctx["remaining"] = int(length) if length and method != "HEAD" else None
+        elif message["type"] == "http.response.body":
+            remaining = ctx.get("remaining")
+            if remaining is not None:
+                remaining = ctx["remaining"] = remaining - len(message.get("body", b""))
+            if not message.get("more_body", False) or (remaining is not None and remaining <= 0):
+                ctx["log"]()
+        await send(message)
+
+    return tracking_send
+
+
 class _Cut(OSError):
     """Raised into the app once a truncated download has been cut off."""
 
@@ -118,6 +140,19 @@ class EmulatorMiddleware:
         ctx: dict[str, Any] = {"task_id": None, "idempotency_replayed": False, "status": None, "pending": True}
         scope[CTX_KEY] = ctx
         fault = self.emulator.faults.draw(kind) if kind in SCOPES else None
+        log = self._request_logger(scope, ctx, dialect, kind, fault)
+        ctx["log"] = log
+        tracking_send = logging_send(ctx, method, send)
+        try:
+            await self._dispatch(scope, receive, send, tracking_send, dialect, fault)
+        finally:
+            log()
+
+    def _request_logger(
+        self, scope: Scope, ctx: dict[str, Any], dialect: str | None, kind: str, fault: Fault | None
+    ) -> Callable[[], None]:
+        """A callable that records this request in the store once (later calls do nothing)."""
+        method, path = scope["method"], scope["path"]
         started = time.time()
 
         def log() -> None:
@@ -138,27 +173,7 @@ class EmulatorMiddleware:
                     }
                 )
 
-        ctx["log"] = log
-
-        async def tracking_send(message: Message) -> None:
-            # Log before the client can have the whole response (and ask for stats): at the last
-            # body message, or at the chunk that completes Content-Length, whichever comes first.
-            if message["type"] == "http.response.start":
-                ctx["status"] = message["status"]
-                length = dict(message.get("headers", [])).get(b"content-length")
-                ctx["remaining"] = int(length) if length and method != "HEAD" else None
-            elif message["type"] == "http.response.body":
-                remaining = ctx.get("remaining")
-                if remaining is not None:
-                    remaining = ctx["remaining"] = remaining - len(message.get("body", b""))
-                if not message.get("more_body", False) or (remaining is not None and remaining <= 0):
-                    log()
-            await send(message)
-
-        try:
-            await self._dispatch(scope, receive, send, tracking_send, dialect, fault)
-        finally:
-            log()
+        return log
 
     async def _dispatch(
         self, scope: Scope, receive: Receive, send: Send, tracking_send: Send, dialect: str | None, fault: Fault | None

@@ -96,16 +96,20 @@ def _fail(message: str) -> int:
     return 2
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+class _StartError(Exception):
+    """A start-up problem reported as one line on stderr with exit status 2."""
+
+
+def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
+    """Check --faults and the TLS pair and build the emulator's configuration."""
     try:
         faults = load_faults(args.faults)
     except (OSError, ValueError) as exc:
-        return _fail(f"invalid --faults: {exc}")
+        raise _StartError(f"invalid --faults: {exc}") from exc
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
-        return _fail("--ssl-certfile and --ssl-keyfile go together")
+        raise _StartError("--ssl-certfile and --ssl-keyfile go together")
     try:
-        config = EmulatorConfig(
+        return EmulatorConfig(
             api_key=args.api_key,
             render_seconds=args.render_seconds,
             link_ttl_seconds=args.link_ttl,
@@ -115,21 +119,33 @@ def main(argv: list[str] | None = None) -> int:
             public_url=args.public_url,
         )
     except ValueError as exc:
-        return _fail(str(exc))
+        raise _StartError(str(exc)) from exc
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """bind_socket, with a taken port or another bind failure as a _StartError."""
     try:
-        sock = bind_socket(args.host, args.port)
+        return bind_socket(host, port)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            return _fail(f"port {args.port} on {args.host} is already in use; pass --port")
-        return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+            raise _StartError(f"port {port} on {host} is already in use; pass --port") from exc
+        raise _StartError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+
+
+def root_url(host: str, port: int, tls: bool) -> str:
+    """The URL the emulator answers on (an IPv6 host in brackets)."""
+    scheme = "https" if tls else "http"
+    shown = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{shown}:{port}"
+
+
+def serve(args: argparse.Namespace, config: EmulatorConfig, sock: socket.socket) -> None:
+    """Print the URL (first line) and the start-up lines, then run uvicorn on the bound socket."""
     import uvicorn
 
     from .app import create_app
 
-    port = sock.getsockname()[1]
-    scheme = "https" if args.ssl_certfile else "http"
-    shown = f"[{args.host}]" if ":" in args.host else args.host
-    root = f"{scheme}://{shown}:{port}"
+    root = root_url(args.host, sock.getsockname()[1], bool(args.ssl_certfile))
     print(f"{PROG} listening on {root}", flush=True)
     print("\n".join(startup_lines(args.public_url or root, args.api_key)), flush=True)
     server = uvicorn.Server(
@@ -149,4 +165,14 @@ def main(argv: list[str] | None = None) -> int:
         server.run(sockets=[sock])
     finally:
         sock.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_from_args(args)
+        sock = listen(args.host, args.port)
+    except _StartError as exc:
+        return _fail(str(exc))
+    serve(args, config, sock)
     return 0

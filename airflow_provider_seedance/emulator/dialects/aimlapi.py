@@ -54,6 +54,19 @@ def error(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def _check_frame_urls(body: dict[str, Any]) -> tuple[Any, Any]:
+    """image_url (first frame) and last_image_url: valid URLs, and no last frame without a first."""
+    image = body.get("image_url")
+    last = body.get("last_image_url")
+    if image is not None:
+        check_media_url(image, "image_url", IMAGE_SCHEMES)
+    if last is not None:
+        check_media_url(last, "last_image_url", IMAGE_SCHEMES)
+        if image is None:
+            raise bad("last_image_url requires image_url (the first frame)", "last_image_url")
+    return image, last
+
+
 def validate(body: dict[str, Any]) -> TaskSpec:
     """Check a create request against the AIML API schema."""
     model = body.get("model")
@@ -66,14 +79,7 @@ def validate(body: dict[str, Any]) -> TaskSpec:
     duration = opt_int(body, "duration", 5, allow_str=True)
     if duration is None or duration not in (5, 10):
         raise bad(f"duration must be one of 5, 10; got {body.get('duration')!r}", "duration")
-    image = body.get("image_url")
-    last = body.get("last_image_url")
-    if image is not None:
-        check_media_url(image, "image_url", IMAGE_SCHEMES)
-    if last is not None:
-        check_media_url(last, "last_image_url", IMAGE_SCHEMES)
-        if image is None:
-            raise bad("last_image_url requires image_url (the first frame)", "last_image_url")
+    image, last = _check_frame_urls(body)
     for key in ("watermark", "camerafixed"):
         opt_bool(body, key)
     seed = opt_int(body, "seed")

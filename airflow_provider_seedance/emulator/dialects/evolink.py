@@ -95,47 +95,77 @@ def _unsupported(body: dict[str, Any], key: str, model: str) -> None:
         raise bad(f"{key} is not supported by model {model}", key)
 
 
-def validate(body: dict[str, Any]) -> TaskSpec:
-    """Check a create request against the EvoLink docs; return the normalised spec."""
+def _check_model(body: dict[str, Any]) -> str:
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise bad("model is required", "model")
     if model not in MODELS:
         raise bad(f"Unsupported model {model!r}; supported models: {', '.join(MODELS)}", "model")
-    prompt, directives = check_prompt(body.get("prompt"), max_chars=PROMPT_MAX_CHARS.get(model))
-    images = url_list(body, "image_urls", IMAGE_SCHEMES_10 if model == MODEL_10 else IMAGE_SCHEMES_20)
-    videos = url_list(body, "video_urls")
-    audios = url_list(body, "audio_urls")
-    callback = check_callback_url(body.get("callback_url"))
+    return model
+
+
+def _check_web_search(body: dict[str, Any]) -> Any:
+    """model_params must be an object and its web_search a boolean; returns web_search (None if absent)."""
     params = body.get("model_params")
     if params is not None and not isinstance(params, dict):
         raise bad("model_params must be an object", "model_params")
     web_search = (params or {}).get("web_search")
     if web_search is not None and not isinstance(web_search, bool):
         raise bad("model_params.web_search must be a boolean", "model_params.web_search")
+    return web_search
+
+
+def _web_search_refused() -> ApiError:
+    return bad("model_params.web_search is only supported by text-to-video models", "model_params.web_search")
+
+
+def _check_params_10(
+    body: dict[str, Any], model: str, images: list[str], web_search: Any
+) -> tuple[int, str, str, bool]:
+    """Seedance 1.0 pro fast: duration 2-12, one image at most, no video/audio; (duration, quality, ratio, audio)."""
+    duration = check_range(opt_int(body, "duration", 5) or 0, "duration", 2, 12)
+    quality = opt_enum(body, "quality", RESOLUTIONS, "1080p") or "1080p"
+    if len(images) > 1:
+        raise bad(f"{model} accepts at most 1 image in image_urls, got {len(images)}", "image_urls")
+    for key in ("video_urls", "audio_urls", "generate_audio"):
+        _unsupported(body, key, model)
+    if web_search is not None:
+        raise _web_search_refused()
+    ratios = (*RATIOS, "keep_ratio", "adaptive") if images else RATIOS
+    ratio = opt_enum(body, "aspect_ratio", ratios, "adaptive" if images else "16:9") or "16:9"
+    return duration, quality, ratio, False
+
+
+def _check_params_20(
+    body: dict[str, Any], model: str, materials: tuple[list[str], list[str], list[str]], web_search: Any
+) -> tuple[int, str, str, bool]:
+    """Seedance 2.0: duration 4-15, no 1080p on fast models, materials per mode; (duration, quality, ratio, audio)."""
+    mode, fast = MODELS_20[model]
+    duration = check_range(opt_int(body, "duration", 5) or 0, "duration", 4, 15)
+    quality = opt_enum(body, "quality", RESOLUTIONS, "720p") or "720p"
+    if fast and quality == "1080p":
+        raise bad(f"1080p is not supported by the fast model {model}; use 480p or 720p", "quality")
+    ratio = opt_enum(body, "aspect_ratio", (*RATIOS, "adaptive"), "16:9") or "16:9"
+    audio = bool(opt_bool(body, "generate_audio", True))
+    _check_materials(model, mode, *materials)
+    if web_search is not None and mode != "text":
+        raise _web_search_refused()
+    return duration, quality, ratio, audio
+
+
+def validate(body: dict[str, Any]) -> TaskSpec:
+    """Check a create request against the EvoLink docs; return the normalised spec."""
+    model = _check_model(body)
+    prompt, directives = check_prompt(body.get("prompt"), max_chars=PROMPT_MAX_CHARS.get(model))
+    images = url_list(body, "image_urls", IMAGE_SCHEMES_10 if model == MODEL_10 else IMAGE_SCHEMES_20)
+    videos = url_list(body, "video_urls")
+    audios = url_list(body, "audio_urls")
+    callback = check_callback_url(body.get("callback_url"))
+    web_search = _check_web_search(body)
     if model == MODEL_10:
-        duration = check_range(opt_int(body, "duration", 5) or 0, "duration", 2, 12)
-        quality = opt_enum(body, "quality", RESOLUTIONS, "1080p") or "1080p"
-        if len(images) > 1:
-            raise bad(f"{model} accepts at most 1 image in image_urls, got {len(images)}", "image_urls")
-        for key in ("video_urls", "audio_urls", "generate_audio"):
-            _unsupported(body, key, model)
-        if web_search is not None:
-            raise bad("model_params.web_search is only supported by text-to-video models", "model_params.web_search")
-        ratios = (*RATIOS, "keep_ratio", "adaptive") if images else RATIOS
-        ratio = opt_enum(body, "aspect_ratio", ratios, "adaptive" if images else "16:9") or "16:9"
-        audio = False
+        duration, quality, ratio, audio = _check_params_10(body, model, images, web_search)
     else:
-        mode, fast = MODELS_20[model]
-        duration = check_range(opt_int(body, "duration", 5) or 0, "duration", 4, 15)
-        quality = opt_enum(body, "quality", RESOLUTIONS, "720p") or "720p"
-        if fast and quality == "1080p":
-            raise bad(f"1080p is not supported by the fast model {model}; use 480p or 720p", "quality")
-        ratio = opt_enum(body, "aspect_ratio", (*RATIOS, "adaptive"), "16:9") or "16:9"
-        audio = bool(opt_bool(body, "generate_audio", True))
-        _check_materials(model, mode, images, videos, audios)
-        if web_search is not None and mode != "text":
-            raise bad("model_params.web_search is only supported by text-to-video models", "model_params.web_search")
+        duration, quality, ratio, audio = _check_params_20(body, model, (images, videos, audios), web_search)
     extra = {
         "requested_ratio": ratio,
         "callback_url": callback,

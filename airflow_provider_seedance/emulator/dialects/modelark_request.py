@@ -59,10 +59,8 @@ def _media(item: dict[str, Any], index: int, kind: str, roles: tuple[str, ...]) 
     return role if isinstance(role, str) else None
 
 
-def parse_content(model: str, content: Any) -> tuple[Any, dict[str, Any]]:
-    """Validate the content array; return (prompt text or None, material summary)."""
-    if not isinstance(content, list) or not content:
-        raise bad("content must be a non-empty array", "content")
+def _scan_content(content: list[Any]) -> tuple[list[Any], list[str | None], int, int]:
+    """Check each item's type, media object and role; return (texts, image roles, videos, audios)."""
     texts: list[Any] = []
     image_roles: list[str | None] = []
     videos = audios = 0
@@ -85,8 +83,12 @@ def parse_content(model: str, content: Any) -> tuple[Any, dict[str, Any]]:
                 f"content[{index}].type must be text, image_url, video_url or audio_url; got {kind!r}",
                 f"content[{index}].type",
             )
-    if len(texts) > 1:
-        raise bad("content may contain at most one text item", "content")
+    return texts, image_roles, videos, audios
+
+
+def _check_image_roles(image_roles: list[str | None]) -> tuple[list[str | None], int]:
+    """A lone image without a role is the first frame; otherwise every image needs a role, at most one
+    first and one last frame, and no last frame without a first. Returns (frame roles, reference images)."""
     if len(image_roles) == 1 and image_roles[0] is None:
         image_roles = ["first_frame"]
     if None in image_roles:
@@ -97,6 +99,11 @@ def parse_content(model: str, content: Any) -> tuple[Any, dict[str, Any]]:
         raise bad("at most one first_frame and one last_frame image", "content")
     if "last_frame" in frames and "first_frame" not in frames:
         raise bad("a last_frame image requires a first_frame image", "content")
+    return frames, references
+
+
+def _check_references(model: str, frames: list[str | None], references: int, videos: int, audios: int) -> None:
+    """Frames exclude references; reference counts, 2.0-only video/audio and no audio alone."""
     if frames and (references or videos or audios):
         raise bad("first/last frame images cannot be combined with reference images, videos or audio", "content")
     if references > 9 or videos > 3 or audios > 3:
@@ -105,6 +112,17 @@ def parse_content(model: str, content: Any) -> tuple[Any, dict[str, Any]]:
         raise bad(f"reference videos and audio are only supported by Seedance 2.0 models, not {model}", "content")
     if audios and not references and not videos:
         raise bad("reference audio cannot be given alone; add at least one image or video", "content")
+
+
+def parse_content(model: str, content: Any) -> tuple[Any, dict[str, Any]]:
+    """Validate the content array; return (prompt text or None, material summary)."""
+    if not isinstance(content, list) or not content:
+        raise bad("content must be a non-empty array", "content")
+    texts, image_roles, videos, audios = _scan_content(content)
+    if len(texts) > 1:
+        raise bad("content may contain at most one text item", "content")
+    frames, references = _check_image_roles(image_roles)
+    _check_references(model, frames, references, videos, audios)
     if not texts and not image_roles and not videos:
         raise bad("content must include a text prompt or an image", "content")
     summary = {
@@ -117,8 +135,7 @@ def parse_content(model: str, content: Any) -> tuple[Any, dict[str, Any]]:
     return (texts[0] if texts else None), summary
 
 
-def validate(body: dict[str, Any]) -> TaskSpec:
-    """Check a ModelArk create-task body; return the normalised spec."""
+def _check_model(body: dict[str, Any]) -> str:
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise bad("model is required", "model")
@@ -129,8 +146,11 @@ def validate(body: dict[str, Any]) -> TaskSpec:
             "e.g. dreamina-seedance-2-0-260128; or an inference endpoint id ep-...)",
             "model",
         )
-    text, summary = parse_content(model, body.get("content"))
-    prompt, directives = check_prompt(text, "content.text", required=False)  # no length cap documented
+    return model
+
+
+def _check_duration(body: dict[str, Any], model: str) -> int:
+    """5 when absent or -1; otherwise 2-12 on 1.0 models, 4-15 on the others."""
     duration = opt_int(body, "duration", 5)
     if duration is None or duration == -1:
         duration = 5
@@ -138,18 +158,38 @@ def validate(body: dict[str, Any]) -> TaskSpec:
         check_range(duration, "duration", 2, 12)
     else:
         check_range(duration, "duration", 4, 15)
+    return duration
+
+
+def _check_resolution(body: dict[str, Any], model: str) -> str:
+    """Default 1080p on 1.0 models, 720p on the others; no 1080p on 2.0 fast models."""
     resolution = opt_enum(body, "resolution", RESOLUTIONS, "1080p" if is_v1(model) else "720p") or "720p"
     if resolution == "1080p" and is_v2(model) and "fast" in model:
         raise bad(f"1080p is not supported by the fast model {model}", "resolution")
-    has_image = summary["first_frame"] or summary["reference_images"] > 0
-    ratio = opt_enum(body, "ratio", (*RATIOS, "adaptive", "keep_ratio"), "adaptive" if has_image else "16:9") or "16:9"
-    seed = opt_int(body, "seed", -1)
-    check_range(seed if seed is not None else -1, "seed", -1, 2**32 - 1)
+    return resolution
+
+
+def _check_flags(body: dict[str, Any], model: str) -> bool:
+    """The boolean fields; generate_audio is refused on 1.0 models. Returns generate_audio."""
     for key in ("camera_fixed", "watermark", "return_last_frame"):
         opt_bool(body, key)
     if is_v1(model) and body.get("generate_audio") is not None:
         raise bad(f"generate_audio is not supported by {model}", "generate_audio")
-    audio = bool(opt_bool(body, "generate_audio", not is_v1(model)))
+    return bool(opt_bool(body, "generate_audio", not is_v1(model)))
+
+
+def validate(body: dict[str, Any]) -> TaskSpec:
+    """Check a ModelArk create-task body; return the normalised spec."""
+    model = _check_model(body)
+    text, summary = parse_content(model, body.get("content"))
+    prompt, directives = check_prompt(text, "content.text", required=False)  # no length cap documented
+    duration = _check_duration(body, model)
+    resolution = _check_resolution(body, model)
+    has_image = summary["first_frame"] or summary["reference_images"] > 0
+    ratio = opt_enum(body, "ratio", (*RATIOS, "adaptive", "keep_ratio"), "adaptive" if has_image else "16:9") or "16:9"
+    seed = opt_int(body, "seed", -1)
+    check_range(seed if seed is not None else -1, "seed", -1, 2**32 - 1)
+    audio = _check_flags(body, model)
     callback = check_callback_url(body.get("callback_url"))
     tier = opt_enum(body, "service_tier", SERVICE_TIERS, "default")
     expires_after = opt_int(body, "execution_expires_after", 172800)
