@@ -6,7 +6,6 @@ from types import MappingProxyType
 from typing import Any
 
 from airflow_provider_seedance.backends.base import (
-    IDEMPOTENCY_HEADER,
     ApiCall,
     Backend,
     ErrorInfo,
@@ -17,6 +16,7 @@ from airflow_provider_seedance.backends.base import (
     get_path,
 )
 from airflow_provider_seedance.models import Generation, VideoRequest
+from airflow_provider_seedance.transport import IDEMPOTENCY_HEADER
 
 _PROBE_ID = "task-airflow-connection-test"
 
