@@ -75,5 +75,5 @@ def get_provider_info() -> dict[str, Any]:
                 },
             }
         ],
-        "extra-links": ["airflow_provider_seedance.operators.seedance.SeedanceVideoLink"],
+        "extra-links": ["airflow_provider_seedance.links.SeedanceVideoLink"],
     }

@@ -20,7 +20,7 @@ from airflow_provider_seedance.exceptions import SeedanceValidationError
 from airflow_provider_seedance.transport import RetryPolicy, RetryTransport
 from airflow_provider_seedance.version import __version__
 
-DEFAULT_TIMEOUT = 60.0
+DEFAULT_REQUEST_TIMEOUT = 60.0
 #: A create answers at once with an id; a create that hangs is retried (keyed) or reported far sooner.
 DEFAULT_CREATE_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 4
@@ -36,7 +36,7 @@ class ConnectionSettings:
     backend_name: str
     base_url: str
     api_key: str = field(repr=False)
-    timeout: float = DEFAULT_TIMEOUT
+    timeout: float = DEFAULT_REQUEST_TIMEOUT
     max_retries: int = DEFAULT_MAX_RETRIES
     create_timeout: float = DEFAULT_CREATE_TIMEOUT
 
@@ -66,7 +66,7 @@ def settings_from_fields(
     backend = str(extra.get("backend") or "evolink").strip().lower()
     dialect = get_backend(backend)
     base_url = _base_url(host, port, extra, dialect.base_path, dialect.default_base_url)
-    timeout = _number(extra, "timeout", DEFAULT_TIMEOUT, conn_id, minimum=1.0)
+    timeout = _number(extra, "timeout", DEFAULT_REQUEST_TIMEOUT, conn_id, minimum=1.0)
     retries = int(_number(extra, "max_retries", DEFAULT_MAX_RETRIES, conn_id, minimum=0.0))
     create_timeout = _number(extra, "create_timeout", DEFAULT_CREATE_TIMEOUT, conn_id, minimum=1.0)
     return ConnectionSettings(backend, base_url, password, timeout, retries, create_timeout)

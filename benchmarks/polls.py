@@ -173,8 +173,7 @@ async def _one(
     from airflow_provider_seedance.emulator.runtime import EmulatorConfig
     from airflow_provider_seedance.hooks.seedance import SeedanceHook
     from airflow_provider_seedance.models import VideoRequest
-    from airflow_provider_seedance.render_memory import RENDER_MEMORY, render_key
-    from airflow_provider_seedance.triggers.seedance import SeedanceGenerationTrigger
+    from airflow_provider_seedance.render_memory import RENDER_MEMORY, render_key, render_spec
 
     clock = VirtualClock()
     app = create_app(EmulatorConfig(clock=clock.monotonic, render_seconds=render))
@@ -186,7 +185,7 @@ async def _one(
     generation = await hook.asubmit(request)
     assert (generation.estimated_time_s is None) == (error is None), generation
     backend = hook.backend.name
-    spec = SeedanceGenerationTrigger.spec_for(request)
+    spec = render_spec(request)
     RENDER_MEMORY.clear()
     for seconds in history(render, memory):
         RENDER_MEMORY.record(render_key(backend, spec), seconds)
@@ -246,6 +245,7 @@ def _worker_rows() -> dict[str, Any]:
 
 def _trigger(clock: VirtualClock, hook: Any, generation: Any, request: Any, interval: float | None) -> Any:
     """The trigger the operator would defer to, just after submitting, on ``clock`` and ``hook``."""
+    from airflow_provider_seedance.render_memory import render_spec
     from airflow_provider_seedance.triggers.seedance import SeedanceGenerationTrigger
 
     submitted = clock.unix()
@@ -257,7 +257,7 @@ def _trigger(clock: VirtualClock, hook: Any, generation: Any, request: Any, inte
         poll_interval=interval,
         estimated_time=generation.estimated_time_s,
         backend=hook.backend.name,
-        render_spec=SeedanceGenerationTrigger.spec_for(request),
+        render_spec=render_spec(request),
     )
     trigger.clock = clock.unix
     trigger.sleep = clock.sleep

@@ -75,6 +75,21 @@ class Backend:
     probe_ok_statuses: ClassVar[frozenset[int]] = frozenset({200})
     _status_call: ClassVar[tuple[str, str]]
 
+    def cancel_decision(self, generation_id: str, generation: Generation | None) -> tuple[bool, str]:
+        """Whether to send a cancel for ``generation`` (last seen as given; None where this API cannot
+        cancel), and what the outcome is, for the log and the error message. ModelArk cancels queued tasks
+        only: a DELETE of a finished one could remove its record, and the video with it."""
+        if not self.supports_cancel or generation is None:
+            return False, f"{self.name} cannot cancel generations; {generation_id} keeps running there"
+        if generation.state == "queued":
+            return True, f"generation {generation_id} was cancelled on {self.name} while still queued"
+        if generation.is_terminal:
+            return False, f"generation {generation_id} had already ended ({generation.state})"
+        return False, (
+            f"generation {generation_id} is already rendering; {self.name} cancels only queued generations, "
+            "so it finishes (and is billed) there"
+        )
+
     def mode(self, request: VideoRequest) -> Mode:
         limits = limits_for(self.name, request.model) or generic_limits(self.name, request.model)
         return limits.mode_for(request)

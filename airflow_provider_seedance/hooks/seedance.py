@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 from airflow.sdk.bases.hook import BaseHook
@@ -26,15 +26,17 @@ from airflow_provider_seedance.exceptions import (
     SeedanceError,
     SeedanceGenerationError,
     SeedanceGenerationTimeout,
-    SeedanceRateLimitError,
     SeedanceSaveError,
 )
+from airflow_provider_seedance.get_provider_info import get_provider_info
 from airflow_provider_seedance.limits import validate_request
 from airflow_provider_seedance.models import Generation, VideoRequest
-from airflow_provider_seedance.polling import Outcome, PollPlan, PollState, predicted_remaining
-from airflow_provider_seedance.render_memory import RENDER_MEMORY, RenderKey, RenderMemory, render_key
+from airflow_provider_seedance.poll_steps import poll_answered, poll_failed
+from airflow_provider_seedance.polling import PollPlan
+from airflow_provider_seedance.render_memory import RENDER_MEMORY, render_key
 from airflow_provider_seedance.settings import (
     ConnectionSettings,
+    build_async_client,
     build_client,
     settings_from_fields,
     shared_async_client,
@@ -43,15 +45,8 @@ from airflow_provider_seedance.settings import (
 from airflow_provider_seedance.storage import SavedVideo, asave_stream, save_stream
 from airflow_provider_seedance.transport import RetryPolicy, RetryTransport
 
-DEFAULT_WAIT_TIMEOUT = 3600.0
-
-
-class PollLog(Protocol):
-    """The two log methods polling uses (a hook's or a trigger's ``log``)."""
-
-    def info(self, event: Any, /, *args: Any) -> Any: ...
-
-    def warning(self, event: Any, /, *args: Any) -> Any: ...
+#: How long a whole generation may take, submit to finish, unless the caller says (``timeout``).
+DEFAULT_GENERATION_TIMEOUT = 3600.0
 
 
 class SeedanceHook(BaseHook):
@@ -88,8 +83,6 @@ class SeedanceHook(BaseHook):
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         """The same form as declared in ``get_provider_info`` (for Airflow versions that ask the hook)."""
-        from airflow_provider_seedance.get_provider_info import get_provider_info
-
         return dict(get_provider_info()["connection-types"][0]["ui-field-behaviour"])
 
     # -- connection ---------------------------------------------------------------------------------
@@ -131,8 +124,6 @@ class SeedanceHook(BaseHook):
         settings = await self.aget_settings()
         if self._async_transport is not None:
             if self._async_client is None:
-                from airflow_provider_seedance.settings import build_async_client
-
                 self._async_client = build_async_client(settings, transport=self._async_transport)
             return self._async_client
         return shared_async_client(settings)
@@ -168,13 +159,16 @@ class SeedanceHook(BaseHook):
                 self.log.warning("%s", warning)
         return request
 
-    def submit(self, request: VideoRequest | dict[str, Any], *, idempotency_key: str | None = None) -> Generation:
-        """Validate, then create one generation (one paid POST, never blindly retried).
+    def submit(
+        self, request: VideoRequest | dict[str, Any], *, idempotency_key: str | None = None, validate: bool = True
+    ) -> Generation:
+        """Validate (unless ``validate=False``: the caller already ran ``prepare``), then create one generation
+        (one paid POST, never blindly retried).
 
         Raises ``SeedanceSubmitUncertainError`` (final) when the POST may have reached an API that has no
         idempotency key but no usable answer came back.
         """
-        request = self.prepare(request, self.backend)
+        request = self.prepare(request, self.backend) if validate else VideoRequest.model_validate(request)
         call = self.backend.create_call(request, idempotency_key if self.backend.supports_idempotency else None)
         try:
             body = self._send(call)
@@ -183,10 +177,10 @@ class SeedanceHook(BaseHook):
         return self._generation(self.backend, body, request.model)
 
     async def asubmit(
-        self, request: VideoRequest | dict[str, Any], *, idempotency_key: str | None = None
+        self, request: VideoRequest | dict[str, Any], *, idempotency_key: str | None = None, validate: bool = True
     ) -> Generation:
         backend = (await self.aget_settings()).backend
-        request = self.prepare(request, backend)
+        request = self.prepare(request, backend) if validate else VideoRequest.model_validate(request)
         call = backend.create_call(request, idempotency_key if backend.supports_idempotency else None)
         try:
             body = await self._asend(call)
@@ -217,10 +211,8 @@ class SeedanceHook(BaseHook):
         """
         backend = self.backend
         try:
-            if not backend.supports_cancel:
-                return cannot_cancel(backend, generation_id)
-            generation = last_seen or self.get_generation(generation_id)
-            cancel, outcome = cancel_plan(backend, generation_id, generation)
+            generation = (last_seen or self.get_generation(generation_id)) if backend.supports_cancel else None
+            cancel, outcome = backend.cancel_decision(generation_id, generation)
             if cancel:
                 self.cancel_generation(generation_id)
         except SeedanceError as exc:
@@ -230,10 +222,8 @@ class SeedanceHook(BaseHook):
     async def acancel_if_queued(self, generation_id: str, last_seen: Generation | None = None) -> str:
         try:
             backend = (await self.aget_settings()).backend
-            if not backend.supports_cancel:
-                return cannot_cancel(backend, generation_id)
-            generation = last_seen or await self.aget_generation(generation_id)
-            cancel, outcome = cancel_plan(backend, generation_id, generation)
+            generation = (last_seen or await self.aget_generation(generation_id)) if backend.supports_cancel else None
+            cancel, outcome = backend.cancel_decision(generation_id, generation)
             if cancel:
                 await self.acancel_generation(generation_id)
         except SeedanceError as exc:
@@ -257,7 +247,7 @@ class SeedanceHook(BaseHook):
         self,
         generation_id: str,
         *,
-        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        timeout: float = DEFAULT_GENERATION_TIMEOUT,
         poll_interval: float | None = None,
         estimated_time: float | None = None,
         render_spec: dict[str, Any] | None = None,
@@ -402,78 +392,6 @@ def _looks_like(backend: Backend, response: httpx.Response) -> bool:
     except ValueError:
         return False
     return backend.probe_accepted(response.status_code, body)
-
-
-def progress_line(generation: Generation, elapsed: float, *, estimated_time: float | None = None) -> str:
-    """The render's progress bar in the task log, one line per poll, the same fields on every backend:
-    ``Seedance <id>: running (processing), 62%, elapsed 41s, ETA 24s``.
-
-    The ETA is the adaptive poller's own prediction (the API's estimate, or ``estimated_time`` from an
-    earlier answer, refined by the reported progress). What is not known is left out: AIML API and ModelArk
-    report neither progress nor an estimate, so there the line is ``Seedance <id>: running (running),
-    elapsed 41s``.
-    """
-    parts = [f"Seedance {generation.id}: {generation.state} ({generation.status})"]
-    if generation.progress is not None:
-        parts.append(f"{generation.progress}%")
-    parts.append(f"elapsed {elapsed:.0f}s")
-    if not generation.is_terminal:
-        state = PollState(elapsed, 0, generation.estimated_time_s or estimated_time, generation.progress)
-        remaining = predicted_remaining(state)
-        if remaining is not None:
-            parts.append(f"ETA {remaining:.0f}s")
-    return ", ".join(parts)
-
-
-def poll_answered(
-    log: PollLog,
-    plan: PollPlan,
-    generation: Generation,
-    now: float,
-    memory: RenderMemory,
-    key: RenderKey | None,
-) -> Outcome | None:
-    """A poll's answer, for either driver of ``plan``: its progress line in the log, then the plan's verdict;
-    a success's render time is remembered for ``key`` (the render's spec), if given."""
-    log.info("%s", progress_line(generation, now - plan.started_at, estimated_time=plan.expected_time))
-    outcome = plan.answer(generation, now)
-    if outcome == "success" and key is not None and plan.took is not None:
-        memory.record(key, plan.took)
-    return outcome
-
-
-def poll_failed(log: PollLog, plan: PollPlan, exc: SeedanceError, now: float, generation_id: str) -> Outcome | None:
-    """A failed poll, for either driver of ``plan``: the plan's verdict, logged when polling goes on."""
-    retry_after = exc.retry_after if isinstance(exc, SeedanceRateLimitError) else None
-    outcome = plan.error(now, retryable=exc.retryable, retry_after=retry_after)
-    if outcome is None:
-        log.warning(
-            "Poll %d of %s failed (%d in a row), retrying in %.1fs: %s",
-            plan.polls,
-            generation_id,
-            plan.errors,
-            plan.retry_in,
-            exc,
-        )
-    return outcome
-
-
-def cannot_cancel(backend: Backend, generation_id: str) -> str:
-    """The outcome on a backend without a cancel endpoint (EvoLink, AIML API)."""
-    return f"{backend.name} cannot cancel generations; {generation_id} keeps running there"
-
-
-def cancel_plan(backend: Backend, generation_id: str, generation: Generation) -> tuple[bool, str]:
-    """On a backend that can cancel: whether to send a cancel, and what the outcome will be. ModelArk
-    cancels queued tasks only; a DELETE of a finished one could remove its record (and the video with it)."""
-    if generation.state == "queued":
-        return True, f"generation {generation_id} was cancelled on {backend.name} while still queued"
-    if generation.is_terminal:
-        return False, f"generation {generation_id} had already ended ({generation.state})"
-    return False, (
-        f"generation {generation_id} is already rendering; {backend.name} cancels only queued generations, "
-        "so it finishes (and is billed) there"
-    )
 
 
 def raise_unless_succeeded(generation: Generation) -> Generation:

@@ -8,16 +8,14 @@ previous one failed, was cancelled or expired, or succeeded so long ago that its
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
-from pydantic import ValidationError
 
 from airflow_provider_seedance.backends import get_backend
 from airflow_provider_seedance.exceptions import (
@@ -26,27 +24,27 @@ from airflow_provider_seedance.exceptions import (
     SeedanceNotFoundError,
     SeedanceValidationError,
 )
-from airflow_provider_seedance.hooks.seedance import SeedanceHook
+from airflow_provider_seedance.finish import as_airflow_error, finish, generation_from_event, video_result
+from airflow_provider_seedance.hooks.seedance import DEFAULT_GENERATION_TIMEOUT, SeedanceHook
 from airflow_provider_seedance.limits import backends_for_model, validate_request
+from airflow_provider_seedance.links import ID_XCOM_KEY, LINK_XCOM_KEY, SeedanceVideoLink
 from airflow_provider_seedance.models import Generation, VideoRequest
-from airflow_provider_seedance.operators.completion import (
-    ID_XCOM_KEY,
-    LINK_XCOM_KEY,
-    SeedanceVideoLink,
-    as_airflow_error,
-    finish,
-    generation_from_event,
-    video_result,
-)
 from airflow_provider_seedance.operators.output_checks import check_output_path
+from airflow_provider_seedance.operators.request_fields import (
+    REQUEST_FIELDS,
+    request_from_fields,
+    templated,
+    url_list_arg,
+)
 from airflow_provider_seedance.polling import DEFAULT_FIRST_POLL, PollState, next_poll_delay
+from airflow_provider_seedance.render_memory import render_spec
 from airflow_provider_seedance.status import is_permanent_failure
+from airflow_provider_seedance.submission import SubmissionState, request_hash
 from airflow_provider_seedance.triggers.seedance import SeedanceGenerationTrigger
 
-DEFAULT_TIMEOUT = 3600.0
-STATE_KEY = "seedance_generation"
-REQUEST_FIELDS = tuple(f for f in VideoRequest.model_fields)
-BOOL_FIELDS = ("generate_audio", "camera_fixed", "watermark", "web_search", "return_last_frame")
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
 #: Result links live 24 hours; an older succeeded generation is not reattached to (its video is gone).
 LINK_LIFETIME_S = 23 * 3600.0
 #: How many consecutive idempotency keys may replay a failed task before giving up (EvoLink, no state store).
@@ -139,9 +137,9 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         self.model = model
         self.prompt = prompt
         # A string (a template, or one URL) or an XComArg stays as given; it becomes a list after rendering.
-        self.image_urls = _url_list_arg(image_urls)
-        self.video_urls = _url_list_arg(video_urls)
-        self.audio_urls = _url_list_arg(audio_urls)
+        self.image_urls = url_list_arg(image_urls)
+        self.video_urls = url_list_arg(video_urls)
+        self.audio_urls = url_list_arg(audio_urls)
         self.duration = duration
         self.quality = quality
         self.aspect_ratio = aspect_ratio
@@ -159,7 +157,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         self.replace = replace
         self.deferrable = deferrable
         self.poll_interval = poll_interval
-        self.generation_timeout = float(timeout) if timeout is not None else DEFAULT_TIMEOUT
+        self.generation_timeout = float(timeout) if timeout is not None else DEFAULT_GENERATION_TIMEOUT
         self.wait_for_completion = wait_for_completion
         self.cancel_on_kill = cancel_on_kill
         self._generation_id: str | None = None
@@ -169,29 +167,11 @@ class SeedanceGenerateVideoOperator(BaseOperator):
 
     def build_request(self) -> VideoRequest:
         """The rendered fields as a ``VideoRequest``; a wrong type names the field."""
-        values = {name: getattr(self, name) for name in REQUEST_FIELDS}
-        for name in ("image_urls", "video_urls", "audio_urls"):
-            values[name] = _rendered_url_list(name, values[name], self.model)
-        for name in ("quality", "aspect_ratio", "service_tier", "callback_url", *BOOL_FIELDS):
-            if isinstance(values[name], str) and not values[name].strip():
-                values[name] = None  # a template that rendered empty means "not given"
-        for name in ("duration", "seed"):
-            value = values[name]
-            if isinstance(value, str):
-                try:
-                    values[name] = int(value) if value.strip() else None
-                except ValueError:
-                    raise SeedanceValidationError(name, value, "must be a whole number", model=self.model) from None
-        try:
-            return VideoRequest.model_validate(values)
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            field = ".".join(str(part) for part in error["loc"]) or "request"
-            raise SeedanceValidationError(field, error.get("input"), error["msg"], model=self.model) from None
+        return request_from_fields({name: getattr(self, name) for name in REQUEST_FIELDS}, self.model)
 
     def _validate_literal_request(self) -> None:
         """At DAG parse time, where nothing is templated and the model names one backend, fail early."""
-        if any(_templated(getattr(self, name)) for name in REQUEST_FIELDS):
+        if any(templated(getattr(self, name)) for name in REQUEST_FIELDS):
             return
         backends = backends_for_model(self.model)
         if len(backends) != 1:
@@ -207,76 +187,95 @@ class SeedanceGenerateVideoOperator(BaseOperator):
 
     # -- execution ----------------------------------------------------------------------------------
 
-    def execute(self, context: Any) -> Any:
+    def execute(self, context: Context) -> Any:
         try:
             return self._execute(context)
         except SeedanceError as exc:
             raise as_airflow_error(exc) from None
 
-    def _execute(self, context: Any) -> Any:
+    def _execute(self, context: Context) -> Any:
         hook = self.hook
-        request = hook.prepare(self.build_request(), hook.backend)
+        request = hook.prepare(self.build_request(), hook.backend)  # validated once per execute
         check_output_path(self.output_path, task_id=self.task_id, context=context)
-        request_hash = _request_hash(hook.backend.name, request)
-        store = context.get("task_state_store")
-        state = _load_state(store, request_hash)
-        generation = self._reattach(hook, state)
-        if generation is None:
-            generation, submissions = self._submit(hook, request, context, request_hash, state)
-            state = {
-                "generation_id": generation.id,
-                "backend": hook.backend.name,
-                "request_hash": request_hash,
-                "submissions": submissions,
-                "submitted_at": time.time(),
-                "deadline": time.time() + self.generation_timeout,
-            }
-            if store is not None:
-                store.set(STATE_KEY, state)
-            self.log.info("Submitted Seedance generation %s (%s, %s)", generation.id, hook.backend.name, request.model)
+        generation, state = self._attach_or_submit(hook, request, context)
         self._generation_id = generation.id
         context["ti"].xcom_push(key=ID_XCOM_KEY, value=generation.id)
         context["ti"].xcom_push(key=LINK_XCOM_KEY, value=generation.video_url or "")
         self.seedance_video_link = generation.video_url
         if generation.state == "succeeded":
-            return self._finish(hook, generation, context, time.time() - state["submitted_at"], request)
+            return self._finish(hook, generation, context, time.time() - state.submitted_at, request)
         if not self.wait_for_completion:
             return video_result(generation, model=request.model, **_request_facts(request)).to_xcom()
+        return self._wait(hook, generation, state, request, context)
+
+    def _attach_or_submit(
+        self, hook: SeedanceHook, request: VideoRequest, context: Context
+    ) -> tuple[Generation, SubmissionState]:
+        """The previous try's generation when it is still worth waiting for, else a new one, persisted the
+        moment the API returns its id."""
+        digest = request_hash(hook.backend.name, request)
+        store = context.get("task_state_store")
+        state = SubmissionState.load(store, digest)
+        generation = self._reattach(hook, state)
+        if generation is not None:
+            return generation, state
+        generation, submissions = self._submit(hook, request, context, digest, state.submissions)
+        now = time.time()
+        state = SubmissionState(
+            generation_id=generation.id,
+            backend=hook.backend.name,
+            request_hash=digest,
+            submissions=submissions,
+            submitted_at=now,
+            deadline=now + self.generation_timeout,
+        )
+        state.save(store)
+        self.log.info("Submitted Seedance generation %s (%s, %s)", generation.id, hook.backend.name, request.model)
+        return generation, state
+
+    def _wait(
+        self,
+        hook: SeedanceHook,
+        generation: Generation,
+        state: SubmissionState,
+        request: VideoRequest,
+        context: Context,
+    ) -> Any:
+        """Defer to the triggerer (the default), or poll on this worker until the deadline."""
         if self.deferrable:
             self.log.info("%s", deferral_line(generation, state, self.poll_interval))
             self.defer(
                 trigger=SeedanceGenerationTrigger(
                     generation_id=generation.id,
                     seedance_conn_id=self.seedance_conn_id,
-                    deadline=state["deadline"],
-                    started_at=state["submitted_at"],
+                    deadline=state.deadline,
+                    started_at=state.submitted_at,
                     poll_interval=self.poll_interval,
                     estimated_time=generation.estimated_time_s,
                     cancel_on_kill=self.cancel_on_kill,
                     backend=hook.backend.name,
-                    render_spec=SeedanceGenerationTrigger.spec_for(request),
+                    render_spec=render_spec(request),
                 ),
                 method_name="execute_complete",
                 # Our trigger enforces the deadline itself: an Airflow defer timeout would skip both
                 # execute_complete and the cancellation.
                 timeout=None,
             )
-        remaining = max(1.0, float(state["deadline"]) - time.time())
         try:
             generation = hook.wait_for_generation(
                 generation.id,
-                timeout=remaining,
+                timeout=max(1.0, state.deadline - time.time()),
                 poll_interval=self.poll_interval,
                 estimated_time=generation.estimated_time_s,
-                render_spec=SeedanceGenerationTrigger.spec_for(request),
+                render_spec=render_spec(request),
             )
         except SeedanceGenerationTimeout as exc:
             outcome = hook.cancel_if_queued(generation.id, exc.generation)
             raise SeedanceGenerationTimeout(f"{exc}; {outcome}", exc.generation) from None
-        return self._finish(hook, generation, context, time.time() - state["submitted_at"], request)
+        return self._finish(hook, generation, context, time.time() - state.submitted_at, request)
 
     def _submit(
-        self, hook: SeedanceHook, request: VideoRequest, context: Any, request_hash: str, state: dict[str, Any]
+        self, hook: SeedanceHook, request: VideoRequest, context: Context, digest: str, submissions: int
     ) -> tuple[Generation, int]:
         """Create the generation; returns it and its submission number (part of the idempotency key).
 
@@ -284,26 +283,26 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         the task an earlier try made with that key; one that ended without a video (transiently) is skipped
         by moving on to the next key, as a state store would have.
         """
-        submissions = int(state.get("submissions", 0))
         for _ in range(MAX_REPLAYED_FAILURES):
             submissions += 1
-            generation = hook.submit(request, idempotency_key=_idempotency_key(context, request_hash, submissions))
+            key = idempotency_key(context, digest, submissions)
+            generation = hook.submit(request, idempotency_key=key, validate=False)
             ended = generation.is_terminal and generation.state != "succeeded"
             if not (ended and hook.backend.supports_idempotency) or is_permanent_failure(generation):
                 return generation, submissions
             self.log.warning("Key %d replayed an earlier try's %s; submitting anew", submissions, generation.describe())
         return generation, submissions
 
-    def _reattach(self, hook: SeedanceHook, state: dict[str, Any]) -> Generation | None:
+    def _reattach(self, hook: SeedanceHook, state: SubmissionState) -> Generation | None:
         """The previous attempt's generation when it is still worth waiting for; None to submit anew."""
-        if not state.get("generation_id"):
+        if not state.generation_id:
             return None
         try:
-            generation = hook.get_generation(state["generation_id"])
+            generation = hook.get_generation(state.generation_id)
         except SeedanceNotFoundError:
-            self.log.warning("Stored generation %s is unknown to the API; submitting again", state["generation_id"])
+            self.log.warning("Stored generation %s is unknown to the API; submitting again", state.generation_id)
             return None
-        age = time.time() - float(state.get("submitted_at", 0.0))
+        age = time.time() - state.submitted_at
         if generation.state == "succeeded" and age > LINK_LIFETIME_S:
             self.log.warning(
                 "Stored generation %s is %.0f h old: its link has expired; submitting again",
@@ -317,7 +316,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         self.log.warning("Previous %s; submitting again", generation.describe())
         return None
 
-    def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         """Back on a worker after the trigger fired: validate the event, then save and return."""
         try:
             generation, elapsed = generation_from_event(event)
@@ -326,7 +325,12 @@ class SeedanceGenerateVideoOperator(BaseOperator):
             raise as_airflow_error(exc) from None
 
     def _finish(
-        self, hook: SeedanceHook, generation: Generation, context: Any, elapsed: float | None, request: VideoRequest
+        self,
+        hook: SeedanceHook,
+        generation: Generation,
+        context: Context,
+        elapsed: float | None,
+        request: VideoRequest,
     ) -> Any:
         return finish(
             hook,
@@ -345,90 +349,35 @@ class SeedanceGenerateVideoOperator(BaseOperator):
             self.log.info("%s", self.hook.cancel_if_queued(self._generation_id))
 
 
-def _url_list_arg(value: Any) -> Any:
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    return value
-
-
-def _rendered_url_list(field: str, value: Any, model: str) -> list[str]:
-    """A rendered URL list: a list, one URL, a JSON/Python list literal (non-native templates), or empty."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return []
-        if text.startswith("["):
-            try:
-                parsed = ast.literal_eval(text)
-            except (ValueError, SyntaxError):
-                raise SeedanceValidationError(field, value, "must be a list of URLs", model=model) from None
-            return [str(item) for item in parsed]
-        return [text]
-    if isinstance(value, (list, tuple)):
-        return [str(item) for item in value]
-    raise SeedanceValidationError(field, value, "must be a list of URLs", model=model)
-
-
-def _templated(value: Any) -> bool:
-    if isinstance(value, str):
-        return "{{" in value or "{%" in value
-    if isinstance(value, (list, tuple)):
-        return any(_templated(v) for v in value)
-    if isinstance(value, dict):
-        return any(_templated(v) for v in value.values())
-    return not isinstance(value, (int, float, bool, type(None)))
-
-
 def _request_facts(request: VideoRequest) -> dict[str, Any]:
     """The request's fields the XCom result repeats."""
     return {"prompt": request.prompt, "duration": request.duration, "aspect_ratio": request.aspect_ratio}
 
 
-def _request_hash(backend: str, request: VideoRequest) -> str:
-    payload = json.dumps([backend, request.model_dump(mode="json")], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(payload.encode()).hexdigest()
-
-
-def _idempotency_key(context: Any, request_hash: str, submissions: int) -> str:
+def idempotency_key(context: Context, digest: str, submissions: int) -> str:
     """Same task instance + same request + same submission number -> same key, across retries."""
     ti = context["ti"]
-    identity = [ti.dag_id, ti.task_id, ti.run_id, getattr(ti, "map_index", -1), request_hash, submissions]
+    identity = [ti.dag_id, ti.task_id, ti.run_id, getattr(ti, "map_index", -1), digest, submissions]
     return "airflow-" + hashlib.sha256(json.dumps(identity, default=str).encode()).hexdigest()[:48]
 
 
-def _load_state(store: Any, request_hash: str) -> dict[str, Any]:
-    if store is None:
-        return {}
-    state = store.get(STATE_KEY)
-    if not isinstance(state, dict) or not state.get("generation_id"):
-        return {}
-    if state.get("request_hash") != request_hash:
-        # The request changed (e.g. a new prompt after clearing): never reattach to another video.
-        return {"submissions": state.get("submissions", 0)}
-    return state
-
-
-def deferral_line(generation: Generation, state: dict[str, Any], poll_interval: float | None) -> str:
+def deferral_line(generation: Generation, state: SubmissionState, poll_interval: float | None) -> str:
     """The one line logged as the task defers: what is awaited, when it is first checked, until when."""
     now = time.time()
     estimate = generation.estimated_time_s
     if poll_interval is not None:
         first = f"first check in {poll_interval:.0f} s (poll_interval)"
     elif estimate:
-        delay = next_poll_delay(PollState(now - float(state["submitted_at"]), 0, estimate))
+        delay = next_poll_delay(PollState(now - state.submitted_at, 0, estimate))
         first = f"first check in {delay:.0f} s (at 3/4 of the estimate)"
     else:
         first = (
             f"first check in {DEFAULT_FIRST_POLL:.0f} s, or near the typical time of renders of this spec "
             "once the triggerer has seen some"
         )
-    deadline = datetime.fromtimestamp(float(state["deadline"]), tz=timezone.utc)
+    deadline = datetime.fromtimestamp(state.deadline, tz=timezone.utc)
     return (
         f"Deferring to the triggerer (no worker slot held) for generation {generation.id}: "
         f"{f'API estimate {estimate:.0f} s' if estimate else 'no estimate from the API'}, {first}, "
-        f"deadline {deadline:%Y-%m-%d %H:%M:%S} UTC (in {float(state['deadline']) - now:.0f} s)"
+        f"deadline {deadline:%Y-%m-%d %H:%M:%S} UTC (in {state.deadline - now:.0f} s)"
     )

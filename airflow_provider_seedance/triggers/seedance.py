@@ -16,10 +16,11 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_seedance.events import EventStatus, GenerationEvent
 from airflow_provider_seedance.exceptions import SeedanceConnectionError, SeedanceError
-from airflow_provider_seedance.hooks.seedance import SeedanceHook, poll_answered, poll_failed
+from airflow_provider_seedance.hooks.seedance import SeedanceHook
 from airflow_provider_seedance.models import Generation
+from airflow_provider_seedance.poll_steps import poll_answered, poll_failed
 from airflow_provider_seedance.polling import Nap, Outcome, PollPlan
-from airflow_provider_seedance.render_memory import RENDER_MEMORY, RenderKey, render_key, render_spec
+from airflow_provider_seedance.render_memory import RENDER_MEMORY, RenderKey, render_key
 
 #: The last poll, at the deadline, may still take this long.
 FINAL_POLL_BUDGET = 30.0
@@ -40,14 +41,11 @@ class SeedanceGenerationTrigger(BaseTrigger):
     :param cancel_on_kill: cancel the remote generation when a user kills the task (Airflow 3.3+).
     :param backend: the backend the generation was submitted to; if the connection has since been
         pointed at another one, the trigger fails at once instead of polling the wrong API.
-    :param render_spec: what the render time depends on (``SeedanceGenerationTrigger.spec_for(request)``:
+    :param render_spec: what the render time depends on (``render_memory.render_spec(request)``:
         model, duration, quality, service tier; never the prompt). Renders of one spec and backend teach
         this process a typical render time, which stands in when the API gives no estimate; a trigger
         still polling blind is woken as soon as its spec has one.
     """
-
-    #: ``spec_for(request)``: the ``render_spec`` of a ``VideoRequest``.
-    spec_for = staticmethod(render_spec)
 
     def __init__(
         self,

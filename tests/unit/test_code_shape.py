@@ -50,7 +50,7 @@ def named_modules() -> list[str]:
     return sorted(set(re.findall(r"`(airflow_provider_seedance/[\w/]+(?:\.py|/))`", text)))
 
 
-def test_the_architecture_page_names_modules()-> None:
+def test_the_architecture_page_names_modules() -> None:
     assert len(named_modules()) >= 20
 
 
@@ -64,8 +64,6 @@ def test_every_module_of_the_package_is_on_the_architecture_page() -> None:
     missing = [
         str(path.relative_to(ROOT))
         for path in sorted(PACKAGE.glob("**/*.py"))
-        if "emulator" not in path.parts
-        and path.name != "__init__.py"
-        and str(path.relative_to(ROOT)) not in named
+        if "emulator" not in path.parts and path.name != "__init__.py" and str(path.relative_to(ROOT)) not in named
     ]
     assert missing == [], f"docs/architecture.md does not place {missing}"

@@ -26,8 +26,9 @@ from airflow_provider_seedance.exceptions import (
     SeedanceUnsupportedError,
     SeedanceValidationError,
 )
-from airflow_provider_seedance.hooks.seedance import SeedanceHook, progress_line
+from airflow_provider_seedance.hooks.seedance import SeedanceHook
 from airflow_provider_seedance.models import Generation, VideoRequest
+from airflow_provider_seedance.poll_steps import progress_line
 
 KEY = "sk-hook-test-8c1f4e"
 MODELS = {

@@ -43,6 +43,8 @@ PURE = (
     "polling",
     "events",
     "render_memory",
+    "poll_steps",
+    "submission",
     "version",
     "emulator",
 )
@@ -55,7 +57,7 @@ AIRFLOW_SHELL = {
     "hooks.seedance",
     "triggers.seedance",
     "operators.seedance",
-    "operators.completion",
+    "links",
     "sensors.seedance",
 }
 

@@ -1,41 +1,22 @@
-"""What the operator and the sensor do once a generation has ended: check, save, link, asset event, result.
+"""What a task does once a generation has ended: check it, save the video, link it, emit asset events, and
+return the result. Shared by the operator and the sensor, so both return the same ``VideoResult`` shape.
 
-Shared so both return the same ``VideoResult`` shape. Failures become Airflow exceptions: permanent ones
-(``AirflowFailException``) skip the remaining retries, transient ones let Airflow retry.
+Failures become Airflow exceptions: permanent ones (``AirflowFailException``) skip the remaining retries,
+transient ones let Airflow retry. A save that fails keeps the id and the link in XCom.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import BaseOperatorLink
-
 from airflow_provider_seedance.compat import AirflowException, AirflowFailException
 from airflow_provider_seedance.events import GenerationEvent, VideoResult
 from airflow_provider_seedance.exceptions import SeedanceError, SeedanceGenerationError, SeedanceGenerationTimeout
 from airflow_provider_seedance.hooks.seedance import SeedanceHook, raise_unless_succeeded
+from airflow_provider_seedance.links import push_link
 from airflow_provider_seedance.models import Generation
 
-LINK_XCOM_KEY = "seedance_video_link"
-ID_XCOM_KEY = "seedance_generation_id"
-
-
-class SeedanceVideoLink(BaseOperatorLink):
-    """Extra link "Seedance video": the saved video when it is http(s), else the API's result URL.
-
-    On the worker (Airflow asks every link when a task ends) the operator itself holds the link it pushed,
-    so a task that ended before it had one logs no "XCom not found" error; elsewhere the XCom is read.
-    """
-
-    name = "Seedance video"
-
-    def get_link(self, operator: Any, *, ti_key: Any) -> str:
-        if hasattr(operator, "seedance_video_link"):
-            return str(operator.seedance_video_link or "")
-        from airflow.sdk.execution_time.xcom import XCom
-
-        value = XCom.get_value(key=LINK_XCOM_KEY, ti_key=ti_key)
-        return str(value) if value else ""
+UNSAVED_XCOM_KEY = "seedance_unsaved_result"
 
 
 def video_result(generation: Generation, *, elapsed_s: float | None = None, **extra: Any) -> VideoResult:
@@ -71,15 +52,6 @@ def generation_from_event(event: dict[str, Any]) -> tuple[Generation, float | No
     raise SeedanceGenerationError(parsed.message, parsed.generation, retryable=parsed.retryable)
 
 
-def push_link(context: Any, url: str | None) -> None:
-    """The link in XCom (for the UI) and on the running operator (for ``SeedanceVideoLink`` at task end)."""
-    if url:
-        context["ti"].xcom_push(key=LINK_XCOM_KEY, value=url)
-        task = context.get("task")
-        if task is not None and hasattr(task, "seedance_video_link"):
-            task.seedance_video_link = url
-
-
 def finish(
     hook: SeedanceHook,
     generation: Generation,
@@ -103,28 +75,33 @@ def finish(
     result = video_result(generation, elapsed_s=elapsed_s, **(extra or {}))
     push_link(context, generation.video_url)
     if output_path and generation.video_url:
-        try:
-            saved = hook.download_video(generation.video_url, output_path, generation_id=generation.id, replace=replace)
-        except SeedanceError as exc:
-            # Keep the id and the link in XCom: a retry (or a person) can still fetch it within 24 hours.
-            context["ti"].xcom_push(key="seedance_unsaved_result", value=result.to_xcom())
-            raise AirflowException(str(exc)) from None
-        hook.log.info(
-            "Saved %s (%d bytes, sha256 %s)%s",
-            saved.path,
-            saved.size_bytes,
-            saved.sha256,
-            "" if saved.rewritten else ": identical file was already there",
-        )
-        result = result.model_copy(
-            update={"output_path": saved.path, "size_bytes": saved.size_bytes, "sha256": saved.sha256}
-        )
-        if saved.path.startswith(("http://", "https://")):
-            push_link(context, saved.path)
+        result = _save(hook, generation.video_url, result, context, output_path=output_path, replace=replace)
     elif output_path:
         raise AirflowException(f"generation {generation.id} succeeded without a video URL; nothing to save")
     _emit_asset_events(context, outlets, result)
     return result.to_xcom()
+
+
+def _save(
+    hook: SeedanceHook, url: str, result: VideoResult, context: Any, *, output_path: Any, replace: bool
+) -> VideoResult:
+    """Save the video; on any failure keep the id and the link in XCom (a retry, or a person, can still fetch
+    it within 24 hours) and raise a retryable Airflow error."""
+    try:
+        saved = hook.download_video(url, output_path, generation_id=result.generation_id, replace=replace)
+    except SeedanceError as exc:
+        context["ti"].xcom_push(key=UNSAVED_XCOM_KEY, value=result.to_xcom())
+        raise AirflowException(str(exc)) from None
+    hook.log.info(
+        "Saved %s (%d bytes, sha256 %s)%s",
+        saved.path,
+        saved.size_bytes,
+        saved.sha256,
+        "" if saved.rewritten else ": identical file was already there",
+    )
+    if saved.path.startswith(("http://", "https://")):
+        push_link(context, saved.path)
+    return result.model_copy(update={"output_path": saved.path, "size_bytes": saved.size_bytes, "sha256": saved.sha256})
 
 
 def _emit_asset_events(context: Any, outlets: list[Any], result: VideoResult) -> None:
