@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_seedance.status import is_permanent_failure
+
 if TYPE_CHECKING:
     from airflow_provider_seedance.models import Generation
 
@@ -173,8 +175,6 @@ class SeedanceGenerationError(SeedanceError):
             return self._retryable
         if self.generation is None:
             return True
-        from airflow_provider_seedance.status import is_permanent_failure
-
         return not is_permanent_failure(self.generation)
 
 

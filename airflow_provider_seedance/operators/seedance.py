@@ -36,7 +36,7 @@ from airflow_provider_seedance.operators.request_fields import (
     templated,
     url_list_arg,
 )
-from airflow_provider_seedance.polling import DEFAULT_FIRST_POLL, PollState, next_poll_delay
+from airflow_provider_seedance.polling import PollPlan
 from airflow_provider_seedance.render_memory import render_spec
 from airflow_provider_seedance.status import is_permanent_failure
 from airflow_provider_seedance.submission import SubmissionState, request_hash
@@ -362,19 +362,17 @@ def idempotency_key(context: Context, digest: str, submissions: int) -> str:
 
 
 def deferral_line(generation: Generation, state: SubmissionState, poll_interval: float | None) -> str:
-    """The one line logged as the task defers: what is awaited, when it is first checked, until when."""
+    """The one line logged as the task defers: what is awaited, when it is first checked (the trigger's own
+    plan, before any render time is remembered), until when."""
     now = time.time()
     estimate = generation.estimated_time_s
-    if poll_interval is not None:
-        first = f"first check in {poll_interval:.0f} s (poll_interval)"
-    elif estimate:
-        delay = next_poll_delay(PollState(now - state.submitted_at, 0, estimate))
-        first = f"first check in {delay:.0f} s (at 3/4 of the estimate)"
-    else:
-        first = (
-            f"first check in {DEFAULT_FIRST_POLL:.0f} s, or near the typical time of renders of this spec "
-            "once the triggerer has seen some"
-        )
+    plan = PollPlan(
+        started_at=state.submitted_at, deadline=state.deadline, poll_interval=poll_interval, estimated_time=estimate
+    )
+    nap = plan.nap(now)
+    first = f"first check in {nap.seconds:.0f} s"
+    if nap.learns:
+        first += ", sooner once the triggerer has seen renders of this spec end"
     deadline = datetime.fromtimestamp(state.deadline, tz=timezone.utc)
     return (
         f"Deferring to the triggerer (no worker slot held) for generation {generation.id}: "
