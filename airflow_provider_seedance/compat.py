@@ -7,4 +7,13 @@ try:  # Airflow 3.2+
 except ImportError:  # Airflow 3.1
     from airflow.exceptions import AirflowException, AirflowFailException  # type: ignore[no-redef, attr-defined, unused-ignore]
 
-__all__ = ["AirflowException", "AirflowFailException"]
+
+def default_deferrable() -> bool:
+    """Airflow's ``[operators] default_deferrable`` (False unless the deployment sets it), the default of
+    ``deferrable`` in the official providers and in this one."""
+    from airflow.configuration import conf
+
+    return conf.getboolean("operators", "default_deferrable", fallback=False)
+
+
+__all__ = ["AirflowException", "AirflowFailException", "default_deferrable"]

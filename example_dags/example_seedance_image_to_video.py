@@ -66,4 +66,5 @@ with DAG(
         duration="{{ params.duration }}",
         aspect_ratio="{{ params.aspect_ratio }}",
         output_path=f"{OUTPUT_ROOT}/image_to_video/{RUN_STAMP}.mp4",
+        deferrable=True,  # waits in the triggerer; without one, set False (polls on the worker)
     )

@@ -69,4 +69,5 @@ with DAG(
         aspect_ratio="{{ params.aspect_ratio }}",
         generate_audio=True,
         output_path=f"{OUTPUT_ROOT}/reference_to_video/{RUN_STAMP}.mp4",
+        deferrable=True,  # waits in the triggerer; without one, set False (polls on the worker)
     )

@@ -21,6 +21,8 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(TESTS / "dags")
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
 os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "INFO"
+# As a deployment with a triggerer sets it: the operator's ``deferrable`` follows it when not given.
+os.environ["AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE"] = "True"
 for key in [k for k in os.environ if k.startswith("AIRFLOW_CONN_")]:
     del os.environ[key]
 

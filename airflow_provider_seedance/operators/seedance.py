@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from airflow_provider_seedance.backends import get_backend
+from airflow_provider_seedance.compat import default_deferrable
 from airflow_provider_seedance.exceptions import (
     SeedanceError,
     SeedanceGenerationTimeout,
@@ -59,15 +60,16 @@ class SeedanceGenerateVideoOperator(BaseOperator):
     ``web_search``, ``return_last_frame``, ``service_tier``, ``callback_url``, ``extra_params``) are the
     provider's one vocabulary for every backend, checked against the model's limits before any request.
 
-    :param seedance_conn_id: connection of type ``seedance``.
+    :param seedance_conn_id: connection of type ``seedance`` (templated).
     :param output_path: where to save the MP4: a local path, a URL (``file://``, ``s3://bucket/...``)
         or an ``ObjectStoragePath``. None keeps only the API's result link (valid 24 hours). Checked
         before submitting: its filesystem must be installed and its folder writable, and a mapped task's
         instances must not share one path.
     :param replace: replace a different file already at ``output_path`` (default False: the save fails,
         keeping the id and the link in the ``seedance_unsaved_result`` XCom).
-    :param deferrable: wait in the triggerer, holding no worker slot (default True). Set False, per task
-        or with ``default_args={"deferrable": False}``, where no triggerer runs.
+    :param deferrable: wait in the triggerer, holding no worker slot. Defaults to Airflow's
+        ``[operators] default_deferrable`` (False unless the deployment sets it), as in the official
+        providers: set it to True where a triggerer runs, or pass ``deferrable=True`` per task.
     :param poll_interval: fixed seconds between polls; None (default) polls adaptively.
     :param timeout: wall-clock seconds for the whole generation (default 3600); then it is cancelled
         where the backend can cancel, and the task fails naming the generation id, without retries
@@ -77,6 +79,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = (
+        "seedance_conn_id",
         "model",
         "prompt",
         "image_urls",
@@ -126,7 +129,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         seedance_conn_id: str = SeedanceHook.default_conn_name,
         output_path: Any = None,
         replace: bool = False,
-        deferrable: bool = True,
+        deferrable: bool | None = None,
         poll_interval: float | None = None,
         timeout: float | None = None,
         wait_for_completion: bool = True,
@@ -155,7 +158,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         self.seedance_conn_id = seedance_conn_id
         self.output_path = output_path
         self.replace = replace
-        self.deferrable = deferrable
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.poll_interval = poll_interval
         self.generation_timeout = float(timeout) if timeout is not None else DEFAULT_GENERATION_TIMEOUT
         self.wait_for_completion = wait_for_completion

@@ -16,6 +16,7 @@ from typing import Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
+from airflow_provider_seedance.compat import default_deferrable
 from airflow_provider_seedance.exceptions import SeedanceError
 from airflow_provider_seedance.finish import as_airflow_error, finish, generation_from_event
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
@@ -29,11 +30,12 @@ class SeedanceGenerationSensor(BaseSensorOperator):
     """Waits until a Seedance generation ends; saves the video to ``output_path`` if given.
 
     :param generation_id: the id returned on submit (templated, e.g. from the operator's XCom).
-    :param seedance_conn_id: connection of type ``seedance``.
+    :param seedance_conn_id: connection of type ``seedance`` (templated).
     :param output_path: where to save the MP4 (local path, URL or ``ObjectStoragePath``); None: don't.
     :param replace: replace a different file already at ``output_path`` (default False: the save fails,
         keeping the id and the link in the ``seedance_unsaved_result`` XCom).
-    :param deferrable: wait in the triggerer instead of poking (default False, as for sensors).
+    :param deferrable: wait in the triggerer instead of poking. Defaults to Airflow's
+        ``[operators] default_deferrable`` (False unless the deployment sets it).
     :param poll_interval: with ``deferrable``, fixed seconds between polls in the triggerer; None (default)
         polls adaptively around the API's estimate (``poke_interval`` applies to poke/reschedule modes).
     :param cancel_on_kill: with ``deferrable``, cancel the remote generation when the task is killed.
@@ -42,7 +44,7 @@ class SeedanceGenerationSensor(BaseSensorOperator):
     becomes the trigger's wall-clock deadline.
     """
 
-    template_fields: Sequence[str] = ("generation_id", "output_path")
+    template_fields: Sequence[str] = ("seedance_conn_id", "generation_id", "output_path")
     operator_extra_links = (SeedanceVideoLink(),)
     #: The link the task has so far (read by ``SeedanceVideoLink`` when the task ends).
     seedance_video_link: str | None = None
@@ -54,7 +56,7 @@ class SeedanceGenerationSensor(BaseSensorOperator):
         seedance_conn_id: str = SeedanceHook.default_conn_name,
         output_path: Any = None,
         replace: bool = False,
-        deferrable: bool = False,
+        deferrable: bool | None = None,
         poll_interval: float | None = None,
         cancel_on_kill: bool = True,
         **kwargs: Any,
@@ -64,7 +66,7 @@ class SeedanceGenerationSensor(BaseSensorOperator):
         self.seedance_conn_id = seedance_conn_id
         self.output_path = output_path
         self.replace = replace
-        self.deferrable = deferrable
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.cancel_on_kill = cancel_on_kill
         self.poll_interval = poll_interval
         self._first_poke_at: float | None = None  # Unix time; set at the first poke, never at parse time

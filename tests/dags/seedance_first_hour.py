@@ -103,3 +103,18 @@ with dag("seedance_connection_mistakes") as connection_mistakes:
         model=ARK_FAST,
         prompt="a windmill at night",
     )
+
+with DAG(
+    "seedance_templated_connection",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    params={"backend": "modelark"},
+    tags=["test"],
+) as templated_connection:
+    SeedanceGenerateVideoOperator(
+        task_id="generate",
+        seedance_conn_id="seedance_{{ params.backend }}",
+        model=ARK_FAST,
+        prompt="a compass on a map",
+    )

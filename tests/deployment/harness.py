@@ -185,6 +185,8 @@ class Deployment:
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.home / "passwords.json"),
                 "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+                # Two triggerers run here: renders defer unless a task says otherwise.
+                "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "True",
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
                 "AIRFLOW__API__BASE_URL": self.api_url,
                 "AIRFLOW__API__HOST": "127.0.0.1",

@@ -151,5 +151,14 @@ def test_connection_mistakes_get_errors_that_say_what_to_do(emulator, dags, monk
     assert API_KEY not in log
 
 
+def test_the_connection_id_is_templated(emulator, dags, captured):
+    before = emulator.stats()["creates"]
+    run = dags["seedance_templated_connection"].test()
+    assert task_state(run, "generate") == ("success", 1), captured()[-3000:]
+    after = emulator.stats()["creates"]
+    assert after["modelark"] - before["modelark"] == 1
+    assert xcom(run, "generate")["backend"] == "modelark"
+
+
 def test_the_first_hour_dags_leave_no_part_files(output_dir: Path):
     assert not list(output_dir.rglob("*.part")), "a half-written file was left behind"

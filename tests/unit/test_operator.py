@@ -151,3 +151,29 @@ def test_on_kill_on_the_worker_cancels_only_a_queued_modelark_render(modelark, s
         op.execute({"ti": FakeTI(), "task_state_store": FakeStore()})
         op.on_kill()
     assert cancel.call_count == cancels
+
+
+@pytest.mark.parametrize(("setting", "expected"), [("True", True), ("False", False)])
+def test_deferrable_follows_airflows_default_deferrable_setting(monkeypatch, setting, expected):
+    from airflow_provider_seedance.sensors.seedance import SeedanceGenerationSensor
+
+    monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", setting)
+    operator = SeedanceGenerateVideoOperator(task_id="t", model="seedance-2.0-fast-text-to-video", prompt="x")
+    sensor = SeedanceGenerationSensor(task_id="s", generation_id="g")
+    assert operator.deferrable is expected
+    assert sensor.deferrable is expected
+    # an explicit argument wins over the setting
+    assert SeedanceGenerateVideoOperator(task_id="u", model="m", deferrable=not expected).deferrable is not expected
+
+
+def test_without_the_setting_nothing_defers(monkeypatch):
+    """Airflow's own default (False), as the official providers: no task waits on a triggerer that may not run."""
+    monkeypatch.delenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", raising=False)
+    assert SeedanceGenerateVideoOperator(task_id="t", model="m").deferrable is False
+
+
+def test_the_connection_id_is_templated():
+    from airflow_provider_seedance.sensors.seedance import SeedanceGenerationSensor
+
+    assert "seedance_conn_id" in SeedanceGenerateVideoOperator.template_fields
+    assert "seedance_conn_id" in SeedanceGenerationSensor.template_fields
