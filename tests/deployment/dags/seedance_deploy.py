@@ -85,8 +85,8 @@ class _PauseAfterSubmitHook(SeedanceHook):
 
     pause_s = 0.0
 
-    def submit(self, request: Any, *, idempotency_key: str | None = None) -> Any:
-        generation = super().submit(request, idempotency_key=idempotency_key)
+    def submit(self, request: Any, **kwargs: Any) -> Any:
+        generation = super().submit(request, **kwargs)
         if self.pause_s and _first_try():
             self.log.info("deployment test: holding %.0fs after submitting %s", self.pause_s, generation.id)
             time.sleep(self.pause_s)
