@@ -73,7 +73,9 @@ def check_writable(destination: Any) -> ObjectStoragePath:
     try:
         target = to_object_path(destination)
     except (ValueError, TypeError) as exc:
-        raise OutputNotWritable(f"not a path or URL this Airflow can write to: {exc}") from None
+        raise OutputNotWritable(
+            missing_filesystem(destination, exc) or f"not a path or URL this Airflow can write to: {exc}"
+        ) from None
     probe = target.parent / f".{target.name}.{uuid.uuid4().hex}.probe"
     try:
         if target.exists() and target.is_dir():
@@ -84,17 +86,25 @@ def check_writable(destination: Any) -> ObjectStoragePath:
         probe.unlink()
     except OutputNotWritable:
         raise
-    except ImportError as exc:
-        package = FILESYSTEM_PACKAGES.get(target.protocol, f"the fsspec filesystem for {target.protocol}://")
-        raise OutputNotWritable(
-            f"its filesystem is not installed here ({exc}): install {package} on every worker"
-        ) from None
     except Exception as exc:
         raise OutputNotWritable(
-            f"cannot write in {target.parent} ({type(exc).__name__}: {exc}): check the path, the storage "
+            missing_filesystem(destination, exc)
+            or f"cannot write in {target.parent} ({type(exc).__name__}: {exc}): check the path, the storage "
             "connection and that this worker may create files there"
         ) from None
     return target
+
+
+def missing_filesystem(destination: Any, exc: Exception) -> str | None:
+    """What to install when ``exc`` says the destination's filesystem is not there: fsspec's ImportError
+    ("Install s3fs to access S3"), or Airflow's "No filesystem registered for scheme s3" / upath's
+    "Unsupported filesystem" (the wording differs between Airflow 3.1 and 3.3). None for any other error."""
+    text = str(exc)
+    if not (isinstance(exc, ImportError) or "filesystem registered" in text or "Unsupported filesystem" in text):
+        return None
+    scheme = str(destination).split("://", 1)[0] if "://" in str(destination) else "file"
+    package = FILESYSTEM_PACKAGES.get(scheme, f"the fsspec filesystem for {scheme}://")
+    return f"its filesystem is not installed here ({text}): install {package} on every worker"
 
 
 def check_mp4_head(head: bytes) -> None:

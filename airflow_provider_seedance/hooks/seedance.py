@@ -42,7 +42,7 @@ from airflow_provider_seedance.settings import (
     shared_async_client,
     unknown_extra_keys,
 )
-from airflow_provider_seedance.storage import SavedVideo, asave_stream, save_stream
+from airflow_provider_seedance.storage import SavedVideo, asave_stream, missing_filesystem, save_stream
 from airflow_provider_seedance.transport import RetryPolicy, RetryTransport
 
 #: How long a whole generation may take, submit to finish, unless the caller says (``timeout``).
@@ -366,6 +366,7 @@ def content_length(response: httpx.Response) -> int | None:
 
 def save_error(exc: Exception, url: str, destination: Any, generation_id: str) -> SeedanceSaveError:
     detail = str(exc) if isinstance(exc, (httpx.HTTPError, OSError, ValueError)) else f"{type(exc).__name__}: {exc}"
+    detail = missing_filesystem(destination, exc) or detail
     return SeedanceSaveError(
         f"could not save the video to {destination}: {detail}", generation_id=generation_id, video_url=url
     )

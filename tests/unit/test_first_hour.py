@@ -48,7 +48,7 @@ def test_a_writable_destination_passes_and_leaves_nothing_behind(tmp_path: Path)
     [
         ("s3://bucket/videos/teaser.mp4", "install s3fs"),
         ("gs://bucket/videos/teaser.mp4", "install gcsfs"),
-        ("nosuchfs://bucket/teaser.mp4", "not a path or URL this Airflow can write to"),
+        ("nosuchfs://bucket/teaser.mp4", "install the fsspec filesystem for nosuchfs:// on every worker"),
     ],
 )
 def test_a_destination_whose_filesystem_is_missing_says_what_to_install(destination: str, needle: str) -> None:
