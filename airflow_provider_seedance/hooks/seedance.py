@@ -82,8 +82,30 @@ class SeedanceHook(BaseHook):
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """The same form as declared in ``get_provider_info`` (for Airflow versions that ask the hook)."""
-        return dict(get_provider_info()["connection-types"][0]["ui-field-behaviour"])
+        """The standard fields as declared in ``get_provider_info``, in the hook method's format
+        (``hidden_fields``): Airflow 3.1 asks the hook, 3.2 and later read the declaration."""
+        declared = get_provider_info()["connection-types"][0]["ui-field-behaviour"]
+        return {key.replace("-", "_"): value for key, value in declared.items()}
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """The declared ``conn-fields`` as WTForms fields, for Airflow 3.1 (3.2 and later read the declaration
+        and do not call this). Numbers become whole-second integer fields there."""
+        from wtforms import IntegerField, StringField
+        from wtforms.validators import Optional, any_of
+
+        fields: dict[str, Any] = {}
+        for name, spec in get_provider_info()["connection-types"][0]["conn-fields"].items():
+            schema, description = spec["schema"], spec.get("description", "")
+            if "enum" in schema:
+                validators = [any_of(schema["enum"])]
+                default = schema.get("default")
+                fields[name] = StringField(
+                    spec["label"], validators=validators, description=description, default=default
+                )
+            else:
+                fields[name] = IntegerField(spec["label"], validators=[Optional()], description=description)
+        return fields
 
     # -- connection ---------------------------------------------------------------------------------
 

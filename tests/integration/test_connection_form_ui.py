@@ -1,0 +1,272 @@
+"""The Seedance connection form in the real Airflow UI (headless Chromium), on this venv's Airflow version.
+
+Starts ``airflow api-server`` in a private AIRFLOW_HOME (SQLite, simple auth manager with every user an
+admin, so the UI is logged in without a login form), opens Admin -> Connections -> Add Connection, picks
+the type "Seedance" and checks exactly the fields it shows. Runs under the 3.3 venv and the 3.1 floor.
+
+Airflow 3.1 does not read the declarative ``conn-fields`` / ``ui-field-behaviour`` of
+``get_provider_info``: it imports the hook and asks ``get_ui_field_behaviour`` and
+``get_connection_form_widgets``. From 3.2 on the declaration is read and the hook methods are skipped.
+The 3.1 form is saved to ``docs/connection-form-3.1.png`` for the README (when missing, or with
+SEEDANCE_UPDATE_SCREENSHOT=1).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.timeout(240)
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+AIRFLOW = str(Path(sys.executable).parent / "airflow")
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+BACKENDS = ["evolink", "aimlapi", "modelark"]
+CONN_ID = "seedance_ui"
+API_KEY = "sk-ui-test-key-4b1d"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(home: Path, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PYTEST"))}
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "PYTHONUNBUFFERED": "1",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
+            "AIRFLOW__CORE__AUTH_MANAGER": (
+                "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+            ),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+            "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__API__SECRET_KEY": "seedance-ui-test-secret-key",
+            "AIRFLOW__API_AUTH__JWT_SECRET": "seedance-ui-test-jwt-secret-0123456789abcdef",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        }
+    )
+    return env
+
+
+@contextlib.contextmanager
+def api_server() -> Iterator[str]:
+    """A migrated SQLite Airflow and its api-server on a free port; yields the base URL."""
+    home = Path(tempfile.mkdtemp(prefix="seedance-ui-"))
+    (home / "dags").mkdir()
+    port = _free_port()
+    env = _env(home, port)
+    migrate = subprocess.run([AIRFLOW, "db", "migrate"], env=env, capture_output=True, text=True, check=False)
+    assert migrate.returncode == 0, f"airflow db migrate failed:\n{migrate.stdout[-3000:]}{migrate.stderr[-3000:]}"
+    log = (home / "api-server.log").open("wb")
+    process = subprocess.Popen(
+        [AIRFLOW, "api-server", "--port", str(port), "--host", "127.0.0.1"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the api-server exited ({process.returncode}):\n{_tail(home)}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/api/v2/monitor/health", timeout=5).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                pytest.fail(f"the api-server did not answer on {url} within 90 s:\n{_tail(home)}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
+        log.close()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _tail(home: Path) -> str:
+    with contextlib.suppress(OSError):
+        return (home / "api-server.log").read_text(errors="replace")[-4000:]
+    return ""
+
+
+def _shown(dialog: Any) -> dict[str, Any]:
+    """What the dialog shows: visible labels, named inputs with their types and placeholders."""
+    return dict(
+        dialog.evaluate(
+            """d => {
+                const shown = [...d.querySelectorAll('label, input[name], textarea[name]')].filter(e => e.offsetParent);
+                const inputs = shown.filter(e => e.name);
+                return {
+                    labels: shown.filter(e => e.tagName === 'LABEL').map(e => e.innerText.replace(/\\s+/g, ' ').trim()),
+                    inputs: Object.fromEntries(inputs.map(e => [e.name, e.type])),
+                    placeholders: Object.fromEntries(inputs.filter(e => e.placeholder).map(e => [e.name, e.placeholder])),
+                };
+            }"""
+        )
+    )
+
+
+def _declared() -> dict[str, Any]:
+    from airflow_provider_seedance.get_provider_info import get_provider_info
+
+    return dict(get_provider_info()["connection-types"][0])
+
+
+def expected_form(version: str) -> dict[str, Any]:
+    """The form each Airflow version shows for the type Seedance (the same fields on 3.1 and later)."""
+    declared = _declared()
+    behaviour, fields = declared["ui-field-behaviour"], declared["conn-fields"]
+    # 3.2+ reads conn-fields (the Backend's enum without null makes it required); 3.1 builds the form from the
+    # hook's WTForms fields, where every extra field is optional and the numbers are whole-number inputs.
+    required = "" if version.startswith("3.1.") else " *"
+    return {
+        "standard": {
+            "labels": ["Connection ID *", "Connection Type *", "Description", "Base URL", "API key"],
+            "inputs": {"connection_id": "text", "description": "textarea", "host": "text", "password": "password"},
+            "placeholders": dict(behaviour["placeholders"]),
+        },
+        "extra": {
+            "labels": [
+                "Connection ID *",
+                "Connection Type *",
+                fields["backend"]["label"] + required,
+                *(fields[name]["label"] for name in ("timeout", "create_timeout", "max_retries")),
+            ],
+            "inputs": {
+                "connection_id": "text",
+                "element_timeout": "text",
+                "element_create_timeout": "text",
+                "element_max_retries": "text",
+            },
+            "placeholders": {},
+        },
+        "backends": BACKENDS,
+    }
+
+
+def test_seedance_connection_form_in_chromium() -> None:
+    import airflow
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-system-deps.sh (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the playwright package is missing: pip install playwright (no browser download needed)")
+
+    expected = expected_form(airflow.__version__)
+    started = time.monotonic()
+    with api_server() as url, sync_playwright() as pw:
+        up = time.monotonic() - started
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(30_000)
+            page.goto(f"{url}/auth/token/login")  # every user is an admin: this only sets the token cookie
+            page.goto(f"{url}/connections")
+            page.get_by_role("button", name="Add Connection").click()
+            dialog = page.get_by_role("dialog")
+            dialog.locator("input[name=connection_id]").fill(CONN_ID)
+            conn_type = dialog.get_by_role("combobox").first
+            conn_type.click()
+            conn_type.fill("Seedance")
+            page.get_by_role("option", name="Seedance", exact=True).click()
+            dialog.locator("input[name=host]").wait_for()
+
+            standard = _shown(dialog)
+            assert standard == expected["standard"], f"Airflow {airflow.__version__}: standard fields {standard}"
+            dialog.locator("input[name=host]").fill("http://127.0.0.1:9")
+            dialog.locator("input[name=password]").fill(API_KEY)
+            standard_png = dialog.screenshot()
+
+            dialog.get_by_role("button", name="Extra Fields", exact=True).click()
+            dialog.locator("input[name=element_max_retries]").wait_for()
+            extra = _shown(dialog)
+            assert extra == expected["extra"], f"Airflow {airflow.__version__}: extra fields {extra}"
+            backend = dialog.get_by_role("combobox").nth(1)
+            backend.click()
+            options = [o.inner_text() for o in page.get_by_role("option").all()]
+            assert options == expected["backends"], f"Airflow {airflow.__version__}: Backend choices {options}"
+            page.get_by_role("option", name="modelark", exact=True).click()
+            dialog.locator("input[name=element_timeout]").fill("90")
+            dialog.locator("input[name=element_max_retries]").fill("2")
+            extra_png = dialog.screenshot()
+            if airflow.__version__.startswith("3.1."):
+                target = DOCS / "connection-form-3.1.png"
+                if not target.exists() or os.environ.get("SEEDANCE_UPDATE_SCREENSHOT"):
+                    save_side_by_side(standard_png, extra_png, target)
+
+            dialog.get_by_role("button", name="Save").click()
+            page.get_by_role("row").filter(has_text=CONN_ID).wait_for()
+            token = next(c["value"] for c in page.context.cookies() if c["name"] == "_token")
+        finally:
+            browser.close()
+        saved = httpx.get(
+            f"{url}/api/v2/connections/{CONN_ID}", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ).json()
+    print(f"Airflow {airflow.__version__}: api-server up in {up:.0f}s, whole test {time.monotonic() - started:.0f}s")
+    assert saved["conn_type"] == "seedance" and saved["host"] == "http://127.0.0.1:9", saved
+    assert saved["password"] == "***", "the API key came back unmasked"
+    extra_saved = {k: v for k, v in json.loads(saved["extra"]).items() if v is not None}
+    assert extra_saved == {"backend": "modelark", "timeout": 90, "max_retries": 2}, saved["extra"]
+
+
+def save_side_by_side(left: bytes, right: bytes, target: Path) -> None:
+    """One image of the dialog: standard fields (left) and the extra fields (right)."""
+    from PIL import Image
+
+    images = [Image.open(io.BytesIO(data)).convert("RGB") for data in (left, right)]
+    gap = 24
+    canvas = Image.new(
+        "RGB", (sum(i.width for i in images) + gap * 3, max(i.height for i in images) + gap * 2), (230, 232, 236)
+    )
+    x = gap
+    for image in images:
+        canvas.paste(image, (x, gap))
+        x += image.width + gap
+    tmp = target.with_suffix(".tmp.png")
+    canvas.save(tmp, optimize=True)
+    shutil.move(str(tmp), str(target))
