@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_seedance import metrics
 from airflow_provider_seedance.compat import AirflowException, AirflowFailException
 from airflow_provider_seedance.events import GenerationEvent, VideoResult
 from airflow_provider_seedance.exceptions import SeedanceError, SeedanceGenerationError, SeedanceGenerationTimeout
@@ -92,6 +93,8 @@ def _save(
     except SeedanceError as exc:
         context["ti"].xcom_push(key=UNSAVED_XCOM_KEY, value=result.to_xcom())
         raise AirflowException(str(exc)) from None
+    if saved.rewritten:
+        metrics.saved(result.backend, result.model, saved.size_bytes)
     hook.log.info(
         "Saved %s (%d bytes, sha256 %s)%s",
         saved.path,

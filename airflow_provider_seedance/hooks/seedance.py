@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from airflow.sdk.bases.hook import BaseHook
 
+from airflow_provider_seedance import metrics
 from airflow_provider_seedance.backends import ApiCall, Backend
 from airflow_provider_seedance.calls import (
     connection_error,
@@ -196,7 +197,7 @@ class SeedanceHook(BaseHook):
             body = self._send(call)
         except SeedanceError as exc:
             raise submit_error(exc, call, self.backend) from None
-        return self._generation(self.backend, body, request.model)
+        return self._created(self.backend, body, request.model)
 
     async def asubmit(
         self, request: VideoRequest | dict[str, Any], *, idempotency_key: str | None = None, validate: bool = True
@@ -208,14 +209,28 @@ class SeedanceHook(BaseHook):
             body = await self._asend(call)
         except SeedanceError as exc:
             raise submit_error(exc, call, backend) from None
-        return self._generation(backend, body, request.model)
+        return self._created(backend, body, request.model)
 
-    def get_generation(self, generation_id: str) -> Generation:
-        return self._generation(self.backend, self._send(self.backend.status_call(generation_id)), None, generation_id)
+    def get_generation(self, generation_id: str, *, model: str | None = None) -> Generation:
+        """One status request. ``model``: the model the generation was created with, for an answer that does
+        not name it (and the metrics' ``model`` tag)."""
+        metrics.polled(self.backend.name, model)
+        try:
+            body = self._send(self.backend.status_call(generation_id))
+        except SeedanceError as exc:
+            metrics.poll_failed(self.backend.name, model, exc)
+            raise
+        return self._generation(self.backend, body, model, generation_id)
 
-    async def aget_generation(self, generation_id: str) -> Generation:
+    async def aget_generation(self, generation_id: str, *, model: str | None = None) -> Generation:
         backend = (await self.aget_settings()).backend
-        return self._generation(backend, await self._asend(backend.status_call(generation_id)), None, generation_id)
+        metrics.polled(backend.name, model)
+        try:
+            body = await self._asend(backend.status_call(generation_id))
+        except SeedanceError as exc:
+            metrics.poll_failed(backend.name, model, exc)
+            raise
+        return self._generation(backend, body, model, generation_id)
 
     def cancel_generation(self, generation_id: str) -> None:
         """Cancel a queued generation (ModelArk); ``SeedanceUnsupportedError`` where the API cannot."""
@@ -251,6 +266,11 @@ class SeedanceHook(BaseHook):
         except SeedanceError as exc:
             return f"could not cancel generation {generation_id}: {exc}"
         return outcome
+
+    def _created(self, backend: Backend, body: dict[str, Any], model: str) -> Generation:
+        generation = self._generation(backend, body, model)
+        metrics.created(backend.name, generation.model)
+        return generation
 
     def _generation(
         self, backend: Backend, body: dict[str, Any], model: str | None, fallback_id: str | None = None
@@ -288,16 +308,19 @@ class SeedanceHook(BaseHook):
             started_at=start, deadline=start + timeout, poll_interval=poll_interval, estimated_time=estimated_time
         )
         key = render_key(self.backend.name, render_spec) if render_spec else None
+        model = render_spec.get("model") if render_spec else None
         while True:
             sleep(plan.nap(clock(), RENDER_MEMORY.typical(key) if key else None).seconds)
             generation: Generation | None = None
             try:
-                generation = self.get_generation(generation_id)
+                generation = self.get_generation(generation_id, model=model)
             except SeedanceError as exc:
                 if (outcome := poll_failed(self.log, plan, exc, clock(), generation_id)) == "error":
                     raise
             else:
                 outcome = poll_answered(self.log, plan, generation, clock(), RENDER_MEMORY, key)
+                if outcome == "success":
+                    metrics.rendered(self.backend.name, generation.model, plan.took, generation.credits)
                 if outcome in ("success", "failed"):
                     return raise_unless_succeeded(generation)
             if outcome == "timeout":

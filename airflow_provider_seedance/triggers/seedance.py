@@ -14,6 +14,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_seedance import metrics
 from airflow_provider_seedance.events import EventStatus, GenerationEvent
 from airflow_provider_seedance.exceptions import SeedanceConnectionError, SeedanceError
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
@@ -156,6 +157,9 @@ class SeedanceGenerationTrigger(BaseTrigger):
         if generation is None:
             return self._event("error", f"polling generation {self.generation_id} failed: {failure}", retryable=False)
         if outcome == "success":
+            metrics.rendered(
+                generation.backend, generation.model, self._plan.took if self._plan else None, generation.credits
+            )
             return self._event("success", f"generation {generation.id} succeeded", generation)
         return self._event("failed", generation.describe(), generation)
 
@@ -199,10 +203,13 @@ class SeedanceGenerationTrigger(BaseTrigger):
         """One status request, bounded by the deadline: the client's own retries (429 waits, timeouts)
         can never carry a poll far past it."""
         budget = max(self.deadline - self.clock(), FINAL_POLL_BUDGET)
+        model = self.render_spec.get("model") if self.render_spec else None
         try:
-            return await asyncio.wait_for(hook.aget_generation(self.generation_id), timeout=budget)
+            return await asyncio.wait_for(hook.aget_generation(self.generation_id, model=model), timeout=budget)
         except asyncio.TimeoutError:
-            raise SeedanceConnectionError(f"polling generation {self.generation_id} took over {budget:.0f} s") from None
+            exc = SeedanceConnectionError(f"polling generation {self.generation_id} took over {budget:.0f} s")
+            metrics.poll_failed(self.backend or "unknown", model, exc)  # the hook saw only its cancellation
+            raise exc from None
 
     async def _timeout(self, hook: SeedanceHook, last_seen: Generation | None) -> TriggerEvent:
         """``last_seen``: the final poll's answer (None when it failed: the cancel step polls itself)."""

@@ -53,6 +53,7 @@ PURE = (
 #: ``ObjectStoragePath`` (imported inside ``to_object_path``, and under ``TYPE_CHECKING`` for the annotations).
 AIRFLOW_SHELL = {
     "compat",
+    "metrics",
     "storage",
     "hooks.seedance",
     "triggers.seedance",
