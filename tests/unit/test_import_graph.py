@@ -59,6 +59,7 @@ AIRFLOW_SHELL = {
     "operators.seedance",
     "links",
     "sensors.seedance",
+    "lineage",
 }
 
 
