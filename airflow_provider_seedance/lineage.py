@@ -64,11 +64,17 @@ def storage_dataset_name(path: str) -> tuple[str, str]:
 
 
 def input_names(urls: Iterable[str]) -> list[tuple[str, str]]:
-    """Each distinct media URL once, in order; anything that is not a string (an unrendered XComArg) skipped."""
+    """Each distinct media URL once, in order; what is not a URL (an unrendered template or XComArg) skipped."""
     names: list[tuple[str, str]] = []
     for url in urls:
-        if isinstance(url, str) and url and url_dataset_name(url) not in names:
-            names.append(url_dataset_name(url))
+        try:
+            if not isinstance(url, str) or not (url.startswith("data:") or urlsplit(url).netloc):
+                continue
+            name = url_dataset_name(url)
+        except ValueError:  # a malformed URL (bad port, bracket) names no dataset; lineage never fails a task
+            continue
+        if name not in names:
+            names.append(name)
     return names
 
 
