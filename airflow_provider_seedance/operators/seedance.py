@@ -28,6 +28,7 @@ from airflow_provider_seedance.exceptions import (
 from airflow_provider_seedance.finish import as_airflow_error, finish, generation_from_event, video_result
 from airflow_provider_seedance.hooks.seedance import DEFAULT_GENERATION_TIMEOUT, SeedanceHook
 from airflow_provider_seedance.limits import backends_for_model, validate_request
+from airflow_provider_seedance.lineage import task_lineage
 from airflow_provider_seedance.links import ID_XCOM_KEY, LINK_XCOM_KEY, SeedanceVideoLink
 from airflow_provider_seedance.models import Generation, VideoRequest
 from airflow_provider_seedance.operators.output_checks import check_output_path
@@ -164,6 +165,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         self.wait_for_completion = wait_for_completion
         self.cancel_on_kill = cancel_on_kill
         self._generation_id: str | None = None
+        self._result: dict[str, Any] | None = None  # what this instance returned (read for OpenLineage)
         self._validate_literal_request()
 
     # -- request ------------------------------------------------------------------------------------
@@ -208,7 +210,8 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         if generation.state == "succeeded":
             return self._finish(hook, generation, context, time.time() - state.submitted_at, request)
         if not self.wait_for_completion:
-            return video_result(generation, model=request.model, **_request_facts(request)).to_xcom()
+            self._result = video_result(generation, model=request.model, **_request_facts(request)).to_xcom()
+            return self._result
         return self._wait(hook, generation, state, request, context)
 
     def _attach_or_submit(
@@ -335,7 +338,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         elapsed: float | None,
         request: VideoRequest,
     ) -> Any:
-        return finish(
+        self._result = finish(
             hook,
             generation,
             context,
@@ -345,6 +348,26 @@ class SeedanceGenerateVideoOperator(BaseOperator):
             extra=_request_facts(request),
             replace=self.replace,
         )
+        return self._result
+
+    # -- lineage (OpenLineage calls these; without its provider they return None) ----------------------
+
+    def get_openlineage_facets_on_start(self) -> Any:
+        return task_lineage(self._media_urls(), None)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """Inputs: the media URLs; output: the saved video; run facet ``seedance`` (see ``lineage.py``)."""
+        return task_lineage(self._media_urls(), self._result)
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
+        return task_lineage(self._media_urls(), self._result)
+
+    def _media_urls(self) -> list[str]:
+        try:
+            request = self.build_request()
+        except (SeedanceError, TypeError, ValueError):  # lineage never fails a task
+            return []
+        return [*request.image_urls, *request.video_urls, *request.audio_urls]
 
     def on_kill(self) -> None:
         """Killed while polling on the worker: cancel the render where the API can (ModelArk, queued)."""

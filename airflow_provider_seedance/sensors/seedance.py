@@ -20,6 +20,7 @@ from airflow_provider_seedance.compat import default_deferrable
 from airflow_provider_seedance.exceptions import SeedanceError
 from airflow_provider_seedance.finish import as_airflow_error, finish, generation_from_event
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
+from airflow_provider_seedance.lineage import task_lineage
 from airflow_provider_seedance.links import SeedanceVideoLink
 from airflow_provider_seedance.models import Generation
 from airflow_provider_seedance.poll_steps import progress_line
@@ -70,6 +71,7 @@ class SeedanceGenerationSensor(BaseSensorOperator):
         self.cancel_on_kill = cancel_on_kill
         self.poll_interval = poll_interval
         self._first_poke_at: float | None = None  # Unix time; set at the first poke, never at parse time
+        self._result: dict[str, Any] | None = None  # what this instance returned (read for OpenLineage)
 
     @property
     def hook(self) -> SeedanceHook:
@@ -123,7 +125,7 @@ class SeedanceGenerationSensor(BaseSensorOperator):
             raise as_airflow_error(exc) from None
 
     def _finish(self, hook: SeedanceHook, generation: Generation, context: Any, elapsed: float | None) -> Any:
-        return finish(
+        self._result = finish(
             hook,
             generation,
             context,
@@ -132,6 +134,11 @@ class SeedanceGenerationSensor(BaseSensorOperator):
             outlets=list(self.outlets or []),
             replace=self.replace,
         )
+        return self._result
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """No inputs (the media went to whoever submitted); output: the saved video; run facet ``seedance``."""
+        return task_lineage((), self._result)
 
 
 def first_poke_time(context: Any, *, reschedule: bool) -> float | None:

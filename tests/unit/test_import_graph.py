@@ -60,6 +60,7 @@ AIRFLOW_SHELL = {
     "operators.seedance",
     "links",
     "sensors.seedance",
+    "lineage",
 }
 
 
