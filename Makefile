@@ -1,5 +1,7 @@
 # Two commands do everything on a fresh machine: `make demo` and `make test`.
-# Each creates its own virtualenv and installs what it needs first.
+# Each creates its own virtualenv and installs what it needs first: the provider (editable) with its
+# `emulator` extra, and the test tooling of the `dev` dependency group in pyproject.toml (PEP 735;
+# `pip install --group` needs pip >= 25.1, hence the pip upgrade first).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -13,7 +15,7 @@ BIN := $(VENV)/bin
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet "apache-airflow==$(AIRFLOW_VERSION)" -e ".[dev]"
+	$(BIN)/pip install --quiet "apache-airflow==$(AIRFLOW_VERSION)" -e ".[emulator]" --group dev
 	touch $@
 
 install: $(VENV)/.installed
@@ -39,7 +41,7 @@ test-unit: install
 $(FLOOR_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(FLOOR_VENV)
 	$(FLOOR_VENV)/bin/pip install --quiet --upgrade pip
-	$(FLOOR_VENV)/bin/pip install --quiet "apache-airflow==$(FLOOR_AIRFLOW_VERSION)" -e ".[dev]"
+	$(FLOOR_VENV)/bin/pip install --quiet "apache-airflow==$(FLOOR_AIRFLOW_VERSION)" -e ".[emulator]" --group dev
 	touch $@
 
 test-floor: $(FLOOR_VENV)/.installed
@@ -50,7 +52,7 @@ demo: install
 
 # Benchmarks against the emulator; results and the command in BENCHMARKS.md. Not part of `make test`.
 bench: install system-deps
-	$(BIN)/pip install --quiet -e ".[bench]"
+	$(BIN)/pip install --quiet --group bench
 	$(BIN)/python -m benchmarks
 
 clean:
