@@ -10,7 +10,7 @@ FLOOR_VENV ?= .venv-floor
 FLOOR_AIRFLOW_VERSION ?= 3.1.8
 BIN := $(VENV)/bin
 
-.PHONY: install system-deps lint test test-unit test-floor demo bench clean
+.PHONY: install system-deps lint test test-unit test-floor test-dist demo bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,10 +30,11 @@ lint: install
 	$(BIN)/mypy airflow_provider_seedance
 
 # The whole suite: lint and types, unit, contract, emulator, dag.test() integration, on Airflow
-# $(AIRFLOW_VERSION); then the same tests on the $(FLOOR_AIRFLOW_VERSION) floor.
+# $(AIRFLOW_VERSION); then the same tests on the $(FLOOR_AIRFLOW_VERSION) floor; then the distribution check.
 test: lint system-deps
 	$(BIN)/pytest -q -p no:cacheprovider
 	$(MAKE) test-floor
+	$(MAKE) test-dist
 
 test-unit: install
 	$(BIN)/pytest -q tests/unit
@@ -46,6 +47,12 @@ $(FLOOR_VENV)/.installed: pyproject.toml
 
 test-floor: $(FLOOR_VENV)/.installed
 	$(FLOOR_VENV)/bin/pytest -q -p no:cacheprovider tests/unit tests/integration tests/emulator
+
+# The sdist and the wheel as a user gets them: built, `twine check`ed, the wheel installed into a fresh
+# venv (no dev tooling) where Airflow lists the provider, parses a DAG and renders against the emulator.
+# Needs no venv of its own: it makes throwaway ones under $$TMPDIR and removes them.
+test-dist:
+	PYTHON="$(PYTHON)" AIRFLOW_VERSION="$(AIRFLOW_VERSION)" ./scripts/check-dist.sh
 
 demo: install
 	$(BIN)/python scripts/demo.py
