@@ -1,5 +1,7 @@
 # Two commands do everything on a fresh machine: `make demo` and `make test`.
-# Each creates its own virtualenv and installs what it needs first.
+# Each creates its own virtualenv and installs what it needs first: the provider (editable) with its
+# `emulator` extra, and the test tooling of the `dev` dependency group in pyproject.toml (PEP 735;
+# `pip install --group` needs pip >= 25.1, hence the pip upgrade first).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -8,12 +10,12 @@ FLOOR_VENV ?= .venv-floor
 FLOOR_AIRFLOW_VERSION ?= 3.1.8
 BIN := $(VENV)/bin
 
-.PHONY: install system-deps lint test test-unit test-floor demo bench clean
+.PHONY: install system-deps lint test test-unit test-floor test-dist demo bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet "apache-airflow==$(AIRFLOW_VERSION)" -e ".[dev]"
+	$(BIN)/pip install --quiet "apache-airflow==$(AIRFLOW_VERSION)" -e ".[emulator]" --group dev
 	touch $@
 
 install: $(VENV)/.installed
@@ -28,10 +30,11 @@ lint: install
 	$(BIN)/mypy airflow_provider_seedance
 
 # The whole suite: lint and types, unit, contract, emulator, dag.test() integration, on Airflow
-# $(AIRFLOW_VERSION); then the same tests on the $(FLOOR_AIRFLOW_VERSION) floor.
+# $(AIRFLOW_VERSION); then the same tests on the $(FLOOR_AIRFLOW_VERSION) floor; then the distribution check.
 test: lint system-deps
 	$(BIN)/pytest -q -p no:cacheprovider
 	$(MAKE) test-floor
+	$(MAKE) test-dist
 
 test-unit: install
 	$(BIN)/pytest -q tests/unit
@@ -39,18 +42,24 @@ test-unit: install
 $(FLOOR_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(FLOOR_VENV)
 	$(FLOOR_VENV)/bin/pip install --quiet --upgrade pip
-	$(FLOOR_VENV)/bin/pip install --quiet "apache-airflow==$(FLOOR_AIRFLOW_VERSION)" -e ".[dev]"
+	$(FLOOR_VENV)/bin/pip install --quiet "apache-airflow==$(FLOOR_AIRFLOW_VERSION)" -e ".[emulator]" --group dev
 	touch $@
 
 test-floor: $(FLOOR_VENV)/.installed
 	$(FLOOR_VENV)/bin/pytest -q -p no:cacheprovider tests/unit tests/integration tests/emulator
+
+# The sdist and the wheel as a user gets them: built, `twine check`ed, the wheel installed into a fresh
+# venv (no dev tooling) where Airflow lists the provider, parses a DAG and renders against the emulator.
+# Needs no venv of its own: it makes throwaway ones under $$TMPDIR and removes them.
+test-dist:
+	PYTHON="$(PYTHON)" AIRFLOW_VERSION="$(AIRFLOW_VERSION)" ./scripts/check-dist.sh
 
 demo: install
 	$(BIN)/python scripts/demo.py
 
 # Benchmarks against the emulator; results and the command in BENCHMARKS.md. Not part of `make test`.
 bench: install system-deps
-	$(BIN)/pip install --quiet -e ".[bench]"
+	$(BIN)/pip install --quiet --group bench
 	$(BIN)/python -m benchmarks
 
 clean:
