@@ -17,21 +17,12 @@ from typing import Any
 
 import pytest
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.deployment.conftest import API_KEY
 from tests.deployment.harness import ADMIN_PASSWORD, ADMIN_USER, Deployment
 
 pytestmark = pytest.mark.timeout(600)
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 # Written when missing or with SEEDANCE_UPDATE_SCREENSHOT=1 (ports differ per run: no churn in git otherwise)
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "connection-form.png"
 CONN_ID = "seedance_ui"
@@ -43,12 +34,8 @@ PORTLESS_TEST_BUG = "differs from the stored connection"
 
 def test_connection_form_in_chromium(deploy: Deployment, emulator: Any, scenario: Any) -> None:
     row = scenario("7 connections UI (Chromium)")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-system-deps.sh (apt-get install -y chromium)")
-    try:
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError:
-        pytest.fail("the playwright package is missing: .venv/bin/pip install playwright (no browser download needed)")
+    require_chromium()
+    from playwright.sync_api import expect, sync_playwright
 
     tests: list[dict[str, Any]] = []
     started = time.monotonic()

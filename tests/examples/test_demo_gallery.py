@@ -23,18 +23,10 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.examples.conftest import ROOT
 from tests.integration.conftest import mp4_facts, sha256_file
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Written when missing or with SEEDANCE_UPDATE_SCREENSHOT=1, so a test run leaves the tree clean
 SCREENSHOT = ROOT / "docs" / "gallery.png"
 RATIO = {"16:9": 16 / 9, "9:16": 9 / 16, "1:1": 1.0}

@@ -31,18 +31,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
+
 pytestmark = pytest.mark.timeout(240)
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 BACKENDS = ["evolink", "aimlapi", "modelark"]
@@ -190,12 +182,8 @@ def expected_form(version: str) -> dict[str, Any]:
 def test_seedance_connection_form_in_chromium() -> None:
     import airflow
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-system-deps.sh (apt-get install -y chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("the playwright package is missing: pip install playwright (no browser download needed)")
+    require_chromium()
+    from playwright.sync_api import sync_playwright
 
     expected = expected_form(airflow.__version__)
     started = time.monotonic()
