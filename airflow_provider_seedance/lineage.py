@@ -60,7 +60,10 @@ def storage_dataset_name(path: str) -> tuple[str, str]:
     target = to_object_path(path)
     if target.protocol in ("file", "local"):
         return "file", "/" + target.key.lstrip("/")
-    return str(target.namespace), str(target.key)
+    # Airflow 3.1 keeps the storage connection id in the namespace (s3://aws_default@bucket); 3.3 does not
+    scheme, sep, rest = str(target.namespace).partition("://")
+    namespace = f"{scheme}://{rest.rpartition('@')[2]}" if sep else scheme
+    return namespace, str(target.key)
 
 
 def input_names(urls: Iterable[str]) -> list[tuple[str, str]]:
