@@ -38,7 +38,8 @@ def mapped_collision(context: Any, task_id: str) -> str | None:
     the paths come from upstream XComs, which only the save itself can check)."""
     ti = context.get("ti")
     dag = context.get("dag")
-    if ti is None or dag is None or getattr(ti, "map_index", -1) is None or ti.map_index < 0:
+    map_index = getattr(ti, "map_index", None)
+    if dag is None or map_index is None or map_index < 0:
         return None
     mapped = getattr(dag, "task_dict", {}).get(task_id)
     partial = getattr(mapped, "partial_kwargs", None)
