@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from airflow_provider_seedance.exceptions import SeedanceValidationError
 from airflow_provider_seedance.limits import (
@@ -48,16 +48,20 @@ class DeclaredModel(BaseModel):
     prompt_max: int = Field(GENERIC_PROMPT_MAX, ge=1)
     source: str = Field("", description="where these limits come from (a vendor page)")
 
+    @field_validator("ratios", "image_mode_ratios")
+    @classmethod
+    def _known_ratios(cls, ratios: list[str]) -> list[str]:
+        bad = [r for r in ratios if r not in _ALL_RATIOS]
+        if bad:
+            raise ValueError(f"{bad} not among {', '.join(_ALL_RATIOS)}")
+        return ratios
+
     @model_validator(mode="after")
     def _coherent(self) -> DeclaredModel:
         if not self.duration_choices and (len(self.durations) != 2 or not 1 <= self.durations[0] <= self.durations[1]):
             raise ValueError("durations must be [min, max] with 1 <= min <= max (or set duration_choices)")
         if any(d < 1 for d in self.durations):
             raise ValueError("durations must be whole seconds of at least 1")
-        for key in ("ratios", "image_mode_ratios"):
-            bad = [r for r in getattr(self, key) if r not in _ALL_RATIOS]
-            if bad:
-                raise ValueError(f"{key}: {bad} not among {', '.join(_ALL_RATIOS)}")
         if self.drafts and "draft" not in self.optional_fields:
             raise ValueError("drafts is true but optional_fields lacks 'draft'")
         return self

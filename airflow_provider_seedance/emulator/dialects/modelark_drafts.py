@@ -25,14 +25,12 @@ def is_v15(model: str) -> bool:
 def draft_task_id(body: dict[str, Any]) -> str | None:
     """The id of the ``draft_task`` content item, if the body is a final render from a draft."""
     content = body.get("content")
-    items = (
-        [i for i in content if isinstance(i, dict) and i.get("type") == "draft_task"]
-        if isinstance(content, list)
-        else []
-    )
+    if not isinstance(content, list):
+        return None
+    items = [item for item in content if isinstance(item, dict) and item.get("type") == "draft_task"]
     if not items:
         return None
-    if len(items) > 1 or len(content) > 1:  # type: ignore[arg-type]
+    if len(items) > 1 or len(content) > 1:
         raise bad("a draft_task item must be the only content item (the final reuses the draft's)", "content")
     inner = items[0].get("draft_task")
     if not isinstance(inner, dict) or not isinstance(inner.get("id"), str) or not inner["id"]:
