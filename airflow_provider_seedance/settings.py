@@ -25,7 +25,7 @@ DEFAULT_REQUEST_TIMEOUT = 60.0
 DEFAULT_CREATE_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 4
 #: The keys of a connection's extra that this provider reads; any other key is reported (a typo is silent).
-EXTRA_KEYS = ("backend", "timeout", "create_timeout", "max_retries", "scheme")
+EXTRA_KEYS = ("backend", "timeout", "create_timeout", "max_retries", "scheme", "default_model")
 USER_AGENT = f"airflow-provider-seedance/{__version__}"
 
 
@@ -39,6 +39,8 @@ class ConnectionSettings:
     timeout: float = DEFAULT_REQUEST_TIMEOUT
     max_retries: int = DEFAULT_MAX_RETRIES
     create_timeout: float = DEFAULT_CREATE_TIMEOUT
+    #: The model a task falling over to this connection renders when nothing else maps one (``failover.py``).
+    default_model: str | None = None
 
     @property
     def backend(self) -> Backend:
@@ -69,7 +71,8 @@ def settings_from_fields(
     timeout = _number(extra, "timeout", DEFAULT_REQUEST_TIMEOUT, conn_id, minimum=1.0)
     retries = int(_number(extra, "max_retries", DEFAULT_MAX_RETRIES, conn_id, minimum=0.0))
     create_timeout = _number(extra, "create_timeout", DEFAULT_CREATE_TIMEOUT, conn_id, minimum=1.0)
-    return ConnectionSettings(backend, base_url, password, timeout, retries, create_timeout)
+    default_model = str(extra.get("default_model") or "").strip() or None
+    return ConnectionSettings(backend, base_url, password, timeout, retries, create_timeout, default_model)
 
 
 def unknown_extra_keys(extra: dict[str, Any]) -> list[str]:

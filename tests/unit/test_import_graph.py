@@ -45,6 +45,7 @@ PURE = (
     "render_memory",
     "poll_steps",
     "submission",
+    "failover",
     "version",
     "emulator",
 )

@@ -43,7 +43,7 @@ def test_a_saved_state_reads_back_the_same_and_carries_its_version():
     store = Store()
     state = SubmissionState(**RECORD_0_1_0)
     state.save(store)
-    assert store.values[STATE_KEY]["version"] == 1
+    assert store.values[STATE_KEY]["version"] == 2
     assert SubmissionState.load(store, DIGEST) == state
 
 
