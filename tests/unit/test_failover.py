@@ -287,3 +287,24 @@ def test_a_model_family_drops_vendor_prefix_date_and_mode():
     assert {model_family(m) for m in ("seedance-2.0-fast-text-to-video", "dreamina-seedance-2-0-fast-260128")} == {
         "seedance-2-0-fast"
     }
+
+
+def test_each_fallback_is_counted_and_logged(monkeypatch, caplog, capfd):
+    from airflow_provider_seedance import metrics
+
+    sent: list[tuple[str, object, dict[str, str]]] = []
+
+    class Stats:
+        def incr(self, name: str, value: object, *, tags: dict[str, str]) -> None:
+            sent.append((name, value, tags))
+
+    monkeypatch.setattr(metrics, "_stats", Stats())
+    caplog.set_level("WARNING")
+    with respx.mock() as api:
+        api.post(ARK_TASKS).mock(return_value=ark_error(402, "AccountOverdueError", "no credits left"))
+        api.post(EVO_CREATE).mock(return_value=EVO_TASK)
+        operator().execute({"ti": FakeTI(), "task_state_store": FakeStore()})
+    fallbacks = [(value, tags) for name, value, tags in sent if name == "seedance.fallbacks"]
+    assert fallbacks == [(1, {"backend": "modelark", "model": ARK_MODEL, "kind": "quota"})]
+    logged = caplog.text + "".join(capfd.readouterr())
+    assert "Falling over to connection 'seedance_evo' (evolink, seedance-2.0-fast-text-to-video)" in logged
