@@ -15,6 +15,8 @@ from airflow_provider_seedance.hooks.seedance import SeedanceHook
 from airflow_provider_seedance.models import Generation, VideoRequest
 from airflow_provider_seedance.submission import SubmissionState
 
+#: The XCom key of the connection that accepted and the refusals before it, read back after a deferral.
+ROUTE_XCOM_KEY = "seedance_route"
 #: One connection to try: its hook and its route (the request as its backend's model renders it).
 Leg = tuple[SeedanceHook, Route]
 #: Sends one create on a hook; returns the generation and the submission number.
@@ -153,3 +155,16 @@ def accepted_hook(legs: Sequence[Leg], state: SubmissionState) -> tuple[Seedance
 def route_facts(conn_id: str, attempts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """What the XCom result adds: the connection that rendered and the refusals before it."""
     return {"seedance_conn_id": conn_id, "attempts": [dict(attempt) for attempt in attempts]}
+
+
+def remember_route(context: Any, route: dict[str, Any], failover: bool) -> None:
+    """Keep the route in XCom for the worker that resumes after the trigger (only with fallbacks)."""
+    if failover:
+        context["ti"].xcom_push(key=ROUTE_XCOM_KEY, value=route)
+
+
+def recalled_route(context: Any, conn_id: str, failover: bool) -> dict[str, Any]:
+    """The route kept before deferring; the task's own connection when it has no fallbacks."""
+    ti = context["ti"]
+    route = ti.xcom_pull(task_ids=ti.task_id, key=ROUTE_XCOM_KEY) if failover else None
+    return dict(route) if isinstance(route, dict) else route_facts(conn_id, [])

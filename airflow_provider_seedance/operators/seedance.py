@@ -31,7 +31,15 @@ from airflow_provider_seedance.limits import backends_for_model, validate_reques
 from airflow_provider_seedance.lineage import task_lineage
 from airflow_provider_seedance.links import ID_XCOM_KEY, LINK_XCOM_KEY, SeedanceVideoLink
 from airflow_provider_seedance.models import Generation, VideoRequest
-from airflow_provider_seedance.operators.fallbacks import Leg, accepted_hook, plan_legs, route_facts, submit_in_turn
+from airflow_provider_seedance.operators.fallbacks import (
+    Leg,
+    accepted_hook,
+    plan_legs,
+    recalled_route,
+    remember_route,
+    route_facts,
+    submit_in_turn,
+)
 from airflow_provider_seedance.operators.output_checks import check_output_path
 from airflow_provider_seedance.operators.request_fields import (
     REQUEST_FIELDS,
@@ -224,6 +232,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         hook, model = accepted_hook(legs, state)
         request = request.model_copy(update={"model": model or request.model})
         self._accepted_conn_id, self._route = hook.seedance_conn_id, route_facts(hook.seedance_conn_id, state.attempts)
+        remember_route(context, self._route, bool(self.fallback_conn_ids))
         self._generation_id = generation.id
         context["ti"].xcom_push(key=ID_XCOM_KEY, value=generation.id)
         context["ti"].xcom_push(key=LINK_XCOM_KEY, value=generation.video_url or "")
@@ -294,7 +303,6 @@ class SeedanceGenerateVideoOperator(BaseOperator):
                     render_spec=render_spec(request),
                 ),
                 method_name="execute_complete",
-                kwargs={"route": self._route},  # the connection that accepted, for the worker that resumes
                 # Our trigger enforces the deadline itself: an Airflow defer timeout would skip both
                 # execute_complete and the cancellation.
                 timeout=None,
@@ -354,11 +362,11 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         self.log.warning("Previous %s; submitting again", generation.describe())
         return None
 
-    def execute_complete(self, context: Context, event: dict[str, Any], route: dict[str, Any] | None = None) -> Any:
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         """Back on a worker after the trigger fired: validate the event, then save and return."""
         try:
             generation, elapsed = generation_from_event(event)
-            self._route = route or route_facts(self.seedance_conn_id, [])
+            self._route = recalled_route(context, self.seedance_conn_id, bool(self.fallback_conn_ids))
             hook = SeedanceHook(self._route["seedance_conn_id"])
             return self._finish(hook, generation, context, elapsed, self.build_request())
         except SeedanceError as exc:

@@ -36,6 +36,9 @@ class FakeTI:
     def xcom_push(self, key: str, value: object) -> None:
         self.xcom[key] = value
 
+    def xcom_pull(self, task_ids: str, key: str) -> object:
+        return self.xcom.get(key) if task_ids == self.task_id else None
+
 
 class FakeStore(dict):
     def set(self, key: str, value: object) -> None:
@@ -177,18 +180,19 @@ def test_a_retry_reattaches_to_the_fallback_that_accepted():
 
 
 def test_the_trigger_polls_the_connection_that_accepted_and_the_result_says_so():
-    op = operator(wait_for_completion=True, deferrable=True)
+    op, ti = operator(wait_for_completion=True, deferrable=True), FakeTI()
     with respx.mock() as api:
         api.post(ARK_TASKS).mock(return_value=ark_error(402, "AccountOverdueError", "no credits left"))
         api.post(EVO_CREATE).mock(return_value=EVO_TASK)
         with pytest.raises(TaskDeferred) as deferred:
-            op.execute({"ti": FakeTI(), "task_state_store": FakeStore()})
-    trigger, kwargs = deferred.value.trigger, deferred.value.kwargs or {}
+            op.execute({"ti": ti, "task_state_store": FakeStore()})
+    trigger = deferred.value.trigger
     assert (trigger.seedance_conn_id, trigger.backend) == ("seedance_evo", "evolink")
     generation = {"id": "task-evo-1", "backend": "evolink", "model": EVO_MODEL, "state": "succeeded"}
     event = {"status": "success", "generation_id": "task-evo-1", "message": "done", "elapsed_s": 3.0}
     event["generation"] = {**generation, "status": "completed", "video_url": "https://cdn.test/v.mp4"}
-    result = operator(wait_for_completion=True).execute_complete({"ti": FakeTI()}, event, **kwargs)
+    # a deferred task resumes on a fresh operator instance, in a process that knows only the XCom
+    result = operator(wait_for_completion=True).execute_complete({"ti": ti}, event)
     assert (result["seedance_conn_id"], result["backend"], result["model"]) == ("seedance_evo", "evolink", EVO_MODEL)
     assert result["attempts"][0]["conn_id"] == "seedance_ark"
 
