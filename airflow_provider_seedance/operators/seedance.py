@@ -183,10 +183,13 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         self.generation_timeout = float(timeout) if timeout is not None else DEFAULT_GENERATION_TIMEOUT
         self.wait_for_completion = wait_for_completion
         self.cancel_on_kill = cancel_on_kill
-        self.fallback_conn_ids = (
-            list(fallback_conn_ids or []) if not isinstance(fallback_conn_ids, str) else fallback_conn_ids
+        # A template string or an XComArg stays as given; rendered, it becomes a list and a mapping.
+        self.fallback_conn_ids: Any = (
+            list(fallback_conn_ids) if isinstance(fallback_conn_ids, (list, tuple)) else fallback_conn_ids or []
         )
-        self.fallback_models = fallback_models if isinstance(fallback_models, str) else dict(fallback_models or {})
+        self.fallback_models: Any = (
+            dict(fallback_models) if isinstance(fallback_models, dict) else fallback_models or {}
+        )
         self._accepted_conn_id: str | None = None  # the connection whose generation this instance waits on
         self._route: dict[str, Any] = {}  # that connection and the refusals before it, for the result
         self._generation_id: str | None = None
