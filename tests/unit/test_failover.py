@@ -9,7 +9,11 @@ import json
 import httpx
 import pytest
 import respx
-from airflow.sdk.exceptions import TaskDeferred
+
+try:  # Airflow 3.2+
+    from airflow.sdk.exceptions import TaskDeferred
+except ImportError:  # Airflow 3.1
+    from airflow.exceptions import TaskDeferred  # type: ignore[no-redef]
 
 from airflow_provider_seedance.compat import AirflowException
 from airflow_provider_seedance.exceptions import SeedanceValidationError
