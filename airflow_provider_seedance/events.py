@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from airflow_provider_seedance.failover import FallbackAttempt
 from airflow_provider_seedance.models import Generation
 
 EventStatus = Literal["success", "failed", "timeout", "error"]
@@ -51,6 +52,10 @@ class VideoResult(BaseModel):
     #: Whether this was a draft render (cheap, 480p): its ``generation_id`` is what a final's
     #: ``draft_generation_id`` takes.
     draft: bool = False
+    #: The connection that rendered (``backend`` and ``model`` are its), and each one that surely refused
+    #: the create before it (``fallback_conn_ids``), in order.
+    seedance_conn_id: str | None = None
+    attempts: list[FallbackAttempt] = []
 
     def to_xcom(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -74,7 +74,10 @@ def finish(
         raise_unless_succeeded(generation)
     except SeedanceError as exc:
         raise as_airflow_error(exc) from None
-    result = video_result(generation, elapsed_s=elapsed_s, **(extra or {}))
+    # the hook's connection is the one that rendered (the operator's extra says so too, with its fallbacks)
+    result = video_result(
+        generation, elapsed_s=elapsed_s, **{"seedance_conn_id": hook.seedance_conn_id, **(extra or {})}
+    )
     push_link(context, generation.video_url)
     if output_path and generation.video_url:
         result = _save(hook, generation.video_url, result, context, output_path=output_path, replace=replace)

@@ -14,7 +14,9 @@ What is emitted, and what never is:
 * output: the saved video, as its ``ObjectStoragePath`` names it (``s3://bucket`` + key; a local file is
   namespace ``file`` and its absolute path, as Airflow's file assets are). With no ``output_path``, the API's
   result link (query string stripped) is the output, since that is where the video is.
-* run facet ``seedance``: backend, model, generation id, status, credits and render time (``elapsed_s``).
+* run facet ``seedance``: backend, model, generation id, status, credits and render time (``elapsed_s``),
+  the connection that rendered (``connId``: with ``fallback_conn_ids``, the one that accepted; backend and
+  model are its) and the connections that refused the create before it (``refusedConnIds``).
   Never the API key, the prompt, or a URL's query string.
 """
 
@@ -103,6 +105,8 @@ def run_facet_fields(result: Mapping[str, Any] | None) -> dict[str, Any] | None:
         "status": result.get("status"),
         "credits": result.get("credits"),
         "renderTimeS": result.get("elapsed_s"),
+        "connId": result.get("seedance_conn_id"),
+        "refusedConnIds": [attempt.get("conn_id") for attempt in result.get("attempts") or []],
     }
 
 
@@ -114,7 +118,8 @@ def _run_facet_class() -> type[Any]:
 
     @attr.define
     class SeedanceRunFacet(RunFacet):  # type: ignore[misc, unused-ignore]
-        """The generation behind this run: backend, model, id, status, credits, render time (s)."""
+        """The generation behind this run: backend, model, id, status, credits, render time (s), the
+        connection that rendered and those that refused the create before it."""
 
         backend: str | None = None
         model: str | None = None
@@ -122,6 +127,8 @@ def _run_facet_class() -> type[Any]:
         status: str | None = None
         credits: float | None = None
         renderTimeS: float | None = None
+        connId: str | None = None
+        refusedConnIds: list[str] = attr.field(factory=list)
 
     SeedanceRunFacet.__module__ = __name__
     SeedanceRunFacet.__qualname__ = "SeedanceRunFacet"

@@ -34,6 +34,7 @@ POLL_ERRORS = f"{PREFIX}.poll_errors"
 RENDER_DURATION = f"{PREFIX}.render_duration"
 CREDITS = f"{PREFIX}.credits"
 BYTES_SAVED = f"{PREFIX}.bytes_saved"
+FALLBACKS = f"{PREFIX}.fallbacks"
 
 #: A poll error's ``kind`` tag, most specific class first.
 ERROR_KINDS: tuple[tuple[type[SeedanceError], str], ...] = (
@@ -89,6 +90,11 @@ def rendered(backend: str, model: str | None, seconds: float | None, credits: fl
 def saved(backend: str, model: str | None, size_bytes: int) -> None:
     """A video written to ``output_path``."""
     _emit("incr", BYTES_SAVED, size_bytes, tags=tags(backend, model))
+
+
+def fell_back(backend: str, model: str | None, kind: str) -> None:
+    """A create surely refused on one connection (``kind`` as for poll errors), so the next one is tried."""
+    _emit("incr", FALLBACKS, 1, tags=tags(backend, model, kind=kind))
 
 
 def _emit(method: str, name: str, value: Any, *, tags: dict[str, str]) -> None:

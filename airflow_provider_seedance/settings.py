@@ -28,7 +28,7 @@ DEFAULT_REQUEST_TIMEOUT = 60.0
 DEFAULT_CREATE_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 4
 #: The keys of a connection's extra that this provider reads; any other key is reported (a typo is silent).
-EXTRA_KEYS = ("backend", "timeout", "create_timeout", "max_retries", "scheme", "models")
+EXTRA_KEYS = ("backend", "timeout", "create_timeout", "max_retries", "scheme", "models", "default_model")
 USER_AGENT = f"airflow-provider-seedance/{__version__}"
 
 
@@ -44,6 +44,8 @@ class ConnectionSettings:
     create_timeout: float = DEFAULT_CREATE_TIMEOUT
     #: The limits of models this connection declares in its extra (``models``), by model id.
     models: Mapping[str, ModelLimits] = field(default_factory=dict, compare=False)
+    #: The model a task falling over to this connection renders when nothing else maps one (``failover.py``).
+    default_model: str | None = None
 
     @property
     def backend(self) -> Backend:
@@ -75,7 +77,8 @@ def settings_from_fields(
     retries = int(_number(extra, "max_retries", DEFAULT_MAX_RETRIES, conn_id, minimum=0.0))
     create_timeout = _number(extra, "create_timeout", DEFAULT_CREATE_TIMEOUT, conn_id, minimum=1.0)
     models = parse_declared_models(extra.get("models"), dialect.name, f"connection {conn_id!r} extra models")
-    return ConnectionSettings(backend, base_url, password, timeout, retries, create_timeout, models)
+    default_model = str(extra.get("default_model") or "").strip() or None
+    return ConnectionSettings(backend, base_url, password, timeout, retries, create_timeout, models, default_model)
 
 
 def unknown_extra_keys(extra: dict[str, Any]) -> list[str]:

@@ -2,7 +2,9 @@
 
 Saved in Airflow's task state store (3.3+) the moment the API returns an id, and read back by every later
 try of the same task instance to reattach instead of paying again. ``version`` lets a later release read
-what an earlier one wrote: records without it (written by 0.1.0) read as version 1.
+what an earlier one wrote: records without it (written by 0.1.0) read as version 1. Version 2 adds the
+connection that accepted the create (a fallback, with ``fallback_conn_ids``), the model it renders and the
+connections that refused before it; a version 1 record means the task's own ``seedance_conn_id``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ class SubmissionState(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    version: Literal[1] = 1
+    version: Literal[1, 2] = 2
     generation_id: str | None = None
     backend: str | None = None
     #: ``request_hash(backend, request)``: a changed request (a new prompt after clearing) never reattaches.
@@ -34,17 +36,23 @@ class SubmissionState(BaseModel):
     #: Unix time of the create, and the wall-clock deadline (``submitted_at + timeout``).
     submitted_at: float = 0.0
     deadline: float = 0.0
+    #: Version 2: the connection that accepted the create (None: the task's ``seedance_conn_id``), the model
+    #: rendered there, and the connections that surely refused before it (``failover.FallbackAttempt`` dicts).
+    conn_id: str | None = None
+    model: str | None = None
+    attempts: tuple[dict[str, str], ...] = ()
 
     @classmethod
     def load(cls, store: Any, request_hash: str) -> SubmissionState:
-        """The stored state for this request; an empty one without a store, a record, or for another request
+        """The stored state for this request (its hash is of the task's own request, on its own connection,
+        wherever it was accepted); an empty one without a store, a record, or for another request
         (which keeps only the submission count, so a new key is used)."""
         if store is None:
             return cls()
         raw = store.get(STATE_KEY)
         if not isinstance(raw, dict) or not raw.get("generation_id"):
             return cls()
-        state = cls.model_validate(raw)
+        state = cls.model_validate({"version": 1, **raw})  # 0.1.0 wrote no version
         if state.request_hash != request_hash:
             return cls(submissions=state.submissions)
         return state

@@ -31,6 +31,17 @@ from airflow_provider_seedance.limits import backends_for_model, validate_reques
 from airflow_provider_seedance.lineage import task_lineage
 from airflow_provider_seedance.links import ID_XCOM_KEY, LINK_XCOM_KEY, SeedanceVideoLink
 from airflow_provider_seedance.models import Generation, VideoRequest
+from airflow_provider_seedance.operators.fallbacks import (
+    Leg,
+    accepted_hook,
+    fallback_args,
+    plan_legs,
+    recalled_route,
+    remember_route,
+    route_facts,
+    submit_in_turn,
+    with_deadline,
+)
 from airflow_provider_seedance.operators.output_checks import check_output_path
 from airflow_provider_seedance.operators.request_fields import (
     REQUEST_FIELDS,
@@ -81,6 +92,12 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         (a retry would pay again or wait on a deadline already passed).
     :param wait_for_completion: False returns right after submitting (pair with the sensor).
     :param cancel_on_kill: cancel the remote generation when the task is killed.
+    :param fallback_conn_ids: connections to submit to, in order, when the create on the one before was
+        refused for sure (402 no credits, 401/403, 429 after retries, a connection that failed before
+        sending, the model not offered there); never when the create may have landed (templated).
+    :param fallback_models: the model each fallback renders, by connection id or backend name (templated);
+        else the provider's equivalent of ``model`` on that backend, else the connection's
+        ``extra.default_model``. Every fallback's request is validated before anything is sent.
     """
 
     template_fields: Sequence[str] = (
@@ -111,8 +128,10 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         "draft_generation_id",
         "extra_params",
         "output_path",
+        "fallback_conn_ids",
+        "fallback_models",
     )
-    template_fields_renderers = {"prompt": "md", "extra_params": "json"}
+    template_fields_renderers = {"prompt": "md", "extra_params": "json", "fallback_models": "json"}
     operator_extra_links = (SeedanceVideoLink(),)
     #: The link the task has so far (read by ``SeedanceVideoLink`` when the task ends).
     seedance_video_link: str | None = None
@@ -155,6 +174,8 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         timeout: float | None = None,
         wait_for_completion: bool = True,
         cancel_on_kill: bool = True,
+        fallback_conn_ids: Sequence[str] | str | None = None,
+        fallback_models: dict[str, str] | str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -188,6 +209,9 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         self.generation_timeout = float(timeout) if timeout is not None else DEFAULT_GENERATION_TIMEOUT
         self.wait_for_completion = wait_for_completion
         self.cancel_on_kill = cancel_on_kill
+        self.fallback_conn_ids, self.fallback_models = fallback_args(fallback_conn_ids, fallback_models)
+        self._accepted_conn_id: str | None = None  # the connection whose generation this instance waits on
+        self._route: dict[str, Any] = {}  # that connection and the refusals before it, for the result
         self._generation_id: str | None = None
         self._result: dict[str, Any] | None = None  # what this instance returned (read for OpenLineage)
         self._validate_literal_request()
@@ -224,10 +248,16 @@ class SeedanceGenerateVideoOperator(BaseOperator):
 
     def _execute(self, context: Context) -> Any:
         hook = self.hook
-        # Validated once per execute; the vendor's own expiry (ModelArk) follows our deadline.
-        request = hook.prepare(self.build_request(), hook.backend, seconds_left=self.generation_timeout)
+        request = hook.prepare(self.build_request(), hook.backend)  # validated once per execute
+        legs = plan_legs(hook, request, self.fallback_conn_ids, self.fallback_models, self.log)  # fallbacks too
+        # The vendor's own expiry (ModelArk) follows our deadline, set per connection tried.
+        legs = with_deadline(legs, seconds_left=self.generation_timeout)
         check_output_path(self.output_path, task_id=self.task_id, context=context)
-        generation, state = self._attach_or_submit(hook, request, context)
+        generation, state = self._attach_or_submit(legs, context)
+        hook, model = accepted_hook(legs, state)
+        request = request.model_copy(update={"model": model or request.model})
+        self._accepted_conn_id, self._route = hook.seedance_conn_id, route_facts(hook.seedance_conn_id, state.attempts)
+        remember_route(context, self._route, bool(self.fallback_conn_ids))
         self._generation_id = generation.id
         context["ti"].xcom_push(key=ID_XCOM_KEY, value=generation.id)
         context["ti"].xcom_push(key=LINK_XCOM_KEY, value=generation.video_url or "")
@@ -235,22 +265,27 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         if generation.state == "succeeded":
             return self._finish(hook, generation, context, time.time() - state.submitted_at, request)
         if not self.wait_for_completion:
-            self._result = video_result(generation, model=request.model, **_request_facts(request)).to_xcom()
+            facts = {**_request_facts(request), **self._route}
+            self._result = video_result(generation, model=request.model, **facts).to_xcom()
             return self._result
         return self._wait(hook, generation, state, request, context)
 
-    def _attach_or_submit(
-        self, hook: SeedanceHook, request: VideoRequest, context: Context
-    ) -> tuple[Generation, SubmissionState]:
-        """The previous try's generation when it is still worth waiting for, else a new one, persisted the
-        moment the API returns its id."""
+    def _attach_or_submit(self, legs: list[Leg], context: Context) -> tuple[Generation, SubmissionState]:
+        """The previous try's generation (on whichever connection accepted it) when it is still worth waiting
+        for, else a new one, on the first connection that accepts, persisted the moment the API returns its id."""
+        hook, request = legs[0][0], legs[0][1].request
         digest = request_hash(hook.backend.name, request)
         store = context.get("task_state_store")
         state = SubmissionState.load(store, digest)
-        generation = self._reattach(hook, state)
+        generation = self._reattach(accepted_hook(legs, state)[0], state)
         if generation is not None:
             return generation, state
-        generation, submissions = self._submit(hook, request, context, digest, state.submissions)
+
+        def submit(leg_hook: SeedanceHook, leg_request: VideoRequest) -> tuple[Generation, int]:
+            leg_digest = digest if leg_hook is hook else request_hash(leg_hook.backend.name, leg_request)
+            return self._submit(leg_hook, leg_request, context, leg_digest, state.submissions)
+
+        (hook, route), generation, submissions, attempts = submit_in_turn(legs, submit, self.log)
         now = time.time()
         state = SubmissionState(
             generation_id=generation.id,
@@ -259,9 +294,14 @@ class SeedanceGenerateVideoOperator(BaseOperator):
             submissions=submissions,
             submitted_at=now,
             deadline=now + self.generation_timeout,
+            conn_id=route.conn_id,
+            model=route.request.model,
+            attempts=tuple(attempt.model_dump() for attempt in attempts),
         )
         state.save(store)
-        self.log.info("Submitted Seedance generation %s (%s, %s)", generation.id, hook.backend.name, request.model)
+        self.log.info(
+            "Submitted Seedance generation %s (%s, %s)", generation.id, hook.backend.name, route.request.model
+        )
         return generation, state
 
     def _wait(
@@ -278,7 +318,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
             self.defer(
                 trigger=SeedanceGenerationTrigger(
                     generation_id=generation.id,
-                    seedance_conn_id=self.seedance_conn_id,
+                    seedance_conn_id=hook.seedance_conn_id,
                     deadline=state.deadline,
                     started_at=state.submitted_at,
                     poll_interval=self.poll_interval,
@@ -351,7 +391,9 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         """Back on a worker after the trigger fired: validate the event, then save and return."""
         try:
             generation, elapsed = generation_from_event(event)
-            return self._finish(self.hook, generation, context, elapsed, self.build_request())
+            self._route = recalled_route(context, self.seedance_conn_id, bool(self.fallback_conn_ids))
+            hook = SeedanceHook(self._route["seedance_conn_id"])
+            return self._finish(hook, generation, context, elapsed, self.build_request())
         except SeedanceError as exc:
             raise as_airflow_error(exc) from None
 
@@ -370,7 +412,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
             output_path=self.output_path,
             elapsed_s=elapsed,
             outlets=list(self.outlets or []),
-            extra=_request_facts(request),
+            extra={**_request_facts(request), **self._route},
             replace=self.replace,
         )
         return self._result
@@ -397,7 +439,8 @@ class SeedanceGenerateVideoOperator(BaseOperator):
     def on_kill(self) -> None:
         """Killed while polling on the worker: cancel the render where the API can (ModelArk, queued)."""
         if self.cancel_on_kill and self._generation_id:
-            self.log.info("%s", self.hook.cancel_if_queued(self._generation_id))
+            hook = SeedanceHook(self._accepted_conn_id) if self._accepted_conn_id else self.hook
+            self.log.info("%s", hook.cancel_if_queued(self._generation_id))
 
 
 def _request_facts(request: VideoRequest) -> dict[str, Any]:

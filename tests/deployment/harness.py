@@ -166,7 +166,8 @@ class Deployment:
         env.update(
             {
                 "AIRFLOW_HOME": str(self.home),
-                "PYTHONPATH": str(support),
+                # the checkout under test, ahead of wherever the venv's editable install points
+                "PYTHONPATH": os.pathsep.join([str(support), str(HERE.parents[1])]),
                 "PYTHONUNBUFFERED": "1",
                 "SEEDANCE_DEPLOY_OUTPUT": str(self.output_dir),
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.sql_alchemy_conn,

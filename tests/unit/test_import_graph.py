@@ -47,6 +47,7 @@ PURE = (
     "render_memory",
     "poll_steps",
     "submission",
+    "failover",
     "version",
     "emulator",
 )

@@ -100,7 +100,16 @@ def test_the_run_facet_has_the_generation_and_nothing_else():
         "status": "succeeded",
         "credits": 40.0,
         "renderTimeS": 31.5,
+        "connId": None,
+        "refusedConnIds": [],
     }
+    failed_over = {
+        **RESULT,
+        "seedance_conn_id": "seedance_b",
+        "attempts": [{"conn_id": "seedance_a", "refused": "402"}],
+    }
+    assert (run_facet_fields(failed_over) or {})["connId"] == "seedance_b"
+    assert (run_facet_fields(failed_over) or {})["refusedConnIds"] == ["seedance_a"]
     assert run_facet_fields(None) is None
     assert run_facet_fields({"generation_id": ""}) is None
 

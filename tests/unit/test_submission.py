@@ -43,7 +43,7 @@ def test_a_saved_state_reads_back_the_same_and_carries_its_version():
     store = Store()
     state = SubmissionState(**RECORD_0_1_0)
     state.save(store)
-    assert store.values[STATE_KEY]["version"] == 1
+    assert store.values[STATE_KEY]["version"] == 2
     assert SubmissionState.load(store, DIGEST) == state
 
 
@@ -64,3 +64,14 @@ def test_the_request_hash_is_stable_across_processes():
     assert DIGEST == "5306a6829ec2bebe035c6fb93079403c060141bafa487670cd509f58a2c77d34"  # as 0.1.0 computed it
     assert request_hash("evolink", REQUEST) == request_hash("evolink", VideoRequest(**REQUEST.model_dump()))
     assert request_hash("aimlapi", REQUEST) != DIGEST
+
+
+def test_version_2_names_the_connection_that_accepted_and_version_1_reads_as_the_tasks_own():
+    store = Store()
+    attempt = {"conn_id": "seedance_a", "backend": "modelark", "model": "m", "refused": "402 ..."}
+    state = SubmissionState(**RECORD_0_1_0, conn_id="seedance_b", model="seedance-2.0-fast-text-to-video")
+    state = state.model_copy(update={"attempts": (attempt,)})
+    state.save(store)
+    assert SubmissionState.load(store, DIGEST) == state
+    old = SubmissionState.load(Store(**{STATE_KEY: RECORD_0_1_0}), DIGEST)
+    assert (old.version, old.conn_id, old.model, old.attempts) == (1, None, None, ())
