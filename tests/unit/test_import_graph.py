@@ -43,6 +43,7 @@ PURE = (
     "polling",
     "events",
     "render_memory",
+    "run_history",
     "poll_steps",
     "submission",
     "version",
