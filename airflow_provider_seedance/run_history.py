@@ -3,9 +3,10 @@
 A triggerer's render-time memory (``render_memory``) dies with it and is not shared with another triggerer,
 so a scheduled pipeline's next run would start polling blind. Each result the operator returns carries its
 spec, its own render time (``render_s``) and the times it started from (``render_history``). Before waiting,
-the operator reads the latest result of each map index of its task (this run's or an earlier one's,
-``xcom_pull(..., include_prior_dates=True)``, the same on Airflow 3.1 and 3.3) and derives one typical time
-by the memory's rule; the trigger gets that number and its sample count, never a prompt. No Airflow import.
+the operator reads its task's results in the previous DAG run (``ti.get_previous_dagrun()``, then
+``ti.xcom_pull(task_ids=..., run_id=...)``: every map index in one read, the same on Airflow 3.1 and 3.3) and
+derives one typical time by the memory's rule; the trigger gets that number and its sample count, never a
+prompt. No Airflow import.
 """
 
 from __future__ import annotations
@@ -16,15 +17,10 @@ from typing import Any
 from airflow_provider_seedance.render_memory import (
     HISTORY_FIELD,
     RENDER_FIELD,
-    SAMPLES,
     render_spec,
     samples_from_results,
     typical_time,
 )
-
-#: A mapped task reads the latest results of its first ``SAMPLES`` map indexes, stopping after this many
-#: missing in a row (a task mapped over fewer items).
-MAX_MISSES = 2
 
 
 @dataclass(frozen=True)
@@ -65,18 +61,13 @@ def warm_start(context: Any, backend: str, request: Any, log: Any) -> WarmStart:
 
 
 def latest_results(ti: Any) -> list[Any]:
-    """The latest result of each map index of ``ti``'s task (itself for an unmapped task), one ``get_one``
-    each: ``include_prior_dates`` without a map index would read every result the task ever returned."""
-    pull = {"task_ids": ti.task_id, "include_prior_dates": True}
-    map_index = getattr(ti, "map_index", -1)
-    if map_index is None or map_index < 0:
-        return [ti.xcom_pull(map_indexes=-1, **pull)]
-    found: list[Any] = []
-    misses = 0
-    for index in range(SAMPLES):
-        result = ti.xcom_pull(map_indexes=index, **pull)
-        misses = 0 if result is not None else misses + 1
-        if misses >= MAX_MISSES:
-            break
-        found.append(result)
-    return found
+    """Every result of ``ti``'s task in the previous DAG run (all map indexes): one read, of the kind that
+    answers an empty list rather than logging "XCom not found" for a run or an index without one. A run
+    without a logical date has no previous run: it starts cold."""
+    previous = ti.get_previous_dagrun()
+    if previous is None:
+        return []
+    results = ti.xcom_pull(task_ids=ti.task_id, run_id=previous.run_id)
+    if results is None:
+        return []
+    return results if isinstance(results, list) else [results]  # an unmapped task's one result

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -47,19 +48,24 @@ def earlier(render_s: float | None, history: list[float] | None = None, **overri
 
 
 class HistoryTI:
-    """A task instance whose ``xcom_pull`` answers from ``by_index`` (map index -> latest result)."""
+    """A task instance whose previous DAG run returned ``previous`` (one result, a list of mapped ones, or
+    None); its ``xcom_pull`` answers for that run only."""
 
     dag_id, task_id, run_id = "d", "t", "r"
 
-    def __init__(self, by_index: dict[int, Any], map_index: int = -1) -> None:
-        self.by_index = by_index
+    def __init__(self, previous: Any, map_index: int = -1, *, has_previous_run: bool = True) -> None:
+        self.previous = previous
         self.map_index = map_index
+        self.has_previous_run = has_previous_run
         self.pulls: list[dict[str, Any]] = []
         self.xcom: dict[str, Any] = {}
 
+    def get_previous_dagrun(self, state: str | None = None) -> Any:
+        return SimpleNamespace(run_id="scheduled__yesterday") if self.has_previous_run else None
+
     def xcom_pull(self, **kwargs: Any) -> Any:
         self.pulls.append(kwargs)
-        return self.by_index.get(kwargs["map_indexes"])
+        return self.previous if kwargs.get("run_id") == "scheduled__yesterday" else None
 
     def xcom_push(self, key: str, value: Any) -> None:
         self.xcom[key] = value
@@ -69,31 +75,33 @@ class Request:
     model, duration, quality, service_tier, prompt = MODEL, 5, None, None, PROMPT
 
 
-def test_an_unmapped_task_reads_its_latest_result_only():
-    ti = HistoryTI({-1: earlier(60.0, [58.0, 62.0])})
+def test_an_unmapped_task_reads_its_result_of_the_previous_run():
+    ti = HistoryTI(earlier(60.0, [58.0, 62.0]))
     warm = warm_start({"ti": ti}, "modelark", Request(), LOG)
     assert warm.samples == (58.0, 62.0, 60.0) and warm.typical == 60.0
-    # One get_one: without a map index, include_prior_dates would read every result the task ever returned.
-    assert ti.pulls == [{"task_ids": "t", "include_prior_dates": True, "map_indexes": -1}]
+    # One read without a map index: the slice read, which answers [] instead of logging "XCom not found".
+    assert ti.pulls == [{"task_ids": "t", "run_id": "scheduled__yesterday"}]
 
 
-def test_a_mapped_task_reads_the_latest_result_of_each_map_index_bounded():
-    ti = HistoryTI({i: earlier(50.0 + i) for i in range(100)}, map_index=7)
+def test_a_mapped_task_reads_every_map_index_of_the_previous_run_once_bounded_by_the_memorys_window():
+    ti = HistoryTI([earlier(50.0 + i) for i in range(100)], map_index=7)
     warm = warm_start({"ti": ti}, "modelark", Request(), LOG)
-    assert len(ti.pulls) == SAMPLES and len(warm.samples) == SAMPLES
-    assert warm.typical == pytest.approx(59.5)
-    # Mapped over three items: reading stops after two missing indexes in a row.
-    few = HistoryTI({0: earlier(60.0), 1: earlier(61.0), 2: earlier(62.0)}, map_index=1)
-    assert warm_start({"ti": few}, "modelark", Request(), LOG).typical == 61.0
-    assert [p["map_indexes"] for p in few.pulls] == [0, 1, 2, 3, 4]
-    # One failed instance (a missing index) does not stop the read.
-    gap = HistoryTI({0: earlier(60.0), 2: earlier(62.0), 3: earlier(64.0)}, map_index=0)
-    assert latest_results(gap)[1] is None and warm_start({"ti": gap}, "modelark", Request(), LOG).typical == 62.0
+    assert len(ti.pulls) == 1 and len(warm.samples) == SAMPLES
+    assert warm.typical == pytest.approx(139.5)  # the last 20 of them
+    # A failed instance (no result) is simply absent; three results are enough to trust.
+    few = HistoryTI([earlier(60.0), earlier(62.0), earlier(64.0)], map_index=1)
+    assert warm_start({"ti": few}, "modelark", Request(), LOG).typical == 62.0
+
+
+def test_no_previous_run_or_no_result_in_it_polls_cold():
+    assert latest_results(HistoryTI(None)) == []
+    assert latest_results(HistoryTI([earlier(60.0)] * 3, has_previous_run=False)) == []
+    assert warm_start({"ti": HistoryTI(None)}, "modelark", Request(), LOG) == WarmStart()
 
 
 def test_an_unreadable_history_polls_cold_and_says_why(caplog):
     class Broken(HistoryTI):
-        def xcom_pull(self, **kwargs: Any) -> Any:
+        def get_previous_dagrun(self, **kwargs: Any) -> Any:
             raise RuntimeError("XCom backend down")
 
     with caplog.at_level(logging.WARNING, logger=LOG.name):
@@ -118,7 +126,7 @@ def modelark(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def test_the_operator_defers_with_the_typical_time_and_no_prompt_and_returns_the_times(modelark):
-    ti = HistoryTI({-1: earlier(60.0, [58.0, 61.0, 63.0, 59.0])})
+    ti = HistoryTI(earlier(60.0, [58.0, 61.0, 63.0, 59.0]))
     op = SeedanceGenerateVideoOperator(
         task_id="t", seedance_conn_id=modelark, model=MODEL, prompt=PROMPT, duration=5, deferrable=True
     )
@@ -144,11 +152,11 @@ def test_the_operator_defers_with_the_typical_time_and_no_prompt_and_returns_the
     assert (result["render_s"], result["render_history"]) == (61.5, [58.0, 61.0, 63.0, 59.0, 60.0])
     assert (result["duration"], result["quality"], result["service_tier"]) == (5, None, None)
     # What this run returns is what the next one reads.
-    assert warm_start({"ti": HistoryTI({-1: result})}, "modelark", Request(), LOG).typical == 60.5
+    assert warm_start({"ti": HistoryTI(result)}, "modelark", Request(), LOG).typical == 60.5
 
 
 def test_the_worker_side_wait_starts_from_earlier_runs_too(modelark):
-    ti = HistoryTI({-1: earlier(60.0, [58.0, 61.0, 63.0, 59.0])})
+    ti = HistoryTI(earlier(60.0, [58.0, 61.0, 63.0, 59.0]))
     op = SeedanceGenerateVideoOperator(
         task_id="t", seedance_conn_id=modelark, model=MODEL, prompt=PROMPT, duration=5, deferrable=False
     )
