@@ -26,6 +26,8 @@ class GenerationEvent(BaseModel):
     generation: Generation | None = None
     polls: int = 0
     elapsed_s: float | None = None
+    #: On success: how long the render took as polling saw it (midway between the last two polls).
+    render_s: float | None = None
     #: For ``error``: whether an Airflow retry can help (False for a bad key or an unknown id).
     retryable: bool | None = None
 
@@ -56,6 +58,13 @@ class VideoResult(BaseModel):
     #: the create before it (``fallback_conn_ids``), in order.
     seedance_conn_id: str | None = None
     attempts: list[FallbackAttempt] = []
+    quality: str | None = None
+    service_tier: str | None = None
+    #: How long the render took as polling saw it (``elapsed_s`` is when the task saw it end: later).
+    render_s: float | None = None
+    #: Render times of the same backend and spec that earlier runs of this task left (oldest first), which
+    #: this one's polling started from; with ``render_s``, what the next run reads (``run_history``).
+    render_history: list[float] | None = None
 
     def to_xcom(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

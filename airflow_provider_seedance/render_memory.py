@@ -5,6 +5,10 @@ off blindly. A triggerer runs many renders of the same spec (mapped pipelines: s
 quality), so the median of the last few renders of that spec is a good guess for the next one. The memory is
 per process (a triggerer lives for days; a worker task's process lives for one task, so it stays cold there),
 bounded (an LRU of ``max_keys`` specs, the last ``samples`` times each), and never holds a prompt or a key.
+
+What a process learns dies with it, so the operator also reads the render times that earlier runs of the
+same task left in their XCom results (``run_history``) and hands the trigger their ``typical_time``: one
+number (and its sample count), computed by the same rule as the memory's.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import asyncio
 import statistics
 import threading
 from collections import OrderedDict, deque
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 #: The request fields a render's duration depends on; with the backend they make the memory's key.
@@ -29,6 +34,19 @@ def render_spec(request: Any) -> dict[str, Any]:
     """The trigger kwarg naming what a render's time depends on (``request``: a ``VideoRequest``).
     Plain JSON, and only these fields: never the prompt, never an input URL."""
     return {name: getattr(request, name, None) for name in SPEC_FIELDS}
+
+
+def typical_time(samples: Sequence[float], *, min_samples: int = MIN_SAMPLES, last: int = SAMPLES) -> float | None:
+    """The typical render time of ``samples`` (oldest first): the median of the last ``last`` positive, finite
+    ones; None with fewer than ``min_samples`` of them. The one rule for the process's memory and for the
+    render times read from earlier runs."""
+    valid = [float(s) for s in samples if _is_seconds(s)][-last:]
+    return statistics.median(valid) if valid and len(valid) >= min_samples else None
+
+
+def _is_seconds(value: Any) -> bool:
+    """A positive, finite number (not a bool): what a render time read back from JSON must be."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf")
 
 
 def render_key(backend: str, spec: dict[str, Any]) -> RenderKey:
@@ -98,7 +116,7 @@ class RenderMemory:
                 return None
             self._times.move_to_end(key)
             recent = list(times)
-        return statistics.median(recent)
+        return typical_time(recent, min_samples=self.min_samples, last=self.samples)
 
     def count(self, key: RenderKey) -> int:
         with self._lock:
@@ -126,3 +144,29 @@ def _wake(future: asyncio.Future[None]) -> None:
 
 #: The process-wide memory the trigger reads and feeds.
 RENDER_MEMORY = RenderMemory()
+
+
+#: The fields of an operator's XCom result that carry render times: its own, and those it started from.
+RENDER_FIELD = "render_s"
+HISTORY_FIELD = "render_history"
+
+
+def samples_from_results(results: Iterable[Any], backend: str, spec: dict[str, Any]) -> list[float]:
+    """The render times of ``backend`` and ``spec`` that earlier XCom results of a task carry, oldest first,
+    at most ``SAMPLES``: the longest ``render_history`` among the matching results (what their runs started
+    from), then each one's own ``render_s``. A result matches when it succeeded on the same backend and spec;
+    results without ``render_s`` (written before it existed, or not polled) are skipped."""
+    key = render_key(backend, spec)
+    older: list[float] = []
+    newest: list[float] = []
+    for result in results:
+        if not isinstance(result, dict) or RENDER_FIELD not in result or result.get("status") != "succeeded":
+            continue
+        if render_key(str(result.get("backend")), result) != key:
+            continue
+        if _is_seconds(result[RENDER_FIELD]):
+            newest.append(float(result[RENDER_FIELD]))
+        history = result.get(HISTORY_FIELD)
+        if isinstance(history, list) and len(history) > len(older):
+            older = [float(s) for s in history if _is_seconds(s)]
+    return (older + newest)[-SAMPLES:]

@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks import polls_history
 from benchmarks.common import CONN_ID, conn_env
 
 RENDERS = [float(r) for r in range(20, 181, 5)]
@@ -340,6 +341,7 @@ def run() -> dict[str, Any]:
     """Every (policy, estimate error, render time) once; deterministic, so no repetitions needed."""
     os.environ.update(conn_env("http://emulator.invalid"))
     os.environ.update(conn_env("http://emulator.invalid", NO_HINTS_CONN_ID, NO_HINTS_BACKEND))
+    os.environ.update(conn_env("http://emulator.invalid", polls_history.DIALECTS["aimlapi"][0], "aimlapi"))
     import logging
 
     logging.getLogger("airflow_provider_seedance").setLevel(logging.WARNING)
@@ -369,6 +371,7 @@ def run() -> dict[str, Any]:
 
     rows = asyncio.run(all_runs())
     rows.update(_worker_rows())  # sync, each on its own loop: outside the one above
+    rows.update(polls_history.rows(RENDERS))  # a loop per pipeline run, too
     return rows
 
 

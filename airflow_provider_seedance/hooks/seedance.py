@@ -82,6 +82,8 @@ class SeedanceHook(BaseHook):
         self._async_settings: ConnectionSettings | None = None
         self._async_client: httpx.AsyncClient | None = None
         self._warned: set[str] = set()
+        #: After ``wait_for_generation`` succeeds: how long the render took as polling saw it.
+        self.last_render_s: float | None = None
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
@@ -312,6 +314,7 @@ class SeedanceHook(BaseHook):
         poll_interval: float | None = None,
         estimated_time: float | None = None,
         render_spec: dict[str, Any] | None = None,
+        typical_time: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> Generation:
@@ -320,7 +323,9 @@ class SeedanceHook(BaseHook):
         Polls as the trigger does (``PollPlan``): transient poll errors (429, 5xx, network) are retried
         after a jittered back-off or the server's Retry-After until ``timeout`` seconds have passed, the
         last poll lands on the deadline, and with ``render_spec`` (``render_memory.render_spec(request)``)
-        renders of the same spec seen in this process stand in for a missing API estimate.
+        renders of the same spec seen in this process stand in for a missing API estimate, else
+        ``typical_time`` (what earlier runs of the task took, ``run_history``). On success,
+        ``last_render_s`` is how long the render took as polling saw it.
         """
         start = clock()
         plan = PollPlan(
@@ -329,7 +334,7 @@ class SeedanceHook(BaseHook):
         key = render_key(self.backend.name, render_spec) if render_spec else None
         model = render_spec.get("model") if render_spec else None
         while True:
-            sleep(plan.nap(clock(), RENDER_MEMORY.typical(key) if key else None).seconds)
+            sleep(plan.nap(clock(), (RENDER_MEMORY.typical(key) if key else None) or typical_time).seconds)
             generation: Generation | None = None
             try:
                 generation = self.get_generation(generation_id, model=model)
@@ -339,6 +344,7 @@ class SeedanceHook(BaseHook):
             else:
                 outcome = poll_answered(self.log, plan, generation, clock(), RENDER_MEMORY, key)
                 if outcome == "success":
+                    self.last_render_s = plan.took
                     metrics.rendered(self.backend.name, generation.model, plan.took, generation.credits)
                 if outcome in ("success", "failed"):
                     return raise_unless_succeeded(generation)

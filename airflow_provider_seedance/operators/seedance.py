@@ -51,6 +51,7 @@ from airflow_provider_seedance.operators.request_fields import (
 )
 from airflow_provider_seedance.polling import PollPlan
 from airflow_provider_seedance.render_memory import render_spec
+from airflow_provider_seedance.run_history import WarmStart, warm_start
 from airflow_provider_seedance.status import is_permanent_failure
 from airflow_provider_seedance.submission import SubmissionState, request_hash
 from airflow_provider_seedance.triggers.seedance import SeedanceGenerationTrigger
@@ -312,9 +313,11 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         request: VideoRequest,
         context: Context,
     ) -> Any:
-        """Defer to the triggerer (the default), or poll on this worker until the deadline."""
+        """Defer to the triggerer (the default), or poll on this worker until the deadline; either starts from
+        the render times earlier runs of this task left (``run_history``)."""
+        warm = warm_start(context, hook.backend.name, request, self.log)
         if self.deferrable:
-            self.log.info("%s", deferral_line(generation, state, self.poll_interval))
+            self.log.info("%s", deferral_line(generation, state, self.poll_interval, warm))
             self.defer(
                 trigger=SeedanceGenerationTrigger(
                     generation_id=generation.id,
@@ -326,6 +329,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
                     cancel_on_kill=self.cancel_on_kill,
                     backend=hook.backend.name,
                     render_spec=render_spec(request),
+                    **warm.trigger_kwargs(),
                 ),
                 method_name="execute_complete",
                 # Our trigger enforces the deadline itself: an Airflow defer timeout would skip both
@@ -339,11 +343,13 @@ class SeedanceGenerateVideoOperator(BaseOperator):
                 poll_interval=self.poll_interval,
                 estimated_time=generation.estimated_time_s,
                 render_spec=render_spec(request),
+                typical_time=warm.typical,
             )
         except SeedanceGenerationTimeout as exc:
             outcome = hook.cancel_if_queued(generation.id, exc.generation)
             raise SeedanceGenerationTimeout(f"{exc}; {outcome}", exc.generation) from None
-        return self._finish(hook, generation, context, time.time() - state.submitted_at, request)
+        elapsed = time.time() - state.submitted_at
+        return self._finish(hook, generation, context, elapsed, request, warm.result_fields(hook.last_render_s))
 
     def _submit(
         self, hook: SeedanceHook, request: VideoRequest, context: Context, digest: str, submissions: int
@@ -392,8 +398,9 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         try:
             generation, elapsed = generation_from_event(event)
             self._route = recalled_route(context, self.seedance_conn_id, bool(self.fallback_conn_ids))
-            hook = SeedanceHook(self._route["seedance_conn_id"])
-            return self._finish(hook, generation, context, elapsed, self.build_request())
+            hook, request = SeedanceHook(self._route["seedance_conn_id"]), self.build_request()
+            warm = warm_start(context, hook.backend.name, request, self.log)  # the same read as before deferring
+            return self._finish(hook, generation, context, elapsed, request, warm.result_fields(event.get("render_s")))
         except SeedanceError as exc:
             raise as_airflow_error(exc) from None
 
@@ -404,6 +411,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         context: Context,
         elapsed: float | None,
         request: VideoRequest,
+        render_times: dict[str, Any] | None = None,
     ) -> Any:
         self._result = finish(
             hook,
@@ -412,7 +420,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
             output_path=self.output_path,
             elapsed_s=elapsed,
             outlets=list(self.outlets or []),
-            extra={**_request_facts(request), **self._route},
+            extra={**_request_facts(request), **self._route, **(render_times or {})},
             replace=self.replace,
         )
         return self._result
@@ -445,8 +453,14 @@ class SeedanceGenerateVideoOperator(BaseOperator):
 
 def _request_facts(request: VideoRequest) -> dict[str, Any]:
     """The request's fields the XCom result repeats."""
-    facts = {"prompt": request.prompt, "duration": request.duration, "aspect_ratio": request.aspect_ratio}
-    return {**facts, "draft": bool(request.draft)}
+    return {
+        "prompt": request.prompt,
+        "duration": request.duration,
+        "aspect_ratio": request.aspect_ratio,
+        "quality": request.quality,  # with the model and the duration, the spec a next run reads
+        "service_tier": request.service_tier,
+        "draft": bool(request.draft),
+    }
 
 
 def idempotency_key(context: Context, digest: str, submissions: int) -> str:
@@ -456,16 +470,21 @@ def idempotency_key(context: Context, digest: str, submissions: int) -> str:
     return "airflow-" + hashlib.sha256(json.dumps(identity, default=str).encode()).hexdigest()[:48]
 
 
-def deferral_line(generation: Generation, state: SubmissionState, poll_interval: float | None) -> str:
+def deferral_line(
+    generation: Generation, state: SubmissionState, poll_interval: float | None, warm: WarmStart | None = None
+) -> str:
     """The one line logged as the task defers: what is awaited, when it is first checked (the trigger's own
-    plan, before any render time is remembered), until when."""
+    plan, from the render times earlier runs left if any), until when."""
     now = time.time()
     estimate = generation.estimated_time_s
     plan = PollPlan(
         started_at=state.submitted_at, deadline=state.deadline, poll_interval=poll_interval, estimated_time=estimate
     )
-    nap = plan.nap(now)
+    typical = warm.typical if warm else None
+    nap = plan.nap(now, typical)
     first = f"first check in {nap.seconds:.0f} s"
+    if typical and not estimate and warm:
+        first += f" (earlier runs: typically {typical:.0f} s over {len(warm.samples)} renders)"
     if nap.learns:
         first += ", sooner once the triggerer has seen renders of this spec end"
     deadline = datetime.fromtimestamp(state.deadline, tz=timezone.utc)

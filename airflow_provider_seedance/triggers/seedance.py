@@ -46,6 +46,10 @@ class SeedanceGenerationTrigger(BaseTrigger):
         model, duration, quality, service tier; never the prompt). Renders of one spec and backend teach
         this process a typical render time, which stands in when the API gives no estimate; a trigger
         still polling blind is woken as soon as its spec has one.
+    :param typical_time: the typical render time of this spec read by the operator from earlier runs of its
+        task (``run_history``), so the trigger starts warm on any triggerer, after any restart; used until
+        this process has its own. A number, never the request.
+    :param typical_samples: how many earlier renders ``typical_time`` rests on (for the log).
     """
 
     def __init__(
@@ -60,6 +64,8 @@ class SeedanceGenerationTrigger(BaseTrigger):
         cancel_on_kill: bool = True,
         backend: str | None = None,
         render_spec: dict[str, Any] | None = None,
+        typical_time: float | None = None,
+        typical_samples: int = 0,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.generation_id = generation_id
@@ -71,6 +77,8 @@ class SeedanceGenerationTrigger(BaseTrigger):
         self.cancel_on_kill = cancel_on_kill
         self.backend = backend
         self.render_spec = render_spec
+        self.typical_time = float(typical_time) if typical_time else None
+        self.typical_samples = int(typical_samples)
         # Injection points for tests: the wall clock and the sleep the loop waits on.
         self.clock: Callable[[], float] = time.time
         self.sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep
@@ -95,6 +103,11 @@ class SeedanceGenerationTrigger(BaseTrigger):
                 "backend": self.backend,
                 # Only when given, so triggers serialized without it read back the same.
                 **({"render_spec": self.render_spec} if self.render_spec else {}),
+                **(
+                    {"typical_time": self.typical_time, "typical_samples": self.typical_samples}
+                    if self.typical_time
+                    else {}
+                ),
             },
         )
 
@@ -116,6 +129,7 @@ class SeedanceGenerationTrigger(BaseTrigger):
             generation=generation.model_copy(update={"raw": {}}) if generation else None,
             polls=self.polls,
             elapsed_s=round(self.clock() - self.started_at, 3),
+            render_s=round(self._plan.took, 3) if status == "success" and self._plan and self._plan.took else None,
             retryable=retryable,
         )
         return TriggerEvent(event.model_dump(mode="json"))  # type: ignore[no-untyped-call]
@@ -134,7 +148,7 @@ class SeedanceGenerationTrigger(BaseTrigger):
         )
         key = render_key(self.backend or self.seedance_conn_id, self.render_spec) if self.render_spec else None
         while True:
-            if await self._nap(plan.nap(self.clock(), RENDER_MEMORY.typical(key) if key else None), key):
+            if await self._nap(plan.nap(self.clock(), self._typical(key)), key):
                 continue  # renders of this spec ended meanwhile: plan the next poll with their time
             generation: Generation | None = None
             failure: SeedanceError | None = None
@@ -147,6 +161,10 @@ class SeedanceGenerationTrigger(BaseTrigger):
             if outcome:
                 yield await self._end(hook, outcome, generation, failure)
                 return
+
+    def _typical(self, key: RenderKey | None) -> float | None:
+        """The spec's typical render time: this process's own, else the one earlier runs left."""
+        return (RENDER_MEMORY.typical(key) if key else None) or self.typical_time
 
     async def _end(
         self, hook: SeedanceHook, outcome: Outcome, generation: Generation | None, failure: SeedanceError | None

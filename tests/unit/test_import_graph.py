@@ -45,6 +45,7 @@ PURE = (
     "polling",
     "events",
     "render_memory",
+    "run_history",
     "poll_steps",
     "submission",
     "failover",

@@ -115,3 +115,56 @@ async def test_learned_returns_once_enough_renders_are_known_and_leaves_no_waite
     with pytest.raises(asyncio.CancelledError):
         await cancelled
     assert memory.waiting() == 0
+
+
+def test_typical_time_is_the_memorys_rule_on_any_list_of_samples():
+    from airflow_provider_seedance.render_memory import typical_time
+
+    assert typical_time([60.0, 61.0]) is None  # fewer than MIN_SAMPLES
+    assert typical_time([60.0, 61.0, 900.0]) == 61.0  # a straggler does not move the median
+    # Junk read back from JSON is skipped, not trusted: negatives, zero, infinities, bools, strings.
+    assert typical_time([60.0, -1, 0, float("inf"), True, "70", 62.0, 59.0]) == 60.0
+    # Only the last SAMPLES count: older renders are forgotten.
+    assert typical_time([200.0] * 30 + [60.0] * 20) == 60.0
+    assert typical_time([200.0] * 30 + [60.0] * 20, last=25) == 60.0
+    assert typical_time([5.0], min_samples=1) == 5.0
+
+
+def _result(render_s, history=None, **overrides):
+    result = {
+        "generation_id": "g",
+        "backend": "aimlapi",
+        "model": "bytedance/seedance-1-0-lite-t2v",
+        "status": "succeeded",
+        "duration": 5,
+        "quality": "720p",
+        "service_tier": None,
+        "prompt": "a secret prompt",
+        "elapsed_s": (render_s or 0) + 14.0,
+        "render_s": render_s,
+        "render_history": history,
+    }
+    return {**result, **overrides}
+
+
+def test_samples_from_results_keeps_the_same_backend_and_spec_only():
+    from airflow_provider_seedance.render_memory import samples_from_results
+
+    spec = {"model": "bytedance/seedance-1-0-lite-t2v", "duration": 5, "quality": "720p", "service_tier": None}
+    results = [
+        _result(60.0, [50.0, 51.0]),
+        _result(61.0, [50.0]),
+        _result(99.0, backend="modelark"),
+        _result(98.0, duration=10),
+        _result(97.0, quality="1080p"),
+        _result(96.0, status="failed"),
+        _result(None),  # no render time known (attached to an already finished render)
+        {k: v for k, v in _result(95.0).items() if k != "render_s"},  # written before render_s existed
+        None,  # a map index with no result
+        "not a result",
+    ]
+    # The longest history first (oldest), then each matching result's own time; elapsed_s is never read.
+    assert samples_from_results(results, "aimlapi", spec) == [50.0, 51.0, 60.0, 61.0]
+    assert samples_from_results([], "aimlapi", spec) == []
+    many = [_result(float(s), [1.0] * 30) for s in range(100, 130)]
+    assert len(samples_from_results(many, "aimlapi", spec)) == 20  # bounded like the memory

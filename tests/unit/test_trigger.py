@@ -409,3 +409,42 @@ async def test_a_retry_after_is_waited_out_even_when_renders_of_the_spec_end_mea
     assert [e.status for e in events] == ["success"]
     assert asked_at[0] == 5.0 and fake.slept[1] >= 20
     assert asked_at[1] >= 5.0 + 20  # not before the Retry-After had passed
+
+
+async def test_a_typical_time_from_earlier_runs_starts_a_cold_triggerer_warm(conn, fresh_memory):
+    """A restarted (or another) triggerer has no renders of the spec in its memory: the typical time the
+    operator read from earlier runs' results (a kwarg, two numbers) steers the first poll instead, and the
+    success event carries the render time the next run will read back."""
+    memory, spec, key = fresh_memory
+    fake = FakeTime()
+    start = fake.now
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=BODIES["modelark"]["succeeded" if fake.now - start >= 60 else "running"])
+
+    trigger = make_trigger(
+        conn("modelark"), fake, backend="modelark", render_spec=spec, typical_time=61.0, typical_samples=12
+    )
+    kwargs = trigger.serialize()[1]
+    assert (kwargs["typical_time"], kwargs["typical_samples"]) == (61.0, 12)
+    assert SeedanceGenerationTrigger(**kwargs).serialize()[1] == kwargs  # a triggerer restart keeps it
+    with respx.mock(base_url=BASE) as api:
+        api.get(STATUS_PATH["modelark"]).mock(side_effect=answer)
+        events = await drain(trigger)
+    assert fake.slept[0] == pytest.approx(REMEMBERED_FIRST_FRACTION * 61.0)
+    assert [e.status for e in events] == ["success"] and trigger.polls <= 4
+    assert events[0].render_s is not None and 58 <= events[0].render_s <= 60 + max(2.0, 0.05 * 60)
+    assert memory.count(key) == 1  # the process learns its own renders as before
+
+
+async def test_the_process_memory_takes_over_from_the_typical_time_of_earlier_runs(conn, fresh_memory):
+    """Renders of the spec this process has seen are fresher than what earlier runs left: they win."""
+    memory, spec, key = fresh_memory
+    for seconds in (40.0, 41.0, 42.0):
+        memory.record(key, seconds)
+    fake = FakeTime()
+    trigger = make_trigger(conn("modelark"), fake, backend="modelark", render_spec=spec, typical_time=90.0)
+    with respx.mock(base_url=BASE) as api:
+        api.get(STATUS_PATH["modelark"]).mock(return_value=httpx.Response(200, json=BODIES["modelark"]["succeeded"]))
+        await drain(trigger)
+    assert fake.slept[0] == pytest.approx(REMEMBERED_FIRST_FRACTION * 41.0)
