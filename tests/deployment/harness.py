@@ -30,6 +30,7 @@ import httpx
 from tests.deployment.processes import Service, cmdline, descendants, free_port
 
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
 DAGS_FOLDER = HERE / "dags"
 VENV_BIN = Path(sys.executable).parent
 AIRFLOW = str(VENV_BIN / "airflow")
@@ -222,7 +223,9 @@ class Deployment:
         env.update(
             {
                 "AIRFLOW_HOME": str(self.home),
-                "PYTHONPATH": str(support),
+                # the checkout under test first: the provider the components import is this one, whatever
+                # checkout the virtualenv's editable install points at
+                "PYTHONPATH": os.pathsep.join([str(support), str(REPO)]),
                 "PYTHONUNBUFFERED": "1",
                 "SEEDANCE_DEPLOY_OUTPUT": str(self.output_dir),
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.sql_alchemy_conn,
@@ -272,7 +275,7 @@ class Deployment:
             env.update(
                 {
                     "AIRFLOW__CELERY__BROKER_URL": self.broker_url,
-                    "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{self.database}",
+                    "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql+psycopg2://{PG_USER}@{PG_HOST}:{PG_PORT}/{self.database}",
                     "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.worker_concurrency),
                     "AIRFLOW__CELERY__OPERATION_TIMEOUT": "10",
                     # a queue of this deployment's own: nothing left in a shared broker reaches it
