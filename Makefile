@@ -20,7 +20,8 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Debian packages the tests need: chromium (browser tests) and PostgreSQL (deployment suite).
+# Debian packages the tests need: chromium (browser tests) and PostgreSQL (deployment suite); Redis and
+# RabbitMQ must answer (the Celery deployment).
 system-deps:
 	./scripts/ensure-system-deps.sh
 

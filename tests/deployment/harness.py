@@ -506,8 +506,19 @@ class Deployment:
         return dict(self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}"))
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        body = self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 500})
-        return list(body["task_instances"])
+        """Every task instance of the run, page by page (the API serves at most ``[api] maximum_page_limit``,
+        100 by default, per page)."""
+        found: list[dict[str, Any]] = []
+        while True:
+            body = self.api(
+                "GET",
+                f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances",
+                params={"limit": 100, "offset": len(found), "order_by": "map_index"},
+            )
+            page = list(body["task_instances"])
+            found += page
+            if not page or len(found) >= int(body.get("total_entries", 0)):
+                return found
 
     def wait_for_run(
         self,
