@@ -2,8 +2,9 @@
 table printed at the end, and the Airflow logs attached to every failure.
 
 Two deployments, one after the other (never both at once on a 2-core machine): ``deploy`` (LocalExecutor)
-serves test_01..07, ``celery_deploy`` (CeleryExecutor, Redis broker, two Celery workers) serves test_08 and
-later; starting the Celery one stops the LocalExecutor one, so the Celery scenarios run last.
+serves the scenarios without "celery" in their name, ``celery_deploy`` (CeleryExecutor, Redis broker, two
+Celery workers) the test_2x_celery_* ones; starting the Celery one stops the LocalExecutor one, so the Celery
+scenarios are moved to the end of the run (``pytest_collection_modifyitems``).
 
 Knobs (environment): SEEDANCE_DEPLOY_PARALLELISM (LocalExecutor worker slots, default 6),
 SEEDANCE_DEPLOY_CELERY_CONCURRENCY (slots per Celery worker, default 8),
@@ -116,6 +117,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(line)
     for home in CURRENT.get("kept_homes", []):
         terminalreporter.write_line(f"AIRFLOW_HOME kept for inspection: {home}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The Celery scenarios last, in file order: their deployment replaces the LocalExecutor one."""
+    items.sort(key=lambda item: "celery_deploy" in getattr(item, "fixturenames", ()))
 
 
 @pytest.fixture(scope="session")
@@ -315,7 +321,7 @@ def _scenario(request: pytest.FixtureRequest, deploy: Deployment, emulator: Any,
     if deploy.stopped:
         raise DeploymentError(
             f"the {deploy.executor} deployment was stopped to make room for the Celery one: "
-            "run the LocalExecutor scenarios (test_01..07) before the Celery ones (test_08 and later)"
+            "the LocalExecutor scenarios must run before the Celery ones (see pytest_collection_modifyitems)"
         )
     CURRENT["deploy"] = deploy
     emulator.reset()

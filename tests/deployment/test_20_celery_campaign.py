@@ -1,4 +1,4 @@
-"""Scenario 8 (Celery): a campaign of 102 mapped renders across the three backends on two Celery workers,
+"""Scenario 20 (Celery): a campaign of 102 mapped renders across the three backends on two Celery workers,
 in a pool sized like a vendor's concurrency limit (deferred renders count against it). (This replaced the
 LocalExecutor happy path, scenario 1, which ran 20 renders.)"""
 
@@ -35,7 +35,7 @@ def ensure_pool(deploy: Deployment, name: str, slots: int) -> None:
 
 def test_celery_campaign_in_a_pool(celery_deploy: Deployment, emulator: Any, celery_scenario: Any) -> None:
     deploy = celery_deploy
-    row = celery_scenario(f"8 Celery campaign (mapped x{GENERATIONS}, pool {POOL_SLOTS})")
+    row = celery_scenario(f"20 Celery campaign (mapped x{GENERATIONS}, pool {POOL_SLOTS})")
     ensure_pool(deploy, "seedance_vendor", POOL_SLOTS)
     items = [
         {"backend": BACKENDS[i % 3], "prompt": f"[render:{4 + i % 4}] a hot-air balloon at dawn, take {i}"}
@@ -46,7 +46,11 @@ def test_celery_campaign_in_a_pool(celery_deploy: Deployment, emulator: Any, cel
     tis = watch.generate_tis()
     counts = emulator_counts(emulator)
     fill_row(row, tis, counts, run)
-    row.deferred = len(watch.deferred_indexes())
+    # deferred: each generation has a triggerer part in its task log (renders of 4-7 s can defer and
+    # resume between two looks at the REST API, so the states seen are not the measure here)
+    trigger_logs = [p for p in deploy.task_log_files() if watch.run_id in str(p) and ".trigger." in p.name]
+    deferred = {int(p.parent.name.split("=")[1]) for p in trigger_logs}
+    row.deferred = len(deferred)
     in_flight = max_in_flight(counts["log"])
     workers = Counter(str(ti.get("hostname")) for ti in tis)
     row.notes = (
@@ -63,11 +67,9 @@ def test_celery_campaign_in_a_pool(celery_deploy: Deployment, emulator: Any, cel
     assert counts["creates"] == GENERATIONS == counts["create_posts"], counts["stats"]
     assert counts["stats"]["creates"] == {backend: GENERATIONS // 3 for backend in BACKENDS}
     assert row.retries == 0
-    assert watch.deferred_indexes() == set(range(GENERATIONS))
+    assert deferred == set(range(GENERATIONS)), sorted(set(range(GENERATIONS)) - deferred)
     # the pool held the vendor concurrency, and deferring freed the worker slots for more renders than slots
     assert in_flight <= POOL_SLOTS, f"{in_flight} renders in flight in a pool of {POOL_SLOTS}"
     assert in_flight > 2 * CELERY_CONCURRENCY, f"only {in_flight} renders overlapped"
     assert set(workers) == set(deploy.workers), f"both Celery workers should have run tasks: {workers}"
-    trigger_logs = [p for p in deploy.task_log_files() if watch.run_id in str(p) and ".trigger." in p.name]
-    assert len(trigger_logs) >= GENERATIONS, "every generation should have a triggerer log part"
     assert half_written(deploy.output_dir) == []

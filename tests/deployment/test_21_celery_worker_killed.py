@@ -1,4 +1,4 @@
-"""Scenario 9 (Celery): a Celery worker SIGKILLed while it holds tasks, some right after submitting, some
+"""Scenario 21 (Celery): a Celery worker SIGKILLed while it holds tasks, some right after submitting, some
 while downloading the video. The scheduler's task-instance heartbeat timeout (30 s in this deployment)
 fails them, the retries run on the other worker: exactly one create per generation on every backend, and
 every video saved intact, nothing half-written left.
@@ -46,7 +46,7 @@ def _xcom_or_none(watch: RunWatch, map_index: int, key: str) -> Any:
 
 def test_celery_worker_killed_holding_tasks(celery_deploy: Deployment, emulator: Any, celery_scenario: Any) -> None:
     deploy = celery_deploy
-    row = celery_scenario("9 Celery worker SIGKILLed holding tasks")
+    row = celery_scenario("21 Celery worker SIGKILLed holding tasks")
     deploy.services[SURVIVOR].stop()  # warm shutdown: it holds nothing
     watch = RunWatch.trigger(deploy, "seedance_deploy_crash", ITEMS, "worker-kill")
 

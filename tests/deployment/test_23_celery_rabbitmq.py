@@ -1,4 +1,4 @@
-"""Scenario 11 (Celery): the happy path again with RabbitMQ as the broker (127.0.0.1:5672, guest/guest):
+"""Scenario 23 (Celery): the happy path again with RabbitMQ as the broker (127.0.0.1:5672, guest/guest):
 the scheduler and both Celery workers restarted on it. Runs last: the deployment stays on RabbitMQ."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ GENERATIONS = 12
 
 def test_celery_on_rabbitmq(celery_deploy: Deployment, emulator: Any, celery_scenario: Any) -> None:
     deploy = celery_deploy
-    row = celery_scenario(f"11 Celery on RabbitMQ (mapped x{GENERATIONS})")
+    row = celery_scenario(f"23 Celery on RabbitMQ (mapped x{GENERATIONS})")
     deploy.switch_broker(check_broker("rabbitmq"))
     for name in deploy.workers:
         banner = deploy.services[name].log_text()[deploy.services[name].log_offset :]
