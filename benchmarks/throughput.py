@@ -216,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--executors", default="celery,local")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results-throughput.json"))
+    parser.add_argument("--section", default=str(ROOT / "benchmarks" / "throughput.md"), help="BENCHMARKS.md section 6")
     args = parser.parse_args(argv)
     results = []
     for executor in args.executors.split(","):
@@ -223,7 +224,40 @@ def main(argv: list[str] | None = None) -> int:
         results.append(run_campaign(executor, args.renders, args.render_s, args.slots))
         Path(args.out).write_text(json.dumps(results, indent=1, default=str) + "\n")
     print("\n".join(table(results)))
+    Path(args.section).write_text(
+        section(results, " ".join(["python -m benchmarks.throughput", *(argv or sys.argv[1:])]))
+    )
     return 0
+
+
+def section(results: list[dict[str, Any]], command: str) -> str:
+    """BENCHMARKS.md section 6 (``make bench`` includes this file when it rewrites BENCHMARKS.md)."""
+    lines = [
+        "## 6. Throughput at scale",
+        "",
+        f"Command: `{command}` (`make bench-throughput`; not part of `make bench`), "
+        + time.strftime("%Y-%m-%d %H:%M UTC.", time.gmtime()),
+        "",
+        "A campaign of mapped renders across the three backends (the deployment suite's `seedance_deploy_batch` DAG) "
+        "on the deployment suite's Celery deployment (Redis, two Celery workers, two triggerers) and on its "
+        "LocalExecutor deployment with the same number of worker slots. Phases per render from each task "
+        "instance's states, sampled from the metadata database every 0.5 s (queued: scheduled -> running; "
+        "execute: running -> deferred; trigger: deferred -> scheduled again; resume: scheduled again -> running; "
+        "save: running -> success). Ideal = one render + N x median execute / slots + median save. "
+        "Slot-seconds = time task instances spent running.",
+        "",
+        *table(results),
+        "",
+        "| executor | phase | median s | p90 s | total s over all renders |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        for phase in PHASES:
+            lines.append(
+                f"| {r['executor']} | {phase} | {r['median_s'][phase]:.1f} | "
+                f"{r['p90_s'].get(phase, float('nan')):.1f} | {r['total_s'][phase]:.0f} |"
+            )
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
