@@ -10,7 +10,7 @@ FLOOR_VENV ?= .venv-floor
 FLOOR_AIRFLOW_VERSION ?= 3.1.8
 BIN := $(VENV)/bin
 
-.PHONY: install system-deps lint test test-unit test-floor test-dist demo bench clean
+.PHONY: install system-deps lint test test-unit test-floor test-dist demo bench bench-throughput clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,8 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Debian packages the tests need: chromium (browser tests) and PostgreSQL (deployment suite).
+# Debian packages the tests need: chromium (browser tests) and PostgreSQL (deployment suite); Redis and
+# RabbitMQ must answer (the Celery deployment).
 system-deps:
 	./scripts/ensure-system-deps.sh
 
@@ -61,6 +62,11 @@ demo: install
 bench: install system-deps
 	$(BIN)/pip install --quiet --group bench
 	$(BIN)/python -m benchmarks
+
+# Throughput at scale (BENCHMARKS.md section 6): 200 renders of 60 s on Celery and on LocalExecutor, about
+# 20 minutes; needs PostgreSQL and Redis like the deployment suite. Not part of `make test` or `make bench`.
+bench-throughput: install system-deps
+	$(BIN)/python -m benchmarks.throughput
 
 clean:
 	rm -rf $(VENV) $(FLOOR_VENV) .pytest_cache .mypy_cache .ruff_cache output .demo

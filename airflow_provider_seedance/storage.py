@@ -128,9 +128,10 @@ class VideoWriter:
     checks the size against ``expected_size`` (the server's ``Content-Length``) and the MP4 signature, then
     renames the temporary sibling onto the destination, or drops it when an identical file is already
     there. Leaving the block without a commit (an error, a cancelled task) removes the temporary file, so
-    nothing half-written is ever left. A different file already at the destination is replaced only with
-    ``replace=True``; otherwise ``commit`` raises ``VideoCheckError`` and leaves it as it was. The writes
-    are plain blocking file writes.
+    nothing half-written is ever left; a process killed mid-save (SIGKILL, a lost worker) cannot do that,
+    so a commit also removes the temporary siblings other attempts at the same destination left behind.
+    A different file already at the destination is replaced only with ``replace=True``; otherwise
+    ``commit`` raises ``VideoCheckError`` and leaves it as it was. The writes are plain blocking file writes.
     """
 
     def __init__(self, destination: Any, *, expected_size: int | None = None, replace: bool = False) -> None:
@@ -168,6 +169,7 @@ class VideoWriter:
             if target.stat().st_size == size and file_sha256(target) == sha:
                 self.temporary.unlink()
                 self._finished = True
+                self._remove_stale_parts()
                 return SavedVideo(str(target), size, sha, rewritten=False)
             if not self.replace:
                 raise VideoCheckError(
@@ -176,7 +178,17 @@ class VideoWriter:
                 )
         self.temporary.rename(target)
         self._finished = True
+        self._remove_stale_parts()
         return SavedVideo(str(target), size, sha, rewritten=True)
+
+    def _remove_stale_parts(self) -> None:
+        """Best effort: the ``.part`` files of earlier attempts at this destination killed mid-save. The
+        destination now holds a verified video, so whatever another attempt was writing is obsolete."""
+        try:
+            for stale in self.target.parent.glob(f".{self.target.name}.*.part"):
+                stale.unlink()
+        except OSError:
+            pass
 
     def __exit__(self, *exc_info: object) -> None:
         if self._handle is not None and not self._handle.closed:

@@ -9,6 +9,8 @@ from typing import Any
 from benchmarks.variants import LABELS
 
 ANALYSIS = Path(__file__).with_name("analysis.md")
+# Section 6 is its own command (python -m benchmarks.throughput, about 20 minutes), which writes this file.
+THROUGHPUT = Path(__file__).with_name("throughput.md")
 
 
 def _f(value: Any, digits: int = 1) -> str:
@@ -581,6 +583,7 @@ def render(results: dict[str, Any], *, plots_dir: Path, full: bool, prefix: str 
         _parse_section(results),
         _save_section(results),
         _slots_section(results),
+        THROUGHPUT.read_text().strip() if THROUGHPUT.exists() and full else "",
     ):
         if section:
             out += [section, ""]

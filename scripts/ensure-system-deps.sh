@@ -4,6 +4,8 @@
 #     browser: no browser is ever downloaded at test time.
 #   - PostgreSQL (server, client tools, libpq): the metadata database of the deployment suite
 #     (tests/deployment), which needs it reachable on 127.0.0.1:5432 as user postgres with trust auth.
+#   - Redis (127.0.0.1:6379) and RabbitMQ (127.0.0.1:5672, guest/guest): the brokers of the deployment
+#     suite's Celery deployment; checked and started when installed, never installed here.
 # Idempotent and non-interactive; apt-get runs (update included) only when something is missing.
 # Run as root (or with sudo available) on Debian/Ubuntu.
 set -euo pipefail
@@ -94,4 +96,35 @@ if command -v psql >/dev/null 2>&1 && ! psql -h "$PG_HOST" -p "$PG_PORT" -U "$PG
     say "PostgreSQL on $PG_HOST:$PG_PORT refuses user $PG_USER without a password; the deployment suite needs"
     say "trust auth for it (pg_hba.conf: 'host all all 127.0.0.1/32 trust', then reload)"
     exit 1
+fi
+
+# -- Redis and RabbitMQ: the brokers of the deployment suite's Celery deployment ----------------------
+# Machines of this project's kind start both before every session and CI run; start them here only when
+# they are installed and not answering, and say how otherwise (the suite fails with the same words).
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if ! port_open 6379; then
+    if command -v redis-server >/dev/null 2>&1; then
+        say "starting Redis"
+        mkdir -p /var/lib/redis /var/log/redis
+        redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+            --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
+        for _ in $(seq 1 20); do port_open 6379 && break; sleep 0.5; done
+    fi
+    if ! port_open 6379; then
+        say "Redis does not answer on 127.0.0.1:6379 (the Celery deployment's broker); install and start it:"
+        say "  apt-get install -y redis-server && redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save ''"
+        exit 1
+    fi
+fi
+if ! port_open 5672; then
+    if command -v rabbitmq-server >/dev/null 2>&1; then
+        say "starting RabbitMQ"
+        rabbitmq-server -detached || true
+        for _ in $(seq 1 60); do port_open 5672 && break; sleep 1; done
+    fi
+    if ! port_open 5672; then
+        say "RabbitMQ does not answer on 127.0.0.1:5672 (the Celery deployment's RabbitMQ scenario); install and"
+        say "start it: apt-get install -y rabbitmq-server && rabbitmq-server -detached   (user guest/guest)"
+        exit 1
+    fi
 fi

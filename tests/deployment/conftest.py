@@ -1,7 +1,13 @@
 """Session fixtures of the deployment suite: the emulator process, the Airflow deployment, the counts
 table printed at the end, and the Airflow logs attached to every failure.
 
+Two deployments, one after the other (never both at once on a 2-core machine): ``deploy`` (LocalExecutor)
+serves the scenarios without "celery" in their name, ``celery_deploy`` (CeleryExecutor, Redis broker, two
+Celery workers) the test_2x_celery_* ones; starting the Celery one stops the LocalExecutor one, so the Celery
+scenarios are moved to the end of the run (``pytest_collection_modifyitems``).
+
 Knobs (environment): SEEDANCE_DEPLOY_PARALLELISM (LocalExecutor worker slots, default 6),
+SEEDANCE_DEPLOY_CELERY_CONCURRENCY (slots per Celery worker, default 8),
 SEEDANCE_DEPLOY_KEEP=1 (keep the temporary AIRFLOW_HOME even when everything passed).
 """
 
@@ -20,12 +26,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.deployment.harness import BACKENDS, Deployment, DeploymentError, pg_connect, tail
+from tests.deployment.harness import BACKENDS, Deployment, DeploymentError, check_broker, pg_connect, tail
 from tests.deployment.processes import become_subreaper, descendants, kill_tree
 
 # Distinctive and random per session, so a leak is found by grepping for it (and never matches a real key).
 API_KEY = "sk-deploy-QUOKKA-" + secrets.token_hex(10)
 PARALLELISM = int(os.environ.get("SEEDANCE_DEPLOY_PARALLELISM", "6"))
+CELERY_CONCURRENCY = int(os.environ.get("SEEDANCE_DEPLOY_CELERY_CONCURRENCY", "8"))
 DEFAULT_RENDER_S = 3.0
 
 
@@ -108,9 +115,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         )
     for line in REPORT.table():
         terminalreporter.write_line(line)
-    home = CURRENT.get("kept_home")
-    if home:
+    for home in CURRENT.get("kept_homes", []):
         terminalreporter.write_line(f"AIRFLOW_HOME kept for inspection: {home}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The Celery scenarios last, in file order: their deployment replaces the LocalExecutor one."""
+    items.sort(key=lambda item: "celery_deploy" in getattr(item, "fixturenames", ()))
 
 
 @pytest.fixture(scope="session")
@@ -192,40 +203,95 @@ def connections_for(emulator: Any) -> dict[str, dict[str, Any]]:
     }
 
 
-@pytest.fixture(scope="session")
-def deploy(emulator: Any) -> Iterator[Deployment]:
-    pg_connect().close()  # fails with the how-to-start-PostgreSQL message before anything else starts
+def _check_asyncpg() -> None:
     if importlib.util.find_spec("asyncpg") is None:
         raise DeploymentError(
             "asyncpg is not installed: Airflow 3.3 opens its metadata database with an async engine too "
             "(postgresql -> asyncpg). `.venv/bin/pip install asyncpg`"
         )
-    deployment = Deployment(connections=connections_for(emulator), parallelism=PARALLELISM)
+
+
+def _start(deployment: Deployment, label: str, dag_ids: tuple[str, ...]) -> None:
     CURRENT["deploy"] = deployment
     started = time.monotonic()
     try:
         deployment.start()
-        for dag_id in ("seedance_deploy_batch", "seedance_deploy_no_retry", "seedance_deploy_crash"):
+        for dag_id in dag_ids:
             deployment.wait_for_dag(dag_id)
-        REPORT.setup.update(
-            {
-                "migrate_s": deployment.timings.get("migrate_s", 0.0),
-                "up_and_parsed_s": time.monotonic() - started,
-                "parallelism": PARALLELISM,
-                "triggerers": deployment.triggerers,
-            }
-        )
-        yield deployment
     except DeploymentError as exc:
         CURRENT["failed"] = True
+        shutdown(deployment)
         raise DeploymentError(f"{exc}\n\n{airflow_logs(deployment, 0.0)}") from None
+    except BaseException:
+        shutdown(deployment)
+        raise
+    REPORT.setup.update(
+        {
+            f"{label} migrate_s": deployment.timings.get("migrate_s", 0.0),
+            f"{label} up_and_parsed_s": time.monotonic() - started,
+        }
+    )
+
+
+def shutdown(deployment: Deployment) -> None:
+    """Stop everything ``deployment`` started, drop its database; keep its home only after a failure.
+    Idempotent: the Celery fixture calls it early for the LocalExecutor deployment, the fixture again."""
+    if deployment.stopped:
+        return
+    deployment.stop()
+    deployment.stopped = True
+    _sweep(deployment.home)
+    if CURRENT.get("failed") or os.environ.get("SEEDANCE_DEPLOY_KEEP"):
+        CURRENT.setdefault("kept_homes", []).append(str(deployment.home))
+    else:
+        deployment.cleanup_home()
+
+
+DAG_IDS = ("seedance_deploy_batch", "seedance_deploy_no_retry", "seedance_deploy_crash")
+
+
+@pytest.fixture(scope="session")
+def deploy(emulator: Any) -> Iterator[Deployment]:
+    """The LocalExecutor deployment (PARALLELISM worker slots, two triggerers)."""
+    pg_connect().close()  # fails with the how-to-start-PostgreSQL message before anything else starts
+    _check_asyncpg()
+    deployment = Deployment(connections=connections_for(emulator), parallelism=PARALLELISM)
+    CURRENT["local"] = deployment
+    _start(deployment, "local", DAG_IDS)
+    REPORT.setup.update({"local parallelism": PARALLELISM, "triggerers": deployment.triggerers})
+    try:
+        yield deployment
     finally:
-        deployment.stop()
-        _sweep(deployment.home)
-        if CURRENT.get("failed") or os.environ.get("SEEDANCE_DEPLOY_KEEP"):
-            CURRENT["kept_home"] = str(deployment.home)
-        else:
-            deployment.cleanup_home()
+        shutdown(deployment)
+
+
+@pytest.fixture(scope="session")
+def celery_deploy(emulator: Any) -> Iterator[Deployment]:
+    """The CeleryExecutor deployment: Redis broker, two Celery workers of CELERY_CONCURRENCY slots each
+    (parallelism = all their slots), two triggerers. Stops the LocalExecutor deployment first."""
+    pg_connect().close()
+    _check_asyncpg()
+    broker = check_broker("redis")
+    check_broker("rabbitmq")  # the RabbitMQ scenario switches to it: fail now, with how to start it
+    local = CURRENT.get("local")
+    if local is not None:
+        shutdown(local)
+    deployment = Deployment(
+        connections=connections_for(emulator),
+        executor="CeleryExecutor",
+        broker_url=broker,
+        celery_workers=2,
+        worker_concurrency=CELERY_CONCURRENCY,
+        parallelism=2 * CELERY_CONCURRENCY,
+    )
+    _start(deployment, "celery", (*DAG_IDS, "seedance_deploy_pooled"))
+    for name in deployment.workers:
+        deployment.wait_worker_ready(name)
+    REPORT.setup.update({"celery workers": f"2x{CELERY_CONCURRENCY}"})
+    try:
+        yield deployment
+    finally:
+        shutdown(deployment)
 
 
 def _sweep(home: Path) -> None:
@@ -251,9 +317,13 @@ def _sweep(home: Path) -> None:
             time.sleep(0.1)
 
 
-@pytest.fixture
-def scenario(request: pytest.FixtureRequest, deploy: Deployment, emulator: Any, report: Report) -> Iterator[Any]:
-    """Per test: a clean emulator (no tasks, counters or faults), the start time for log collection."""
+def _scenario(request: pytest.FixtureRequest, deploy: Deployment, emulator: Any, report: Report) -> Iterator[Any]:
+    if deploy.stopped:
+        raise DeploymentError(
+            f"the {deploy.executor} deployment was stopped to make room for the Celery one: "
+            "the LocalExecutor scenarios must run before the Celery ones (see pytest_collection_modifyitems)"
+        )
+    CURRENT["deploy"] = deploy
     emulator.reset()
     deploy.check_services()
     request.node._deploy_started = time.time()
@@ -268,7 +338,27 @@ def scenario(request: pytest.FixtureRequest, deploy: Deployment, emulator: Any, 
     emulator.set_faults({})
 
 
+@pytest.fixture
+def scenario(request: pytest.FixtureRequest, deploy: Deployment, emulator: Any, report: Report) -> Iterator[Any]:
+    """Per test on the LocalExecutor deployment: a clean emulator (no tasks, counters or faults), the start
+    time for log collection, and a function that adds the test's rows to the counts table."""
+    yield from _scenario(request, deploy, emulator, report)
+
+
+@pytest.fixture
+def celery_scenario(
+    request: pytest.FixtureRequest, celery_deploy: Deployment, emulator: Any, report: Report
+) -> Iterator[Any]:
+    """``scenario`` on the Celery deployment."""
+    yield from _scenario(request, celery_deploy, emulator, report)
+
+
 # -- shared checks ---------------------------------------------------------------------------------
+
+
+def half_written(directory: Path) -> list[Path]:
+    """Temporary files of unfinished saves (``.<name>.<uuid>.part``) left under ``directory``."""
+    return sorted(p for p in directory.rglob("*.part") if p.is_file())
 
 
 def verify_video(result: dict[str, Any]) -> Path:

@@ -1,8 +1,10 @@
 """A real multi-process Airflow for the deployment suite, driven from outside like a user would.
 
 ``Deployment`` creates a fresh PostgreSQL database, migrates it with ``airflow db migrate``, then
-starts the api-server, the scheduler (LocalExecutor), the dag-processor and two triggerers as separate
-processes, each in its own process group and with its own log file under a temporary AIRFLOW_HOME.
+starts the api-server, the scheduler, the dag-processor and two triggerers as separate processes, each in
+its own process group and with its own log file under a temporary AIRFLOW_HOME. With
+``executor="CeleryExecutor"`` it also starts Celery workers (``airflow celery worker``, each its own process
+tree with its own hostname) on a Redis or RabbitMQ broker, on a queue of their own.
 Tests talk to it only through the REST API (JWT from the simple auth manager), the ``airflow`` CLI,
 the files a user can see (logs, saved videos) and the metadata database (read-only checks).
 """
@@ -28,6 +30,7 @@ import httpx
 from tests.deployment.processes import Service, cmdline, descendants, free_port
 
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
 DAGS_FOLDER = HERE / "dags"
 VENV_BIN = Path(sys.executable).parent
 AIRFLOW = str(VENV_BIN / "airflow")
@@ -59,6 +62,28 @@ Where PostgreSQL is not installed (Debian/Ubuntu, as root):
 Or point the suite at another server: SEEDANCE_DEPLOY_PG_HOST / _PG_PORT / _PG_USER.
 (`scripts/ensure-system-deps.sh` installs and starts it.)
 """
+
+
+BROKER_HELP = """\
+The Celery deployment of the suite needs a {kind} broker at {url}, and it did not answer:
+
+    {{error}}
+
+Machines of this project's kind start it before every session and CI run; when it is not running:
+{start}
+(Debian/Ubuntu: `apt-get install -y {package}` first where it is not installed.)
+"""
+REDIS_URL = os.environ.get("SEEDANCE_DEPLOY_REDIS_URL", "redis://127.0.0.1:6379/0")
+RABBITMQ_URL = os.environ.get("SEEDANCE_DEPLOY_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
+BROKERS = {
+    "redis": (
+        REDIS_URL,
+        "redis-server",
+        '    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \\\n'
+        "        --dir /var/lib/redis --logfile /var/log/redis/ci.log",
+    ),
+    "rabbitmq": (RABBITMQ_URL, "rabbitmq-server", "    rabbitmq-server -detached"),
+}
 
 
 class DeploymentError(AssertionError):
@@ -113,6 +138,21 @@ def drop_database(name: str) -> None:
         conn.close()
 
 
+def check_broker(kind: str) -> str:
+    """The broker URL of ``kind`` (redis, rabbitmq) once it answers; a how-to-start message when not."""
+    url, package, start = BROKERS[kind]
+    from kombu import Connection
+
+    try:
+        with Connection(url, connect_timeout=5) as conn:
+            conn.ensure_connection(max_retries=1)
+    except Exception as exc:
+        raise DeploymentError(
+            BROKER_HELP.format(kind=kind, url=url, start=start, package=package).format(error=exc)
+        ) from None
+    return url
+
+
 # -- the deployment --------------------------------------------------------------------------------
 
 
@@ -123,6 +163,10 @@ class Deployment:
     connections: dict[str, dict[str, Any]]
     parallelism: int = 6
     triggerers: int = 2
+    executor: str = "LocalExecutor"
+    broker_url: str = ""
+    celery_workers: int = 2
+    worker_concurrency: int = 8
     extra_env: dict[str, str] = field(default_factory=dict)
     home: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="seedance-deploy-")))
     database: str | None = None
@@ -130,11 +174,24 @@ class Deployment:
     api_port: int = 0
     fernet_key: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    stopped: bool = False
     _client: httpx.Client | None = None
     _token: str | None = None
     _secrets: dict[str, str] = field(default_factory=dict)
 
     # -- configuration ---------------------------------------------------------------------------
+
+    @property
+    def celery(self) -> bool:
+        return self.executor == "CeleryExecutor"
+
+    @property
+    def queue(self) -> str:
+        return "seedance-" + self._secret("queue")[:8].lower().replace("_", "x").replace("-", "y")
+
+    @property
+    def workers(self) -> list[str]:
+        return [f"worker-{index}" for index in range(1, self.celery_workers + 1)] if self.celery else []
 
     @property
     def output_dir(self) -> Path:
@@ -166,12 +223,13 @@ class Deployment:
         env.update(
             {
                 "AIRFLOW_HOME": str(self.home),
-                # the checkout under test, ahead of wherever the venv's editable install points
-                "PYTHONPATH": os.pathsep.join([str(support), str(HERE.parents[1])]),
+                # the checkout under test first: the provider the components import is this one, whatever
+                # checkout the virtualenv's editable install points at
+                "PYTHONPATH": os.pathsep.join([str(support), str(REPO)]),
                 "PYTHONUNBUFFERED": "1",
                 "SEEDANCE_DEPLOY_OUTPUT": str(self.output_dir),
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.sql_alchemy_conn,
-                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+                "AIRFLOW__CORE__EXECUTOR": self.executor,
                 "AIRFLOW__CORE__PARALLELISM": str(self.parallelism),
                 "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -213,6 +271,21 @@ class Deployment:
                 "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "2",
             }
         )
+        if self.celery:
+            env.update(
+                {
+                    "AIRFLOW__CELERY__BROKER_URL": self.broker_url,
+                    "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql+psycopg2://{PG_USER}@{PG_HOST}:{PG_PORT}/{self.database}",
+                    "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.worker_concurrency),
+                    "AIRFLOW__CELERY__OPERATION_TIMEOUT": "10",
+                    # a queue of this deployment's own: nothing left in a shared broker reaches it
+                    "AIRFLOW__OPERATORS__DEFAULT_QUEUE": self.queue,
+                    # a worker SIGKILLed while holding tasks: the scheduler fails them after this and retries
+                    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
+                    "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "180",
+                    "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL": "15",
+                }
+            )
         for conn_id, conn in self.connections.items():
             env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(conn)
         env.update(self.extra_env)
@@ -260,12 +333,57 @@ class Deployment:
                 trigger_env["SEEDANCE_DEPLOY_HOSTNAME"] = name
                 trigger_env["AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"] = str(free_port())
                 self._add(name, [AIRFLOW, "triggerer"], trigger_env)
+            for name in self.workers:
+                self._add(name, self._worker_argv(name), self._worker_env(name, env))
             self._wait_api()
             self.timings["startup_s"] = time.monotonic() - started
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _worker_argv(self, name: str) -> list[str]:
+        return [
+            AIRFLOW,
+            "celery",
+            "worker",
+            "--celery-hostname",
+            f"{name}@seedance",
+            "--queues",
+            self.queue,
+            "--concurrency",
+            str(self.worker_concurrency),
+            "--without-mingle",
+            "--without-gossip",
+        ]
+
+    def _worker_env(self, name: str, env: dict[str, str]) -> dict[str, str]:
+        worker_env = dict(env)
+        worker_env["SEEDANCE_DEPLOY_HOSTNAME"] = name  # task instances record it: who holds which task
+        worker_env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] = str(free_port())
+        return worker_env
+
+    def wait_worker_ready(self, name: str, timeout: float = 180.0) -> None:
+        """Until the Celery worker logged that it consumes (``... ready.``) since its last start."""
+        service = self.services[name]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_services()
+            if f"{name}@seedance ready" in service.log_text()[service.log_offset :]:
+                return
+            time.sleep(0.5)
+        raise DeploymentError(f"{name} did not report ready within {timeout:.0f}s")
+
+    def switch_broker(self, broker_url: str) -> None:
+        """The scheduler and every worker again on another broker (the rest does not talk to it)."""
+        self.broker_url = broker_url
+        for name in ["scheduler", *self.workers]:
+            service = self.services[name]
+            service.stop()
+            env = dict(service.env, AIRFLOW__CELERY__BROKER_URL=broker_url)
+            self._add(name, service.argv, env)
+        for name in self.workers:
+            self.wait_worker_ready(name)
 
     def restart(self, name: str) -> Service:
         """Start a (killed) component again with the same command and environment."""
@@ -388,8 +506,19 @@ class Deployment:
         return dict(self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}"))
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        body = self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 500})
-        return list(body["task_instances"])
+        """Every task instance of the run, page by page (the API serves at most ``[api] maximum_page_limit``,
+        100 by default, per page)."""
+        found: list[dict[str, Any]] = []
+        while True:
+            body = self.api(
+                "GET",
+                f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances",
+                params={"limit": 100, "offset": len(found), "order_by": "map_index"},
+            )
+            page = list(body["task_instances"])
+            found += page
+            if not page or len(found) >= int(body.get("total_entries", 0)):
+                return found
 
     def wait_for_run(
         self,
@@ -444,9 +573,13 @@ class Deployment:
     def task_process(self, ti_id: str) -> int | None:
         """The pid of the task process running ``ti_id`` (its title is ``airflow worker -- <ti id>``)."""
         wanted = f"airflow worker -- {ti_id}"
-        for pid in descendants(self.services["scheduler"].pid):
-            if cmdline(pid) == wanted:
-                return pid
+        for name in ["scheduler", *self.workers]:
+            service = self.services.get(name)
+            if service is None or not service.alive():
+                continue
+            for pid in descendants(service.pid):
+                if cmdline(pid) == wanted:
+                    return pid
         return None
 
     def log_files(self) -> list[Path]:

@@ -81,8 +81,10 @@ class Service:
     process: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = None
     killed: bool = False
+    log_offset: int = 0  # where this start's part of the (appended) log file begins
 
     def start(self) -> Service:
+        self.log_offset = len(self.log_text())
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             self.argv,

@@ -307,6 +307,23 @@ async def test_download_streams_a_verified_file_without_the_key_and_skips_an_ide
 
 
 @pytest.mark.parametrize("use_async", [False, True])
+@pytest.mark.parametrize("already_saved", [False, True])
+async def test_a_save_removes_what_an_attempt_killed_mid_save_left(monkeypatch, tmp_path, use_async, already_saved):
+    """A worker SIGKILLed mid-download cannot clean up: its retry's save removes the stale temporary file
+    (the deployment suite kills a Celery worker there); another destination's temporary file stays."""
+    api = FakeApi([(200, MP4, {"content-type": "video/mp4"})] * 2)
+    hook = make_hook(monkeypatch, "modelark", api)
+    target = tmp_path / "v.mp4"
+    if already_saved:
+        await call(hook, "download_video", use_async, "https://cdn.test/v.mp4", target, generation_id="g")
+    (tmp_path / ".v.mp4.0123456789abcdef.part").write_bytes(MP4[:100])
+    (tmp_path / ".other.mp4.0123456789abcdef.part").write_bytes(MP4[:100])
+    await call(hook, "download_video", use_async, "https://cdn.test/v.mp4", target, generation_id="g")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.mp4.0123456789abcdef.part", "v.mp4"]
+    assert target.read_bytes() == MP4
+
+
+@pytest.mark.parametrize("use_async", [False, True])
 @pytest.mark.parametrize(
     ("answer", "words"),
     [

@@ -66,6 +66,11 @@ COMMON: dict[str, Any] = {"quality": "480p"}
 with _dag("seedance_deploy_batch", 2, "Mapped generations with retries=2 (the usual production setting).") as batch:
     SeedanceGenerateVideoOperator.partial(task_id="generate", **COMMON).expand_kwargs(plan())
 
+VENDOR_POOL = "seedance_vendor"  # created by the test that uses it, with include_deferred: renders in flight
+
+with _dag("seedance_deploy_pooled", 2, f"Mapped generations in the `{VENDOR_POOL}` pool.") as pooled:
+    SeedanceGenerateVideoOperator.partial(task_id="generate", pool=VENDOR_POOL, **COMMON).expand_kwargs(plan())
+
 with _dag("seedance_deploy_no_retry", 0, "Mapped generations without retries (deadline checks).") as no_retry:
     SeedanceGenerateVideoOperator.partial(task_id="generate", **COMMON).expand_kwargs(plan())
 
@@ -81,9 +86,29 @@ def _first_try() -> bool:
 
 
 class _PauseAfterSubmitHook(SeedanceHook):
-    """Pauses after the create call returned, before the operator persisted the generation id."""
+    """Pauses after the create call returned, before the operator persisted the generation id; or, with
+    ``pause_download_s``, in the middle of saving the video (the temporary file open, nothing committed)."""
 
     pause_s = 0.0
+    pause_download_s = 0.0
+
+    def download_video(self, url: str, destination: Any, *, generation_id: str = "", replace: bool = False) -> Any:
+        if not (self.pause_download_s and _first_try()):
+            return super().download_video(url, destination, generation_id=generation_id, replace=replace)
+        from airflow_provider_seedance.hooks.seedance import content_length
+        from airflow_provider_seedance.storage import save_stream
+
+        with self.download_client() as client, client.stream("GET", url) as response:
+            response.raise_for_status()
+
+            def chunks() -> Any:
+                for number, chunk in enumerate(response.iter_bytes()):
+                    yield chunk
+                    if number == 0:
+                        self.log.info("deployment test: holding %.0fs while downloading", self.pause_download_s)
+                        time.sleep(self.pause_download_s)
+
+            return save_stream(chunks(), destination, expected_size=content_length(response), replace=replace)
 
     def submit(self, request: Any, **kwargs: Any) -> Any:
         generation = super().submit(request, **kwargs)
@@ -94,7 +119,8 @@ class _PauseAfterSubmitHook(SeedanceHook):
 
 
 class CrashWindowOperator(SeedanceGenerateVideoOperator):
-    """``pause_at="after_submit"``: created, id not yet persisted; ``"before_defer"``: persisted, not deferred."""
+    """``pause_at="after_submit"``: created, id not yet persisted; ``"before_defer"``: persisted, not deferred;
+    ``"downloading"``: back from the triggerer, in the middle of saving the video."""
 
     def __init__(self, *, pause_at: str = "none", pause_s: float = 120.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -105,6 +131,7 @@ class CrashWindowOperator(SeedanceGenerateVideoOperator):
     def hook(self) -> SeedanceHook:
         hook = _PauseAfterSubmitHook(self.seedance_conn_id)
         hook.pause_s = self.pause_s if self.pause_at == "after_submit" else 0.0
+        hook.pause_download_s = self.pause_s if self.pause_at == "downloading" else 0.0
         return hook
 
     def defer(self, **kwargs: Any) -> Any:
