@@ -51,6 +51,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -282,9 +283,16 @@ class ApiServer:
         self.process = None
 
 
-def answer_reviews(api: ApiServer, stop: threading.Event, answered: list[str]) -> None:
-    """The demo's reviewer: every open review of the pipeline, answered through the REST API with its first
-    option (``Approve``, or ``Approve take 1`` with variants), until ``stop`` is set."""
+def approve_first(detail: dict[str, Any]) -> tuple[str, str]:
+    """The demo's choice: the first option (``Approve``, or ``Approve take 1`` with variants), no note."""
+    return str(detail["options"][0]), ""
+
+
+def answer_reviews(
+    api: ApiServer, stop: threading.Event, answered: list[str], choose: Callable[..., tuple[str, str]] = approve_first
+) -> None:
+    """The demo's reviewer: every open review of the pipeline, answered through the REST API with what
+    ``choose(hitl_detail)`` says (an option and a note), until ``stop`` is set."""
     import httpx
 
     api.wait_healthy()
@@ -297,7 +305,8 @@ def answer_reviews(api: ApiServer, stop: threading.Event, answered: list[str]) -
             for detail in listing.json().get("hitl_details", []) if listing.status_code == 200 else []:
                 ti = detail["task_instance"]
                 path = f"/api/v2/dags/{DAG_ID}/dagRuns/{ti['dag_run_id']}/taskInstances/{ti['task_id']}"
-                answer: dict[str, Any] = {"chosen_options": [detail["options"][0]], "params_input": {"note": ""}}
+                option, note = choose(detail)
+                answer: dict[str, Any] = {"chosen_options": [option], "params_input": {"note": note}}
                 if client.patch(f"{path}/{ti['map_index']}/hitlDetails", json=answer).status_code == 200:
                     answered.append(detail["subject"])
                     say(f"  - {ti['task_id']}: {detail['subject']}: {answer['chosen_options'][0]!r} (REST API)")
