@@ -98,6 +98,7 @@ def example_seedance_publish() -> None:
                         copy_file(source / relative, target / relative)
                 video["url"] = str(target / video["file"])
             # The source gallery page shows every take, rejected ones too: only the manifest goes along.
+            target.mkdir(parents=True, exist_ok=True)
             manifest.update(
                 status="ready_to_publish",
                 source=str(source),
