@@ -506,7 +506,7 @@ def review_round(round_number: int, queue: Any) -> Any:
 
     review = HITLOperator.partial(
         task_id=f"review_{round_number}",
-        params={"note": Param("", type="string", description="For a re-render: what to change.")},
+        params={"note": Param(None, type=["null", "string"], description="For a re-render: what to change.")},
         defaults=[REJECT],
         response_timeout=REVIEW_TIMEOUT,
     ).expand_kwargs(queue)
