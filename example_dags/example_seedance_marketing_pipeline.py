@@ -562,6 +562,9 @@ def release() -> Any:
         manifest["approved"] = counts.get("approved", 0)
         write_manifest(manifest)
         folder = ObjectStoragePath(manifest["folder"])
+        # The page publish ships: the approved clips only (index.html shows every take and its fate).
+        approved = {**manifest, "videos": [v for v in manifest["videos"] if v["status"] == "approved"]}
+        (folder / "approved.html").write_text(render_html(approved), encoding="utf-8")
         extra = {
             "gallery": str(folder / "index.html"),
             "manifest": str(folder / "manifest.json"),

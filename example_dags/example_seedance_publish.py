@@ -97,7 +97,9 @@ def example_seedance_publish() -> None:
                     if relative:
                         copy_file(source / relative, target / relative)
                 video["url"] = str(target / video["file"])
-            # The source gallery page shows every take, rejected ones too: only the manifest goes along.
+            # The source's index.html shows every take with its fate; approved.html only the approved ones.
+            if (source / "approved.html").exists():
+                copy_file(source / "approved.html", target / "index.html")
             target.mkdir(parents=True, exist_ok=True)
             manifest.update(
                 status="ready_to_publish",
