@@ -16,4 +16,12 @@ def default_deferrable() -> bool:
     return conf.getboolean("operators", "default_deferrable", fallback=False)
 
 
-__all__ = ["AirflowException", "AirflowFailException", "default_deferrable"]
+def configured_models() -> str:
+    """The provider option ``[seedance] models`` (env ``AIRFLOW__SEEDANCE__MODELS``): JSON of model id -> limits,
+    or empty. Parsed by ``declared_models.parse_declared_models``."""
+    from airflow.configuration import conf
+
+    return str(conf.get("seedance", "models", fallback="") or "")
+
+
+__all__ = ["AirflowException", "AirflowFailException", "configured_models", "default_deferrable"]

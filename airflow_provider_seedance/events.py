@@ -48,6 +48,9 @@ class VideoResult(BaseModel):
     prompt: str | None = None
     duration: int | None = None
     aspect_ratio: str | None = None
+    #: Whether this was a draft render (cheap, 480p): its ``generation_id`` is what a final's
+    #: ``draft_generation_id`` takes.
+    draft: bool = False
 
     def to_xcom(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

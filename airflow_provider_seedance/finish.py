@@ -31,6 +31,7 @@ def video_result(generation: Generation, *, elapsed_s: float | None = None, **ex
         "last_frame_url": generation.last_frame_url,
         "credits": generation.credits,
         "elapsed_s": round(elapsed_s, 3) if elapsed_s is not None else None,
+        "draft": bool(generation.draft),
     }
     return VideoResult(**{**fields, **extra})
 

@@ -76,4 +76,21 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "extra-links": ["airflow_provider_seedance.links.SeedanceVideoLink"],
+        "config": {
+            "seedance": {
+                "description": "Seedance video generation provider.",
+                "options": {
+                    "models": {
+                        "description": "Limits of models this provider's table does not know yet (or overrides), "
+                        "as JSON: model id -> {modes, durations, qualities, ratios, optional_fields, drafts, ...}. "
+                        "Checked like the built-in table; a connection's extra `models` wins for its backend.",
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": '{"dreamina-seedance-2-5-261001": {"modes": ["text"], "durations": [4, 30], '
+                        '"optional_fields": ["duration", "quality"]}}',
+                        "default": "",
+                    }
+                },
+            }
+        },
     }

@@ -2,8 +2,8 @@
 
 Pure: no Airflow, no I/O, no import of the backends: what the validator needs to know about a backend's API
 (which wire-body keys it builds from arguments) the caller passes in, as the ``Backend`` itself. A model id
-the table does not know gets generic checks and a warning, so a new model works without a new release of
-this provider.
+the table does not know gets generic checks and a warning, unless the deployment declared its limits
+(``declared_models.py``: the connection's extra or ``[seedance] models``), which the caller passes in too.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Literal, Protocol
 from airflow_provider_seedance.exceptions import SeedanceValidationError
 from airflow_provider_seedance.models import BackendName, VideoRequest
 from airflow_provider_seedance.urls import check_callback_url, check_media_url
+from airflow_provider_seedance.vendor_fields import VENDOR_FIELD_LIMITS, check_vendor_fields, expiry_for
 
 Mode = Literal["text", "image", "reference"]
 
@@ -44,6 +45,10 @@ class ModelLimits:
     fields: frozenset[str] = field(default_factory=frozenset)
     prompt_max: int = GENERIC_PROMPT_MAX
     prompt_required: bool = True
+    #: Whether the model renders drafts (``draft``) and finals from them (``draft_generation_id``).
+    drafts: bool = False
+    #: Where these limits come from (a vendor page, or the deployment that declared them).
+    source: str = ""
 
     def mode_for(self, request: VideoRequest) -> Mode:
         """Which generation mode a request asks of this model (a single-mode model has only one)."""
@@ -71,8 +76,27 @@ _ARK_COMMON = frozenset(
         "return_last_frame",
         "service_tier",
         "callback_url",
+        "execution_expires_after",
+        "priority",
+        "safety_identifier",
     }
 )
+#: Every ModelArk create field the SDK's ``content_generation.tasks.create`` takes (see ``vendor_fields.py``).
+_ARK_ALL = _ARK_COMMON | {
+    "video_urls",
+    "audio_urls",
+    "generate_audio",
+    "frames",
+    "output_format",
+    "omni_reference_task_type",
+    "draft",
+    "draft_generation_id",
+}
+_ARK_DOC = "https://docs.byteplus.com/en/docs/ModelArk/1520757"
+#: The vendors' OpenAPI documents, copied into tests/fixtures/vendor_schemas/ (see docs.evolink.ai/llms.txt).
+_EVO_1_DOC = "EvoLink OpenAPI, tests/fixtures/vendor_schemas/evolink_seedance_1_0_pro_fast.openapi.json"
+_EVO_2_DOC = "EvoLink OpenAPI, tests/fixtures/vendor_schemas/evolink_seedance_2_0.openapi.json"
+_AIML_DOC = "AIML API OpenAPI, tests/fixtures/vendor_schemas/aimlapi_seedance_1_0_pro_fast.post.openapi.json"
 
 
 def _evolink_2(model: str, mode: Mode, fast: bool) -> ModelLimits:
@@ -85,6 +109,7 @@ def _evolink_2(model: str, mode: Mode, fast: bool) -> ModelLimits:
         max_duration=15,
         qualities=("480p", "720p") if fast else ALL_QUALITIES,
         fields=_EVO_2_COMMON | extra[mode],
+        source=_EVO_2_DOC,
     )
 
 
@@ -101,6 +126,7 @@ def _build_table() -> dict[tuple[str, str], ModelLimits]:
             max_frame_images=1,
             fields=_EVO_1_FIELDS,
             prompt_max=2000,
+            source=_EVO_1_DOC,
         ),
         ModelLimits(
             backend="aimlapi",
@@ -111,6 +137,7 @@ def _build_table() -> dict[tuple[str, str], ModelLimits]:
             duration_choices=(5, 10),
             aspect_ratios=(),
             fields=frozenset({"image_urls", "duration", "quality", "seed", "camera_fixed", "watermark"}),
+            source=_AIML_DOC,
         ),
     ]
     for fast in (False, True):
@@ -127,8 +154,23 @@ def _build_table() -> dict[tuple[str, str], ModelLimits]:
                 max_duration=15,
                 qualities=("480p", "720p") if fast else ALL_QUALITIES,
                 fields=_ARK_COMMON | {"video_urls", "audio_urls", "generate_audio"},
+                source=_ARK_DOC,
             )
         )
+    # Seedance 1.5 pro: text and first(/last) frame, 4-12 s, audio, drafts (docs.byteplus.com ModelArk/1520757:
+    # "draft ... only Seedance 1.5 pro"; the model list there names seedance-1-5-pro-251215).
+    table.append(
+        ModelLimits(
+            backend="modelark",
+            model="seedance-1-5-pro-251215",
+            modes=frozenset({"text", "image"}),
+            min_duration=4,
+            max_duration=12,
+            fields=_ARK_COMMON | {"generate_audio", "draft", "draft_generation_id"},
+            drafts=True,
+            source=_ARK_DOC,
+        )
+    )
     for model, frames in (("seedance-1-0-pro-250528", 2), ("seedance-1-0-pro-fast-251015", 1)):
         table.append(
             ModelLimits(
@@ -138,7 +180,8 @@ def _build_table() -> dict[tuple[str, str], ModelLimits]:
                 min_duration=2,
                 max_duration=12,
                 max_frame_images=frames,
-                fields=_ARK_COMMON,
+                fields=_ARK_COMMON | {"frames"},
+                source=_ARK_DOC,
             )
         )
     return {(limit.backend, limit.model): limit for limit in table}
@@ -152,7 +195,7 @@ _GENERIC_FIELDS: dict[str, frozenset[str]] = {
     "aimlapi": frozenset(
         {"image_urls", "duration", "quality", "aspect_ratio", "seed", "camera_fixed", "watermark", "generate_audio"}
     ),
-    "modelark": _ARK_COMMON | {"video_urls", "audio_urls", "generate_audio"},
+    "modelark": _ARK_ALL,
 }
 
 
@@ -176,7 +219,18 @@ def generic_limits(backend: BackendName, model: str) -> ModelLimits:
         max_duration=60,
         image_mode_ratios=(*RATIOS, "keep_ratio", "adaptive"),
         fields=_GENERIC_FIELDS[backend],
+        drafts=backend == "modelark",
     )
+
+
+def backend_fields(backend: BackendName) -> frozenset[str]:
+    """The optional request fields a backend's API has a body field for."""
+    return _GENERIC_FIELDS[backend]
+
+
+def backend_modes(backend: BackendName) -> frozenset[Mode]:
+    """The modes a backend's wire body can carry."""
+    return _GENERIC_MODES[backend]
 
 
 def limits_for(backend: BackendName, model: str) -> ModelLimits | None:
@@ -205,27 +259,65 @@ class Dialect(Protocol):
         ...
 
 
-def validate_request(backend: Dialect, request: VideoRequest) -> list[str]:
+def validate_request(
+    backend: Dialect, request: VideoRequest, models: Mapping[str, ModelLimits] | None = None
+) -> list[str]:
     """Raise ``SeedanceValidationError`` on the first violation; return warnings (e.g. unknown model).
 
-    ``backend`` is the ``Backend`` the request is for, e.g. ``get_backend("evolink")`` or a hook's ``backend``.
+    ``backend`` is the ``Backend`` the request is for, e.g. ``get_backend("evolink")`` or a hook's ``backend``;
+    ``models`` the limits a deployment declared for its backend (``declared_models.py``), which win over the table.
     """
     if isinstance(backend, str):
         raise TypeError(f"validate_request takes the backend itself: validate_request(get_backend({backend!r}), ...)")
     warnings: list[str] = []
     if not request.model.strip():
         raise SeedanceValidationError("model", request.model, "a model id is required")
-    limits = limits_for(backend.name, request.model)
+    _check_backend_fields(backend.name, request)
+    limits = resolve_limits(backend.name, request.model, models)
     if limits is None:
         warnings.append(_unknown_model(backend.name, request.model))
         limits = generic_limits(backend.name, request.model)
     _check_fields(limits, request)
     _check_extra_params(backend.reserved_body_keys, request)
+    check_vendor_fields(request, drafts_allowed=limits.drafts)
     _check_prompt(limits, request)
     mode = limits.mode_for(request)
     _check_media(limits, request, mode)
     _check_scalars(limits, request, mode)
     return warnings
+
+
+def resolve_limits(
+    backend: BackendName, model: str, models: Mapping[str, ModelLimits] | None = None
+) -> ModelLimits | None:
+    """The limits of a model: the deployment's declaration first, then the built-in table; None if neither."""
+    declared = (models or {}).get(model)
+    return declared if declared is not None else limits_for(backend, model)
+
+
+def with_vendor_expiry(
+    backend: BackendName, request: VideoRequest, seconds_left: float, models: Mapping[str, ModelLimits] | None = None
+) -> VideoRequest:
+    """The request with ``execution_expires_after`` set to the time left until our deadline (within the API's
+    bounds), where the model takes the field and the user gave none: the vendor then expires, unbilled, a
+    render our deadline abandons."""
+    limits = resolve_limits(backend, request.model, models) or generic_limits(backend, request.model)
+    if request.execution_expires_after is not None or "execution_expires_after" not in limits.fields:
+        return request
+    return request.model_copy(update={"execution_expires_after": expiry_for(seconds_left)})
+
+
+def _check_backend_fields(backend: BackendName, request: VideoRequest) -> None:
+    """A field the backend's API has no body field for is refused whatever the model, naming the limit."""
+    for name in sorted(request.set_fields() - {"extra_params"} - _GENERIC_FIELDS[backend]):
+        if name in VENDOR_FIELD_LIMITS:
+            limit = f"{name} is a BytePlus ModelArk field ({VENDOR_FIELD_LIMITS[name]})"
+            raise SeedanceValidationError(
+                name,
+                getattr(request, name),
+                f"the {backend} API has no such field: {limit}; use a connection with backend=modelark",
+                model=request.model,
+            )
 
 
 #: How a backend is named in messages ("... is an EvoLink model").
@@ -288,7 +380,7 @@ def _check_extra_params(sources: Mapping[str, tuple[str, ...]], request: VideoRe
 
 
 def _check_prompt(limits: ModelLimits, request: VideoRequest) -> None:
-    if limits.prompt_required and not request.prompt.strip():
+    if limits.prompt_required and not request.prompt.strip() and request.draft_generation_id is None:
         raise SeedanceValidationError("prompt", request.prompt, "a non-empty prompt is required", model=limits.model)
     if len(request.prompt) > limits.prompt_max:
         raise SeedanceValidationError(

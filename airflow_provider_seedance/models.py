@@ -48,6 +48,16 @@ class VideoRequest(BaseModel):
     return_last_frame: bool | None = None
     service_tier: str | None = None
     callback_url: str | None = None
+    #: ModelArk-only fields (``byteplussdkarkruntime`` ``content_generation.tasks.create``; limits in ``limits.py``).
+    execution_expires_after: int | None = None
+    priority: int | None = None
+    safety_identifier: str | None = None
+    frames: int | None = None
+    output_format: str | None = None
+    omni_reference_task_type: str | None = None
+    #: A cheap 480p draft render (``draft``), or a final render from a reviewed draft's generation id.
+    draft: bool | None = None
+    draft_generation_id: str | None = None
     extra_params: dict[str, Any] = Field(default_factory=dict)
 
     def set_fields(self) -> set[str]:
@@ -57,7 +67,7 @@ class VideoRequest(BaseModel):
             value = getattr(self, name)
             if name in ("model", "prompt"):
                 continue
-            if value is None or value == () or value == {}:
+            if value is None or value == () or value == {} or (name == "draft" and value is False):
                 continue
             given.add(name)
         return given
@@ -80,6 +90,8 @@ class Generation(BaseModel):
     error_message: str | None = None
     credits: float | None = None
     estimated_time_s: float | None = None
+    #: Whether the backend reports this generation as a draft render (ModelArk's ``draft``); None if it does not say.
+    draft: bool | None = None
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +17,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from airflow_provider_seedance.backends import Backend, get_backend
+from airflow_provider_seedance.declared_models import parse_declared_models
 from airflow_provider_seedance.exceptions import SeedanceValidationError
+from airflow_provider_seedance.limits import ModelLimits
 from airflow_provider_seedance.transport import RetryPolicy, RetryTransport
 from airflow_provider_seedance.version import __version__
 
@@ -25,7 +28,7 @@ DEFAULT_REQUEST_TIMEOUT = 60.0
 DEFAULT_CREATE_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 4
 #: The keys of a connection's extra that this provider reads; any other key is reported (a typo is silent).
-EXTRA_KEYS = ("backend", "timeout", "create_timeout", "max_retries", "scheme")
+EXTRA_KEYS = ("backend", "timeout", "create_timeout", "max_retries", "scheme", "models")
 USER_AGENT = f"airflow-provider-seedance/{__version__}"
 
 
@@ -39,6 +42,8 @@ class ConnectionSettings:
     timeout: float = DEFAULT_REQUEST_TIMEOUT
     max_retries: int = DEFAULT_MAX_RETRIES
     create_timeout: float = DEFAULT_CREATE_TIMEOUT
+    #: The limits of models this connection declares in its extra (``models``), by model id.
+    models: Mapping[str, ModelLimits] = field(default_factory=dict, compare=False)
 
     @property
     def backend(self) -> Backend:
@@ -69,7 +74,8 @@ def settings_from_fields(
     timeout = _number(extra, "timeout", DEFAULT_REQUEST_TIMEOUT, conn_id, minimum=1.0)
     retries = int(_number(extra, "max_retries", DEFAULT_MAX_RETRIES, conn_id, minimum=0.0))
     create_timeout = _number(extra, "create_timeout", DEFAULT_CREATE_TIMEOUT, conn_id, minimum=1.0)
-    return ConnectionSettings(backend, base_url, password, timeout, retries, create_timeout)
+    models = parse_declared_models(extra.get("models"), dialect.name, f"connection {conn_id!r} extra models")
+    return ConnectionSettings(backend, base_url, password, timeout, retries, create_timeout, models)
 
 
 def unknown_extra_keys(extra: dict[str, Any]) -> list[str]:

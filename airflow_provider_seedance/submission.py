@@ -54,7 +54,26 @@ class SubmissionState(BaseModel):
             store.set(STATE_KEY, self.model_dump(mode="json"))
 
 
+#: Request fields added after 0.1.0: left out of the digest while unset, so a request 0.1.0 hashed hashes the
+#: same (a changed digest would resubmit, and pay for, a generation in flight across an upgrade).
+ADDED_FIELDS = (
+    "priority",
+    "safety_identifier",
+    "frames",
+    "output_format",
+    "omni_reference_task_type",
+    "draft",
+    "draft_generation_id",
+)
+#: Left out always: the vendor's expiry changes when the render is given up on, not what is rendered, and it
+#: follows the task's ``timeout`` by default.
+UNHASHED_FIELDS = ("execution_expires_after",)
+
+
 def request_hash(backend: str, request: VideoRequest) -> str:
-    """A digest of the backend and every request field: equal requests, equal hashes, across processes."""
-    payload = json.dumps([backend, request.model_dump(mode="json")], sort_keys=True, separators=(",", ":"))
+    """A digest of the backend and every request field that says what is rendered: equal requests, equal
+    hashes, across processes and releases."""
+    fields = request.model_dump(mode="json", exclude=set(UNHASHED_FIELDS))
+    fields = {k: v for k, v in fields.items() if k not in ADDED_FIELDS or v not in (None, False)}
+    payload = json.dumps([backend, fields], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()

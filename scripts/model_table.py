@@ -24,8 +24,8 @@ def _inputs(limits: ModelLimits) -> str:
 
 def model_table() -> str:
     rows = [
-        "| backend | model | modes | duration (s) | quality | aspect ratios | optional fields |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| backend | model | modes | duration (s) | quality | aspect ratios | optional fields | drafts | source |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for (backend, model), limits in MODEL_LIMITS.items():
         ratios = ", ".join(limits.aspect_ratios) if "aspect_ratio" in limits.fields else "—"
@@ -36,7 +36,7 @@ def model_table() -> str:
         )
         rows.append(
             f"| {backend} | `{model}` | {_inputs(limits)} | {_durations(limits)} | {', '.join(limits.qualities)} "
-            f"| {ratios} | {fields or '—'} |"
+            f"| {ratios} | {fields or '—'} | {'yes' if limits.drafts else 'no'} | {limits.source} |"
         )
     return "\n".join(rows)
 

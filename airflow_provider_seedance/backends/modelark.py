@@ -31,9 +31,9 @@ class ModelArkBackend(Backend):
     reserved_body_keys = MappingProxyType(
         {
             "model": ("model",),
-            "content": ("prompt", "image_urls", "video_urls", "audio_urls"),
+            "content": ("prompt", "image_urls", "video_urls", "audio_urls", "draft_generation_id"),
             "duration": ("duration",),
-            "resolution": ("quality",),
+            "resolution": ("quality", "draft"),
             "ratio": ("aspect_ratio",),
             "generate_audio": ("generate_audio",),
             "seed": ("seed",),
@@ -42,6 +42,13 @@ class ModelArkBackend(Backend):
             "return_last_frame": ("return_last_frame",),
             "service_tier": ("service_tier",),
             "callback_url": ("callback_url",),
+            "execution_expires_after": ("execution_expires_after",),
+            "priority": ("priority",),
+            "safety_identifier": ("safety_identifier",),
+            "frames": ("frames",),
+            "output_format": ("output_format",),
+            "omni_reference_task_type": ("omni_reference_task_type",),
+            "draft": ("draft",),
         }
     )
 
@@ -59,6 +66,9 @@ class ModelArkBackend(Backend):
             items.append({"type": "video_url", "video_url": {"url": url}, "role": "reference_video"})
         for url in request.audio_urls:
             items.append({"type": "audio_url", "audio_url": {"url": url}, "role": "reference_audio"})
+        if request.draft_generation_id:
+            # A final render from a draft (SDK create_task_content_param.py: CreateTaskContentDraftTaskParam).
+            items.append({"type": "draft_task", "draft_task": {"id": request.draft_generation_id}})
         return items
 
     def wire_body(self, request: VideoRequest) -> dict[str, Any]:
@@ -76,8 +86,18 @@ class ModelArkBackend(Backend):
                 "return_last_frame": request.return_last_frame,
                 "service_tier": request.service_tier,
                 "callback_url": request.callback_url,
+                # The SDK's further create fields (byteplussdkarkruntime content_generation/tasks.py, create()).
+                "execution_expires_after": request.execution_expires_after,
+                "priority": request.priority,
+                "safety_identifier": request.safety_identifier,
+                "frames": request.frames,
+                "output_format": request.output_format,
+                "omni_reference_task_type": request.omni_reference_task_type,
+                "draft": True if request.draft else None,
             }
         )
+        if request.draft and request.quality is None:
+            body["resolution"] = "480p"  # drafts render at 480p only; say so rather than rely on a default
         body.update(request.extra_params)
         return body
 
@@ -108,6 +128,7 @@ class ModelArkBackend(Backend):
             error_message=error.get("message"),
             # ModelArk bills in tokens: completion_tokens is this task's cost unit.
             credits=as_float(get_path(body, "usage", "completion_tokens")),
+            draft=body.get("draft") if isinstance(body.get("draft"), bool) else None,
             raw=body,
         )
 

@@ -109,15 +109,20 @@ class TaskStore:
         return task
 
     def view(self, task: Task) -> TaskView:
-        """Phase and progress of a task now."""
+        """Phase and progress of a task now. A higher ``priority`` leaves the queue sooner; a task still
+        unfinished ``execution_expires_after`` seconds after its creation is expired (ModelArk)."""
         now = self.clock()
         render = task.render_seconds
-        queue_end = render * QUEUED_FRACTION
+        queue_end = render * QUEUED_FRACTION / (1 + max(0, int(task.spec.extra.get("priority") or 0)))
         base = task.created_unix
         if task.cancelled_at is not None and task.cancelled_at <= now:
             stamp = int(self._epoch_offset + task.cancelled_at)
             return TaskView(Phase.CANCELLED, 0, stamp, stamp)
         elapsed = now - task.created_at
+        expires = task.spec.extra.get("execution_expires_after")
+        if expires is not None and elapsed >= expires and (task.spec.directives.stuck or expires < render):
+            stamp = int(base + expires)
+            return TaskView(Phase.EXPIRED, 0, stamp, stamp)
         if elapsed < queue_end:
             return TaskView(Phase.QUEUED, 0, int(base), None)
         directives = task.spec.directives

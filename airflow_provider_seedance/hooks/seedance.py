@@ -23,6 +23,8 @@ from airflow_provider_seedance.calls import (
     submit_error,
     transport_detail,
 )
+from airflow_provider_seedance.compat import configured_models
+from airflow_provider_seedance.declared_models import parse_declared_models
 from airflow_provider_seedance.exceptions import (
     SeedanceError,
     SeedanceGenerationError,
@@ -30,7 +32,7 @@ from airflow_provider_seedance.exceptions import (
     SeedanceSaveError,
 )
 from airflow_provider_seedance.get_provider_info import get_provider_info
-from airflow_provider_seedance.limits import validate_request
+from airflow_provider_seedance.limits import ModelLimits, validate_request, with_vendor_expiry
 from airflow_provider_seedance.models import Generation, VideoRequest
 from airflow_provider_seedance.poll_steps import poll_answered, poll_failed
 from airflow_provider_seedance.polling import PollPlan
@@ -171,16 +173,33 @@ class SeedanceHook(BaseHook):
 
     # -- API ----------------------------------------------------------------------------------------
 
-    def prepare(self, request: VideoRequest | dict[str, Any], backend: Backend) -> VideoRequest:
-        """Validate a request against the model's limits; raises before anything is sent. Each warning
-        (an unknown model id) is logged once per hook, however often the same request is submitted."""
+    def prepare(
+        self, request: VideoRequest | dict[str, Any], backend: Backend, *, seconds_left: float | None = None
+    ) -> VideoRequest:
+        """Validate a request against the model's limits (the built-in table, or the deployment's declared
+        models); raises before anything is sent. Each warning (an unknown model id) is logged once per hook.
+
+        ``seconds_left`` (until the task's deadline) sets ModelArk's ``execution_expires_after`` when not given,
+        so the vendor expires a render our deadline abandons.
+        """
         if not isinstance(request, VideoRequest):
             request = VideoRequest.model_validate(request)
-        for warning in validate_request(backend, request):
+        models = self.declared_models(backend)
+        for warning in validate_request(backend, request, models):
             if warning not in self._warned:
                 self._warned.add(warning)
                 self.log.warning("%s", warning)
+        if seconds_left is not None:
+            request = with_vendor_expiry(backend.name, request, seconds_left, models)
         return request
+
+    def declared_models(self, backend: Backend) -> dict[str, ModelLimits]:
+        """The model limits this deployment declares for ``backend``: ``[seedance] models``, then this
+        connection's extra ``models`` (which wins for a model in both)."""
+        models = parse_declared_models(configured_models(), backend.name, "[seedance] models")
+        if self.settings.backend_name == backend.name:
+            models.update(self.settings.models)
+        return models
 
     def submit(
         self, request: VideoRequest | dict[str, Any], *, idempotency_key: str | None = None, validate: bool = True

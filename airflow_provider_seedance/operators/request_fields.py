@@ -16,9 +16,21 @@ from airflow_provider_seedance.models import VideoRequest
 
 REQUEST_FIELDS = tuple(VideoRequest.model_fields)
 URL_FIELDS = ("image_urls", "video_urls", "audio_urls")
-BOOL_FIELDS = ("generate_audio", "camera_fixed", "watermark", "web_search", "return_last_frame")
+BOOL_FIELDS = ("generate_audio", "camera_fixed", "watermark", "web_search", "return_last_frame", "draft")
 #: Fields a template may render empty, meaning "not given".
-OPTIONAL_TEXT_FIELDS = ("quality", "aspect_ratio", "service_tier", "callback_url", *BOOL_FIELDS)
+OPTIONAL_TEXT_FIELDS = (
+    "quality",
+    "aspect_ratio",
+    "service_tier",
+    "callback_url",
+    "safety_identifier",
+    "output_format",
+    "omni_reference_task_type",
+    "draft_generation_id",
+    *BOOL_FIELDS,
+)
+#: Whole-number fields a template renders as text.
+INT_FIELDS = ("duration", "seed", "execution_expires_after", "priority", "frames")
 
 
 def request_from_fields(values: dict[str, Any], model: str) -> VideoRequest:
@@ -29,7 +41,7 @@ def request_from_fields(values: dict[str, Any], model: str) -> VideoRequest:
     for name in OPTIONAL_TEXT_FIELDS:
         if isinstance(values[name], str) and not values[name].strip():
             values[name] = None
-    for name in ("duration", "seed"):
+    for name in INT_FIELDS:
         value = values[name]
         if isinstance(value, str):
             try:

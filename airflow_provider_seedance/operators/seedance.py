@@ -60,6 +60,10 @@ class SeedanceGenerateVideoOperator(BaseOperator):
     ``quality``, ``aspect_ratio``, ``generate_audio``, ``seed``, ``camera_fixed``, ``watermark``,
     ``web_search``, ``return_last_frame``, ``service_tier``, ``callback_url``, ``extra_params``) are the
     provider's one vocabulary for every backend, checked against the model's limits before any request.
+    BytePlus ModelArk also takes ``execution_expires_after`` (default: the time left until ``timeout``, within
+    3600-259200 s), ``priority``, ``safety_identifier``, ``frames``, ``output_format``,
+    ``omni_reference_task_type``, ``draft`` (a cheap 480p draft) and ``draft_generation_id`` (templated: a final
+    render from a reviewed draft's generation id); other backends refuse them before any request.
 
     :param seedance_conn_id: connection of type ``seedance`` (templated).
     :param output_path: where to save the MP4: a local path, a URL (``file://``, ``s3://bucket/...``)
@@ -97,6 +101,14 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         "return_last_frame",
         "callback_url",
         "service_tier",
+        "execution_expires_after",
+        "priority",
+        "safety_identifier",
+        "frames",
+        "output_format",
+        "omni_reference_task_type",
+        "draft",
+        "draft_generation_id",
         "extra_params",
         "output_path",
     )
@@ -126,6 +138,14 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         return_last_frame: bool | None = None,
         service_tier: str | None = None,
         callback_url: str | None = None,
+        execution_expires_after: int | str | None = None,
+        priority: int | str | None = None,
+        safety_identifier: str | None = None,
+        frames: int | str | None = None,
+        output_format: str | None = None,
+        omni_reference_task_type: str | None = None,
+        draft: bool | None = None,
+        draft_generation_id: str | None = None,
         extra_params: dict[str, Any] | None = None,
         seedance_conn_id: str = SeedanceHook.default_conn_name,
         output_path: Any = None,
@@ -155,6 +175,10 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         self.return_last_frame = return_last_frame
         self.service_tier = service_tier
         self.callback_url = callback_url
+        self.execution_expires_after, self.priority, self.frames = execution_expires_after, priority, frames
+        self.safety_identifier, self.output_format = safety_identifier, output_format
+        self.omni_reference_task_type = omni_reference_task_type
+        self.draft, self.draft_generation_id = draft, draft_generation_id
         self.extra_params = dict(extra_params or {})
         self.seedance_conn_id = seedance_conn_id
         self.output_path = output_path
@@ -200,7 +224,8 @@ class SeedanceGenerateVideoOperator(BaseOperator):
 
     def _execute(self, context: Context) -> Any:
         hook = self.hook
-        request = hook.prepare(self.build_request(), hook.backend)  # validated once per execute
+        # Validated once per execute; the vendor's own expiry (ModelArk) follows our deadline.
+        request = hook.prepare(self.build_request(), hook.backend, seconds_left=self.generation_timeout)
         check_output_path(self.output_path, task_id=self.task_id, context=context)
         generation, state = self._attach_or_submit(hook, request, context)
         self._generation_id = generation.id
@@ -377,7 +402,8 @@ class SeedanceGenerateVideoOperator(BaseOperator):
 
 def _request_facts(request: VideoRequest) -> dict[str, Any]:
     """The request's fields the XCom result repeats."""
-    return {"prompt": request.prompt, "duration": request.duration, "aspect_ratio": request.aspect_ratio}
+    facts = {"prompt": request.prompt, "duration": request.duration, "aspect_ratio": request.aspect_ratio}
+    return {**facts, "draft": bool(request.draft)}
 
 
 def idempotency_key(context: Context, digest: str, submissions: int) -> str:

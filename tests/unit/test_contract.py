@@ -167,6 +167,14 @@ PROBE_VALUES: dict[str, Any] = {
     "return_last_frame": True,
     "service_tier": "default",
     "callback_url": "https://probe.invalid/callback",
+    "execution_expires_after": 7200,
+    "priority": 1,
+    "safety_identifier": "probe-user",
+    "frames": 29,
+    "output_format": "mp4",
+    "omni_reference_task_type": "probe",
+    "draft": True,
+    "draft_generation_id": "cgt-probe",
 }
 UNKNOWN_MODELS = {"evolink": "seedance-3.0-unknown", "aimlapi": "bytedance/seedance-2-0", "modelark": "x-unknown"}
 
@@ -264,6 +272,13 @@ def test_whatever_the_validator_accepts_the_vendor_schema_accepts(data):
         "seed": field("seed", st.integers(-2, 2**32)),
         "service_tier": field("service_tier", st.sampled_from(["default", "flex", "priority"])),
         "callback_url": field("callback_url", CALLBACKS),
+        "execution_expires_after": field("execution_expires_after", st.integers(3599, 259201)),
+        "priority": field("priority", st.integers(0, 9)),
+        "safety_identifier": field("safety_identifier", st.sampled_from(["", " ", "user-7f3a"])),
+        "frames": field("frames", st.integers(25, 293)),
+        "output_format": field("output_format", st.sampled_from(["mp4", ""])),
+        "draft": field("draft", st.booleans()),
+        "draft_generation_id": field("draft_generation_id", st.sampled_from(["cgt-20261129-abcde", ""])),
     }
     kw.update({flag: field(flag, st.booleans()) for flag in FLAGS})
     kw["image_urls"] = tuple(kw["image_urls"] or ())

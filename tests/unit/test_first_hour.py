@@ -178,7 +178,7 @@ def test_an_unknown_id_gets_the_closest_known_one() -> None:
 def test_a_misspelled_extra_key_is_reported_with_the_key_meant(monkeypatch) -> None:
     assert unknown_extra_keys({"Backend": "aimlapi", "timeout": 5}) == [
         "extra key 'Backend' is not one this provider reads "
-        "(backend, timeout, create_timeout, max_retries, scheme): did you mean 'backend'?"
+        "(backend, timeout, create_timeout, max_retries, scheme, models): did you mean 'backend'?"
     ]
     hook = hook_for(monkeypatch, lambda request: httpx.Response(200), Backend="aimlapi")
     lines: list[str] = []

@@ -29,6 +29,8 @@ ROOT = Path(__file__).parents[2] / PACKAGE
 PURE = (
     "models",
     "limits",
+    "vendor_fields",
+    "declared_models",
     "urls",
     "status",
     "backends",

@@ -203,9 +203,15 @@ def test_every_accepted_media_url_reaches_the_wire_body(backend, model):
         ("aimlapi", "bytedance/seedance-1-0-pro-fast", "last_image_url", "ftp://x/a.png", "image_urls"),
         ("aimlapi", "bytedance/seedance-1-0-pro-fast", "camerafixed", "yes", "camera_fixed"),
         ("aimlapi", "bytedance/seedance-2-0", "duration", 7, "duration"),
-        ("modelark", "dreamina-seedance-2-0-260128", "content", [], "prompt, image_urls, video_urls and audio_urls"),
+        (
+            "modelark",
+            "dreamina-seedance-2-0-260128",
+            "content",
+            [],
+            "prompt, image_urls, video_urls, audio_urls and draft_generation_id",
+        ),
         ("modelark", "dreamina-seedance-2-0-260128", "ratio", "2:1", "aspect_ratio"),
-        ("modelark", "dreamina-seedance-2-0-260128", "resolution", "1440p", "quality"),
+        ("modelark", "dreamina-seedance-2-0-260128", "resolution", "1440p", "quality and draft"),
         ("modelark", "dreamina-seedance-2-0-260128", "service_tier", "cheap", "service_tier"),
         ("modelark", "seedance-1-0-pro-250528", "generate_audio", True, "generate_audio"),
     ],
@@ -231,7 +237,7 @@ def test_extra_params_message_reads_like_the_other_validation_errors():
     [
         ("evolink", "seedance-2.0-text-to-video", {"future_field": 1}),
         ("aimlapi", "bytedance/seedance-1-0-pro-fast", {"image_urls": ["https://e.com/1.png"], "ratio": "1:1"}),
-        ("modelark", "dreamina-seedance-2-0-260128", {"execution_expires_after": 7200, "prompt": "p"}),
+        ("modelark", "dreamina-seedance-2-0-260128", {"tools": [{"type": "web_search"}], "prompt": "p"}),
     ],
 )
 def test_extra_params_for_fields_the_body_does_not_build_pass_through(backend, model, extra):

@@ -15,6 +15,7 @@ from airflow_provider_seedance.emulator.runtime import Emulator, emulator_of, ne
 from airflow_provider_seedance.emulator.store import Phase, Task
 from airflow_provider_seedance.emulator.video import stable_seed
 
+from .modelark_drafts import FROM_DRAFT, draft_task_id, final_from_draft
 from .modelark_request import validate
 
 NAME = "modelark"
@@ -74,7 +75,12 @@ def task_json(emu: Emulator, request: Request, task: Task) -> dict[str, Any]:
         "generate_audio": spec.generate_audio,
         "service_tier": spec.extra.get("service_tier", "default"),
         "execution_expires_after": spec.extra.get("execution_expires_after"),
+        "priority": spec.extra.get("priority", 0),
+        "draft": bool(spec.extra.get("draft")),
     }
+    for key in ("draft_task_id", "safety_identifier", "frames", "output_format"):
+        if spec.extra.get(key) is not None:
+            body[key] = spec.extra[key]
     if view.phase is Phase.SUCCEEDED and view.finished_unix is not None:
         content = {"video_url": emu.file_url(request, task, view.finished_unix)}
         if spec.extra.get("return_last_frame"):
@@ -94,13 +100,30 @@ async def create(request: Request) -> Response:
     emu = emulator_of(request)
     try:
         emu.authenticate(request)
-        spec = validate(await emu.json_body(request))
+        body = await emu.json_body(request)
+        draft_id = draft_task_id(body)
+        if draft_id is not None:
+            body = final_from_draft(body, _draft_body(emu, draft_id), draft_id)
+        spec = validate(body)
+        spec.extra["draft_task_id"] = draft_id
+        spec.extra["reusable"] = {key: body[key] for key in FROM_DRAFT if key in body}
         stamp = datetime.fromtimestamp(emu.store.unix(), timezone.utc).strftime("%Y%m%d%H%M%S")
         task = emu.store.create(f"cgt-{stamp}-{new_token(5)}", NAME, spec)
         emu.set_ctx(request, task_id=task.id)
         return JSONResponse({"id": task.id})
     except ApiError as exc:
         return _fail(exc)
+
+
+def _draft_body(emu: Emulator, draft_id: str) -> dict[str, Any]:
+    """What a final render reuses of the draft ``draft_id``: a succeeded draft of this emulator, or 400."""
+    task = emu.store.get(draft_id, NAME)
+    if task is None or not task.spec.extra.get("draft"):
+        raise bad(f"The draft task {draft_id} is not found (a final needs a draft's task id)", "content.draft_task.id")
+    phase = emu.store.view(task).phase
+    if phase is not Phase.SUCCEEDED:
+        raise bad(f"The draft task {draft_id} is {phase.value}; only a succeeded draft makes a final", "content")
+    return {"model": task.spec.model, **task.spec.extra["reusable"]}
 
 
 def _find(emu: Emulator, request: Request) -> Task:

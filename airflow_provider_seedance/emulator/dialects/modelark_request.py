@@ -21,6 +21,8 @@ from airflow_provider_seedance.emulator.common import (
     resolve_ratio,
 )
 
+from .modelark_drafts import check_draft, check_extras, check_frames, is_v15
+
 MODEL_PREFIXES = ("seedance-", "bytedance-seedance-", "dreamina-seedance-", "doubao-seedance-")
 MEDIA_SCHEMES = ("http", "https", "data", "asset")
 IMAGE_ROLES = ("first_frame", "last_frame", "reference_image")
@@ -150,20 +152,22 @@ def _check_model(body: dict[str, Any]) -> str:
 
 
 def _check_duration(body: dict[str, Any], model: str) -> int:
-    """5 when absent or -1; otherwise 2-12 on 1.0 models, 4-15 on the others."""
+    """5 when absent or -1; otherwise 2-12 on 1.0 models, 4-12 on 1.5, 4-15 on the others; ``frames`` wins."""
+    frames_seconds = check_frames(body, model, is_v1(model))
     duration = opt_int(body, "duration", 5)
     if duration is None or duration == -1:
         duration = 5
     elif is_v1(model):
         check_range(duration, "duration", 2, 12)
     else:
-        check_range(duration, "duration", 4, 15)
-    return duration
+        check_range(duration, "duration", 4, 12 if is_v15(model) else 15)
+    return frames_seconds or duration
 
 
-def _check_resolution(body: dict[str, Any], model: str) -> str:
-    """Default 1080p on 1.0 models, 720p on the others; no 1080p on 2.0 fast models."""
-    resolution = opt_enum(body, "resolution", RESOLUTIONS, "1080p" if is_v1(model) else "720p") or "720p"
+def _check_resolution(body: dict[str, Any], model: str, draft: bool) -> str:
+    """Default 1080p on 1.0 models, 480p for a draft, 720p otherwise; no 1080p on 2.0 fast models."""
+    default = "1080p" if is_v1(model) else "480p" if draft else "720p"
+    resolution = opt_enum(body, "resolution", RESOLUTIONS, default) or "720p"
     if resolution == "1080p" and is_v2(model) and "fast" in model:
         raise bad(f"1080p is not supported by the fast model {model}", "resolution")
     return resolution
@@ -184,7 +188,8 @@ def validate(body: dict[str, Any]) -> TaskSpec:
     text, summary = parse_content(model, body.get("content"))
     prompt, directives = check_prompt(text, "content.text", required=False)  # no length cap documented
     duration = _check_duration(body, model)
-    resolution = _check_resolution(body, model)
+    draft = check_draft(body, model)
+    resolution = _check_resolution(body, model, draft)
     has_image = summary["first_frame"] or summary["reference_images"] > 0
     ratio = opt_enum(body, "ratio", (*RATIOS, "adaptive", "keep_ratio"), "adaptive" if has_image else "16:9") or "16:9"
     seed = opt_int(body, "seed", -1)
@@ -202,6 +207,9 @@ def validate(body: dict[str, Any]) -> TaskSpec:
         "return_last_frame": bool(body.get("return_last_frame")),
         "camera_fixed": bool(body.get("camera_fixed")),
         "watermark": bool(body.get("watermark")),
+        "draft": draft,
+        "frames": body.get("frames"),
+        **check_extras(body),
         **summary,
     }
     return TaskSpec(
