@@ -16,8 +16,9 @@ SpecKey = tuple[str, int, str | None]
 
 
 def spec_key(render: Mapping[str, Any]) -> SpecKey:
-    """(model, duration, quality): renders with the same key cost about the same."""
-    quality = render.get("quality")
+    """(model, duration, quality): renders with the same key cost about the same. A draft render (``draft``
+    true: a cheap 480p draft) is its own quality, ``"draft"``."""
+    quality = "draft" if render.get("draft") else render.get("quality")
     return (str(render.get("model") or ""), int(render.get("duration") or 0), str(quality) if quality else None)
 
 

@@ -19,6 +19,7 @@ FATES = {
     "no_answer": "review failed or never answered: not published",
     "not_chosen": "another take of its slot was approved: not published",
     "rerendered": "re-rendered on the reviewer's request (see the newer take)",
+    "draft_approved": "draft approved: its final render is the published clip",
     "rerender_limit": "re-render asked beyond max_rerenders: not published",
     "skipped_budget": "skipped for budget: not rendered, not published",
     "render_failed": "render failed: not published",

@@ -158,6 +158,8 @@ def plan_takes(brief: dict[str, Any], params: dict[str, Any], spec: dict[str, An
                     request["aspect_ratio"] = channel["aspect_ratio"]
                 if spec["takes_seed"]:
                     request["seed"] = (zlib.crc32(slot.encode()) + 1009 * take) % 2_147_483_647
+                if spec["drafts"]:  # a cheap 480p draft first; the final comes from the approved draft
+                    request.update(draft=True, quality="480p")
                 items.append(
                     {
                         "render": {**request, "seedance_conn_id": spec["conn_id"], "output_path": ""},
@@ -174,6 +176,15 @@ def plan_takes(brief: dict[str, Any], params: dict[str, Any], spec: dict[str, An
                     }
                 )
     return items
+
+
+def planned_spend(items: list[dict[str, Any]], params: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the plan will pay for: every take, and with drafts one final per slot at the asked quality."""
+    renders = [i["render"] for i in items]
+    if any(r.get("draft") for r in renders):
+        slots = {i["slot"]: i["render"] for i in items}
+        renders += [{**r, "draft": False, "quality": params["quality"]} for r in slots.values()]
+    return renders
 
 
 def limit_slots(items: list[dict[str, Any]], max_videos: int) -> list[dict[str, Any]]:
@@ -206,6 +217,9 @@ def clip_from_result(item: dict[str, Any], result: dict[str, Any] | None, folder
     stem = file.rsplit(".", 1)[0]
     base = {k: v for k, v in item.items() if k != "render"}
     base.update(quality=item["render"].get("quality"), seed=item["render"].get("seed"), file=f"videos/{file}")
+    base.update(
+        draft=bool(item["render"].get("draft")), duration=item["render"].get("duration") or item.get("duration")
+    )
     if not result:
         return {**base, "rendered": False, "status": "render_failed", "prompt": item["render"]["prompt"]}
     has_poster = make_poster(folder / "videos" / file, folder / "posters" / f"{stem}.jpg")
@@ -220,7 +234,7 @@ def clip_from_result(item: dict[str, Any], result: dict[str, Any] | None, folder
         "prompt": result.get("prompt") or item["render"]["prompt"],
         "model": result.get("model") or item["render"]["model"],
         "backend": result.get("backend"),
-        "duration": result.get("duration") or item["render"].get("duration"),
+        "duration": result.get("duration") or base["duration"],
         **{k: result.get(k) for k in ("credits", "elapsed_s", "size_bytes", "sha256", "generation_id")},
     }
 
@@ -254,6 +268,8 @@ def next_take(clip: dict[str, Any], note: str, round_number: int, manifest: dict
         request["aspect_ratio"] = clip["aspect_ratio"]
     if clip.get("seed") is not None:
         request["seed"] = rerender_seed(int(clip["seed"]), round_number, int(clip["take"]))
+    if clip.get("draft"):
+        request["draft"] = True
     name = re.sub(r"-r\d+$", "", clip["name"]) + f"-r{round_number}"
     output_path = str(ObjectStoragePath(manifest["folder"]) / "videos" / f"{name}.mp4")
     keep = ("slot", "take", "product", "product_name", "message", "channel", "channel_name", "aspect_ratio")
@@ -296,14 +312,16 @@ def within_budget(manifest: dict[str, Any], items: list[dict[str, Any]]) -> list
     from airflow_provider_seedance.budget import BudgetGate, estimate_cost
 
     history = [*manifest["videos"], *earlier_renders(ObjectStoragePath(manifest["root"]), manifest["folder"])]
-    estimate = estimate_cost([i["render"] for i in items], history, manifest["budget"]["credits_per_second"])
+    specs = [{**i["render"], "duration": i["render"].get("duration") or i.get("duration")} for i in items]
+    estimate = estimate_cost(specs, history, manifest["budget"]["credits_per_second"])
     spent = sum(v.get("credits") or 0 for v in manifest["videos"] if v.get("rendered"))
     verdicts = BudgetGate(manifest["budget"]["max_credits"], spent).admit([c.credits for c in estimate.clips])
     admitted = []
     for item, fits, clip in zip(items, verdicts, estimate.clips, strict=True):
         entry = {k: v for k, v in item.items() if k != "render"}
         entry.update(prompt=item["render"]["prompt"], model=item["render"]["model"], rendered=False)
-        entry.update(duration=item["render"].get("duration"), quality=item["render"].get("quality"))
+        entry.update(duration=item["render"].get("duration") or item.get("duration"))
+        entry.update(quality=item["render"].get("quality"), draft=bool(item["render"].get("draft")))
         entry.update(seed=item["render"].get("seed"), estimate=clip.credits)
         entry["status"] = "rendering" if fits else "skipped_budget"
         manifest["videos"].append(entry)
@@ -396,6 +414,12 @@ def render_kwargs(item: dict[str, Any]) -> dict[str, Any]:
         "max_credits": Param(
             None, type=["null", "number"], minimum=0, description="Credit budget of the run; empty: no budget."
         ),
+        "drafts": Param(
+            True,
+            type="boolean",
+            description="Where the model renders drafts (ModelArk, Seedance 1.5 pro): review cheap 480p drafts, "
+            "then render finals of the approved drafts only.",
+        ),
         "credits_per_second": Param(
             None,
             type=["null", "number"],
@@ -409,7 +433,12 @@ def example_seedance_marketing_pipeline() -> None:
     queue = gallery(plan_task(), SeedanceGenerateVideoOperator.partial(task_id="render", **RENDER_ARGS))
     for round_number in range(MAX_RERENDERS + 1):
         queue = review_round(round_number, queue)
-    queue >> release()
+    finals = finals_task()
+    final = SeedanceGenerateVideoOperator.partial(task_id="final", **RENDER_ARGS).expand_kwargs(
+        finals.map(render_kwargs)
+    )
+    queue >> finals
+    [finals, final] >> release()
 
 
 def plan_task() -> Any:
@@ -431,13 +460,14 @@ def plan_task() -> Any:
             "conn_id": params["seedance_conn_id"],
             "takes_ratio": limits is None or "aspect_ratio" in limits.fields,
             "takes_seed": limits is None or "seed" in limits.fields,
+            "drafts": bool(params["drafts"] and limits is not None and getattr(limits, "drafts", False)),
         }
         root = output_root(params["output_root"])
         stamp = context["dag_run"].run_after.strftime("%Y%m%dT%H%M%S")
         folder = root / "marketing" / slug(brief["campaign"]) / stamp
         items = limit_slots(plan_takes(brief, params, spec), params["max_videos"])
         check_requests(dialect, items, folder)
-        estimate = estimate_cost([i["render"] for i in items], earlier_renders(root), params["credits_per_second"])
+        estimate = estimate_cost(planned_spend(items, params), earlier_renders(root), params["credits_per_second"])
         message = refusal(estimate, params["max_credits"])
         if message:
             raise RunRefused(message)
@@ -446,6 +476,7 @@ def plan_task() -> Any:
         run = {"campaign": brief["campaign"], "brand": brief.get("brand", ""), "backend": dialect.name}
         run.update(model=model, folder=str(folder), root=str(root), budget=budget, takes_ratio=spec["takes_ratio"])
         run.update(seedance_conn_id=params["seedance_conn_id"], max_rerenders=params["max_rerenders"])
+        run.update(drafts=spec["drafts"], final_quality=params["quality"])
         context["ti"].xcom_push(key="folder", value=str(folder))
         log.info("Planned %d renders with %s on %s into %s", len(items), model, dialect.name, folder)
         log.info("Estimated %s credits (budget %s): %s", estimate.total, params["max_credits"], estimate.explain())
@@ -552,12 +583,76 @@ def collect_task(round_number: int) -> Any:
     return collect()
 
 
+def final_item(clip: dict[str, Any], manifest: dict[str, Any]) -> dict[str, Any]:
+    """The final render of an approved draft: from its generation id, at the quality the run asked for."""
+    name = f"{clip['name']}-final"
+    keep = ("slot", "take", "product", "product_name", "message", "channel", "channel_name", "aspect_ratio")
+    render = {"model": clip["model"], "draft_generation_id": clip["generation_id"]}
+    render.update(quality=manifest["final_quality"], seedance_conn_id=manifest["seedance_conn_id"])
+    render["output_path"] = str(ObjectStoragePath(manifest["folder"]) / "videos" / f"{name}.mp4")
+    extra = {"prompt": clip["prompt"], "seed": clip.get("seed"), "duration": clip.get("duration")}
+    return {**{k: clip[k] for k in keep}, **extra, "name": name, "round": "final", "render": render}
+
+
+def finals_task() -> Any:
+    @task(task_id="finals", trigger_rule="all_done")
+    def finals() -> list[dict[str, Any]]:
+        """With drafts: the final render of every approved draft (within the budget); approved drafts
+        themselves are never published."""
+        manifest = manifest_or_skip()
+        if not manifest.get("drafts"):
+            return []
+        approved = [c for c in manifest["videos"] if c["status"] == "approved" and c.get("draft")]
+        for clip in approved:
+            clip["status"] = "draft_approved"
+        admitted = within_budget(manifest, [final_item(c, manifest) for c in approved])
+        write_manifest(manifest)
+        return admitted
+
+    return finals()
+
+
+def add_finals(manifest: dict[str, Any]) -> None:
+    """The finals' results into the manifest: a rendered final of an approved draft is the approved clip."""
+    ti = get_current_context()["ti"]
+    folder = ObjectStoragePath(manifest["folder"])
+    for index, item in enumerate(ti.xcom_pull(task_ids="finals") or []):
+        result = ti.xcom_pull(task_ids="final", map_indexes=index)
+        clip = clip_from_result(item, result, folder)
+        if result:
+            clip["status"] = "approved"
+        manifest["videos"] = [v for v in manifest["videos"] if v["name"] != item["name"]] + [clip]
+
+
+def draft_savings(manifest: dict[str, Any]) -> dict[str, Any] | None:
+    """Credits that drafts first saved: every take rendered as a final (at the finals' median cost) minus
+    what the drafts and finals cost."""
+    if not manifest.get("drafts"):
+        return None
+    rendered = [v for v in manifest["videos"] if v.get("rendered")]
+    drafts = [v.get("credits") or 0 for v in rendered if v.get("draft")]
+    finals = sorted(v.get("credits") or 0 for v in rendered if not v.get("draft"))
+    each = finals[len(finals) // 2] if finals else 0
+    spent = round(sum(drafts) + sum(finals), 3)
+    all_finals = round(each * len(drafts), 3)
+    return {
+        "drafts": len(drafts),
+        "draft_credits": round(sum(drafts), 3),
+        "finals": len(finals),
+        "final_credits": round(sum(finals), 3),
+        "all_finals_estimate": all_finals,
+        "saved": round(all_finals - spent, 3),
+    }
+
+
 def release() -> Any:
     @task(task_id="release", trigger_rule="all_done", outlets=[GALLERY])
     def release_clips() -> dict[str, Any]:
         """Every clip's fate into the manifest and the gallery; the Asset event that lets publish run."""
         manifest = manifest_or_skip()
+        add_finals(manifest)
         counts = settle_fates(manifest)
+        manifest["draft_savings"] = draft_savings(manifest)
         manifest["status"] = "released"
         manifest["approved"] = counts.get("approved", 0)
         write_manifest(manifest)

@@ -122,3 +122,46 @@ def test_marketing_pipeline_refuses_a_run_over_budget_before_submitting_anything
     assert "estimated 90 credits for 9 renders exceeds the budget of 50 credits" in text, text[-4000:]
     assert "the given per-second rate" in text
     assert not list(output.glob("ready_to_publish/*/*/manifest.json"))
+
+
+def test_marketing_pipeline_reviews_drafts_first_and_renders_finals_of_approved_drafts_only(
+    examples_home, emulator, output, review_api
+):
+    """Seedance 1.5 pro on ModelArk renders drafts: two 480p drafts are reviewed, one approved; only its
+    final (from the draft's generation id, at 1080p) is rendered and published; the manifest says what
+    drafts first saved."""
+
+    def choose(detail):
+        return ("Approve", "") if "trail-runner-shorts" in detail["subject"] else ("Reject", "")
+
+    conf = {"max_videos": 2, "model": "seedance-1-5-pro-251215", "quality": "1080p", "duration": 5}
+    with reviewing(review_api, choose):
+        tasks = _run(
+            examples_home,
+            emulator,
+            output,
+            "example_seedance_marketing_pipeline",
+            backend="modelark",
+            conf=conf,
+            api=review_api,
+        )
+    assert len(tasks) == 3  # two drafts, one final
+    (manifest_path,) = output.glob("marketing/*/*/manifest.json")
+    manifest = json.loads(manifest_path.read_text())
+    clips = {v["name"]: v for v in manifest["videos"]}
+    assert {n: c["status"] for n, c in clips.items()} == {
+        "trail-runner-shorts": "draft_approved",
+        "trail-runner-youtube": "rejected",
+        "trail-runner-shorts-final": "approved",
+    }
+    assert clips["trail-runner-shorts"]["draft"] and clips["trail-runner-shorts"]["quality"] == "480p"
+    final = clips["trail-runner-shorts-final"]
+    assert not final["draft"] and final["quality"] == "1080p"
+    savings = manifest["draft_savings"]
+    assert (savings["drafts"], savings["finals"]) == (2, 1)
+    assert savings["saved"] == pytest.approx(
+        savings["all_finals_estimate"] - savings["draft_credits"] - savings["final_credits"]
+    )
+    _run(examples_home, emulator, output, "example_seedance_publish", conf={"manifest": manifest_path.as_uri()})
+    (published,) = output.glob("ready_to_publish/*/*/manifest.json")
+    assert [v["name"] for v in json.loads(published.read_text())["videos"]] == ["trail-runner-shorts-final"]

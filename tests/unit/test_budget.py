@@ -60,3 +60,9 @@ def test_the_gate_admits_in_order_while_spent_plus_planned_fits():
     gate = BudgetGate(max_credits=50, spent=20)
     assert gate.admit([10, 15, 10, 5]) == [True, True, False, True]
     assert BudgetGate(None, 1000).admit([5, 5]) == [True, True]
+
+
+def test_a_draft_is_its_own_spec_apart_from_a_final_of_the_same_quality():
+    history = [result(3, quality="480p") | {"draft": True}, result(20, quality="480p")]
+    estimate = estimate_cost([render(quality="480p") | {"draft": True}, render(quality="480p")], history)
+    assert [c.credits for c in estimate.clips] == [3, 20]

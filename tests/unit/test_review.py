@@ -66,4 +66,6 @@ def test_rerender_adds_the_note_and_a_new_reproducible_seed():
 
 def test_every_fate_says_whether_it_is_published():
     assert FATES["approved"].endswith("published") and "not published" not in FATES["approved"]
-    assert all("not published" in text or key in ("approved", "rerendered") for key, text in FATES.items())
+    assert all(
+        "not published" in text or key in ("approved", "rerendered", "draft_approved") for key, text in FATES.items()
+    )
