@@ -20,7 +20,11 @@ What it shows, task by task:
    with the note added to the prompt and a new seed (where the model takes one), and sends them back for
    review, at most ``max_rerenders`` times. Approved slots are never rendered again. A re-render that would
    take what was spent plus what is still planned past ``max_credits`` is not submitted: skipped for budget.
-6. ``release``: always runs. It writes every clip's fate (approved, rejected, review timed out, skipped for
+6. Drafts first (``drafts`` Param, on), where the model renders drafts (ModelArk, Seedance 1.5 pro): the takes
+   are cheap 480p drafts, the reviewer reviews drafts, and ``finals`` / ``final`` render the final of each
+   approved draft only, from its generation id (``draft_generation_id``) at the run's ``quality``; the
+   manifest's ``draft_savings`` reports the credits this saved.
+7. ``release``: always runs. It writes every clip's fate (approved, rejected, review timed out, skipped for
    budget, ...) into the manifest and the gallery, and emits the Asset event ``seedance://marketing/gallery``
    that schedules ``example_seedance_publish``, which publishes the approved clips only. A review that times
    out (``REVIEW_TIMEOUT``) counts as a rejection: nothing unreviewed is ever published.
@@ -221,7 +225,12 @@ def clip_from_result(item: dict[str, Any], result: dict[str, Any] | None, folder
         draft=bool(item["render"].get("draft")), duration=item["render"].get("duration") or item.get("duration")
     )
     if not result:
-        return {**base, "rendered": False, "status": "render_failed", "prompt": item["render"]["prompt"]}
+        return {
+            **base,
+            "rendered": False,
+            "status": "render_failed",
+            "prompt": item["render"].get("prompt") or item.get("prompt"),
+        }
     has_poster = make_poster(folder / "videos" / file, folder / "posters" / f"{stem}.jpg")
     poster = f"posters/{stem}.jpg" if has_poster else None
     return {
@@ -231,7 +240,7 @@ def clip_from_result(item: dict[str, Any], result: dict[str, Any] | None, folder
         "poster": poster,
         "poster_url": str(folder / poster) if poster else None,
         "url": result["output_path"],
-        "prompt": result.get("prompt") or item["render"]["prompt"],
+        "prompt": result.get("prompt") or item["render"].get("prompt") or item.get("prompt"),
         "model": result.get("model") or item["render"]["model"],
         "backend": result.get("backend"),
         "duration": result.get("duration") or base["duration"],
@@ -319,7 +328,9 @@ def within_budget(manifest: dict[str, Any], items: list[dict[str, Any]]) -> list
     admitted = []
     for item, fits, clip in zip(items, verdicts, estimate.clips, strict=True):
         entry = {k: v for k, v in item.items() if k != "render"}
-        entry.update(prompt=item["render"]["prompt"], model=item["render"]["model"], rendered=False)
+        entry.update(
+            prompt=item["render"].get("prompt") or item.get("prompt"), model=item["render"]["model"], rendered=False
+        )
         entry.update(duration=item["render"].get("duration") or item.get("duration"))
         entry.update(quality=item["render"].get("quality"), draft=bool(item["render"].get("draft")))
         entry.update(seed=item["render"].get("seed"), estimate=clip.credits)
