@@ -200,7 +200,11 @@ def show_progress(line: str) -> None:
         elif kind == "gallery":
             say(f"      gallery with {match.group(1)} videos")
         elif kind == "estimate":
-            say(f"      estimated {match.group(1)} credits (budget: {match.group(2)})")
+            budget = "none" if match.group(2) == "None" else match.group(2)
+            if "no earlier render" in line:  # the first run: no history and no credits_per_second
+                say(f"      cost not estimated yet: no earlier renders of this spec (budget: {budget})")
+            else:
+                say(f"      estimated {match.group(1)} credits from earlier renders (budget: {budget})")
         elif kind == "released":
             say(f"      {match.group(2)} of {match.group(3)} clips approved and released")
         elif kind == "published":
