@@ -4,7 +4,9 @@ What it shows: data-aware scheduling. This DAG runs whenever ``example_seedance_
 emits an event on the Asset ``seedance://marketing/gallery``; the event's ``extra`` says where the
 manifest is. It copies the videos, posters, gallery page and manifest into
 ``<root>/ready_to_publish/<date>/<campaign>/`` (``<root>`` is the pipeline's output root, so it works on
-any object store), and marks the manifest ``ready_to_publish``. It posts nothing anywhere: hand that
+any object store), and marks the manifest ``ready_to_publish``. Only the clips a reviewer approved are
+copied (the manifest's ``status`` of each clip, written by the pipeline's ``release`` task): rejected, timed
+out, unreviewed or skipped clips never reach the folder. It posts nothing anywhere: hand that
 folder to your publishing tool or team.
 
 What it needs: nothing beyond what the marketing pipeline needs (no Seedance connection, no network).
@@ -89,12 +91,16 @@ def example_seedance_publish() -> None:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
             root = ObjectStoragePath(context["params"].get("publish_root") or manifest["root"])
             target = root / "ready_to_publish" / day / manifest["campaign"]
+            manifest["videos"] = [v for v in manifest["videos"] if v.get("status") == "approved"]
             for video in manifest["videos"]:
                 for relative in (video["file"], video.get("poster")):
                     if relative:
                         copy_file(source / relative, target / relative)
                 video["url"] = str(target / video["file"])
-            copy_file(source / "index.html", target / "index.html")
+            # The source's index.html shows every take with its fate; approved.html only the approved ones.
+            if (source / "approved.html").exists():
+                copy_file(source / "approved.html", target / "index.html")
+            target.mkdir(parents=True, exist_ok=True)
             manifest.update(
                 status="ready_to_publish",
                 source=str(source),

@@ -7,9 +7,15 @@ What it does, from a fresh clone:
 2. starts the Seedance emulator as its own process on port 8765 (no key, no internet needed);
 3. defines the connection ``seedance_default`` for it (``AIRFLOW_CONN_SEEDANCE_DEFAULT``, never written
    to disk) and the Variable ``seedance_output_root`` (``AIRFLOW_VAR_SEEDANCE_OUTPUT_ROOT``) = ``output/``;
-4. runs ``airflow dags test example_seedance_marketing_pipeline`` (9 videos: 3 products x 3 channels,
-   gallery, manifest, Asset event), then ``airflow dags test example_seedance_publish``;
-5. stops the emulator (always: also on failure and Ctrl-C) and prints where the videos and the gallery are.
+4. starts an Airflow api-server on the same metadata database (a free port, one demo user), so the
+   pipeline's human review can be answered through Airflow's REST API;
+5. runs ``airflow dags test example_seedance_marketing_pipeline`` (9 videos: 3 products x 3 channels,
+   gallery, manifest), and while it waits at its review tasks (``review_0``: one per product x channel)
+   answers each one through the REST API (``PATCH .../hitlDetails``), approving every clip, as a reviewer
+   would in the Airflow UI's Required Actions page; then ``release`` emits the Asset event, and
+   ``airflow dags test example_seedance_publish`` copies the approved clips to ``ready_to_publish/``;
+6. stops the api-server and the emulator (always: also on failure and Ctrl-C) and prints where the videos
+   and the gallery are, and where a reviewer would click in a real deployment.
 
 Environment variables (all optional):
     SEEDANCE_API_KEY          a real API key: skip the emulator and render on the real backend (costs credits)
@@ -43,7 +49,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +68,11 @@ PROGRESS = (
     (re.compile(r"Submitted Seedance generation (\S+) \((\w+), ([^)]+)\)"), "submitted"),
     (re.compile(r"Saved (\S+) \((\d+) bytes"), "saved"),
     (re.compile(r"Gallery with (\d+) videos: (\S+)"), "gallery"),
+    (re.compile(r"Estimated (\S+) credits \(budget ([^)]+)\)"), "estimate"),
+    (re.compile(r"Released (\S+): (\d+) approved of (\d+) clips"), "released"),
     (re.compile(r"Ready to publish: (\d+) videos of (\S+) in (\S+)"), "published"),
 )
+REVIEWER = "demo-reviewer"
 
 
 class DemoError(Exception):
@@ -138,6 +149,7 @@ class Runner:
         self.env = env
         self.log_path = log_path
         self.airflow = str(Path(sys.executable).parent / "airflow")
+        self.current: subprocess.Popen[str] | None = None
 
     def run(self, *args: str, echo: bool = False) -> None:
         with self.log_path.open("a", encoding="utf-8") as log:
@@ -152,6 +164,7 @@ class Runner:
                 text=True,
                 errors="replace",
             )
+            self.current = process
             try:
                 assert process.stdout is not None
                 for line in process.stdout:
@@ -178,7 +191,7 @@ def show_progress(line: str) -> None:
             continue
         if kind == "task":
             task = match.group(1)
-            if task != "render":
+            if task != "render" and not task.startswith(("rerender_", "review_")):
                 say(f"  - {task}")
         elif kind == "submitted":
             say(f"  - render: submitted {match.group(1)} ({match.group(3)})")
@@ -186,6 +199,14 @@ def show_progress(line: str) -> None:
             say(f"      saved {match.group(1).rsplit('/', 1)[-1]} ({int(match.group(2)) // 1024} KiB)")
         elif kind == "gallery":
             say(f"      gallery with {match.group(1)} videos")
+        elif kind == "estimate":
+            budget = "none" if match.group(2) == "None" else match.group(2)
+            if "no earlier render" in line:  # the first run: no history and no credits_per_second
+                say(f"      cost not estimated yet: no earlier renders of this spec (budget: {budget})")
+            else:
+                say(f"      estimated {match.group(1)} credits from earlier renders (budget: {budget})")
+        elif kind == "released":
+            say(f"      {match.group(2)} of {match.group(3)} clips approved and released")
         elif kind == "published":
             say(f"      {match.group(1)} videos ready to publish")
         return
@@ -201,6 +222,99 @@ def start_emulator(port: int, api_key: str, render_seconds: float) -> Any:
         if "already in use" in str(exc):
             check_port(port)  # raises the friendly message
         raise DemoError(f"the Seedance emulator did not start: {exc}") from None
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ApiServer:
+    """``airflow api-server`` on the demo's metadata database: the REST API the demo answers the review with."""
+
+    def __init__(self, runner: Runner, home: Path) -> None:
+        self.runner = runner
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.password = secrets.token_urlsafe(12)
+        self.log_path = home / "api-server.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        (home / "passwords.json").write_text(json.dumps({REVIEWER: self.password}), encoding="utf-8")
+        runner.env.update(
+            {
+                "AIRFLOW__API__BASE_URL": self.url,
+                "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
+                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{REVIEWER}:admin",
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+            }
+        )
+
+    def start(self) -> ApiServer:
+        """Starts it and returns at once: it comes up while ``airflow dags test`` parses and renders."""
+        command = [self.runner.airflow, "api-server", "--port", str(self.port), "--host", "127.0.0.1"]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, env=self.runner.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        return self
+
+    def wait_healthy(self, timeout: float = 180.0) -> None:
+        import httpx
+
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise DemoError(f"the Airflow api-server exited; see {self.log_path}")
+            try:
+                if httpx.get(f"{self.url}/api/v2/monitor/health", timeout=5).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        raise DemoError(f"the Airflow api-server did not answer on {self.url} within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.process = None
+
+
+def approve_first(detail: dict[str, Any]) -> tuple[str, str]:
+    """The demo's choice: the first option (``Approve``, or ``Approve take 1`` with variants), no note."""
+    return str(detail["options"][0]), ""
+
+
+def answer_reviews(
+    api: ApiServer, stop: threading.Event, answered: list[str], choose: Callable[..., tuple[str, str]] = approve_first
+) -> None:
+    """The demo's reviewer: every open review of the pipeline, answered through the REST API with what
+    ``choose(hitl_detail)`` says (an option and a note), until ``stop`` is set."""
+    import httpx
+
+    api.wait_healthy()
+    token = httpx.post(f"{api.url}/auth/token", json={"username": REVIEWER, "password": api.password}, timeout=30)
+    token.raise_for_status()
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    with httpx.Client(base_url=api.url, headers=headers, timeout=30) as client:
+        while not stop.is_set():
+            listing = client.get(f"/api/v2/dags/{DAG_ID}/dagRuns/~/hitlDetails", params={"response_received": False})
+            for detail in listing.json().get("hitl_details", []) if listing.status_code == 200 else []:
+                ti = detail["task_instance"]
+                path = f"/api/v2/dags/{DAG_ID}/dagRuns/{ti['dag_run_id']}/taskInstances/{ti['task_id']}"
+                option, note = choose(detail)
+                answer: dict[str, Any] = {"chosen_options": [option], "params_input": {"note": note}}
+                if client.patch(f"{path}/{ti['map_index']}/hitlDetails", json=answer).status_code == 200:
+                    answered.append(detail["subject"])
+                    say(f"  - {ti['task_id']}: {detail['subject']}: {answer['chosen_options'][0]!r} (REST API)")
+            stop.wait(1.0)
 
 
 def newest(folder: Path, pattern: str, since: float) -> Path | None:
@@ -250,6 +364,7 @@ def main() -> int:
     log_path = home / "demo.log"
     log_path.write_text("", encoding="utf-8")
     emulator = None
+    api: ApiServer | None = None
     try:
         if real:
             connection: dict[str, Any] = {"conn_type": "seedance", "password": api_key, "extra": {"backend": backend}}
@@ -273,18 +388,53 @@ def main() -> int:
         say("Preparing the metadata database (airflow db migrate)...")
         runner.run("db", "migrate")
         runner.run("pools", "set", *POOL, "--include-deferred")
+        say("Starting an Airflow api-server for the review (the REST API the demo answers through)...")
+        api = ApiServer(runner, home).start()
         say(f"Running {DAG_ID} with `airflow dags test`:")
-        runner.run("dags", "test", DAG_ID, "--conf", json.dumps(conf), echo=True)
+        answered = run_with_reviewer(runner, api, conf)
         say(f"Running {PUBLISH_DAG_ID}:")
         runner.run("dags", "test", PUBLISH_DAG_ID, echo=True)
         if emulator is not None:
             emulator.stop()
             emulator = None
         report(output, started, wall_start)
+        say("")
+        say(f"The review: the demo answered {len(answered)} review tasks itself through the REST API, approving")
+        say("every clip. In a real deployment a reviewer opens the Airflow UI: Browse > Required Actions")
+        say("(/required_actions?response_received=false), or the run's review_0 task > Required Actions, plays the")
+        say("clips from the gallery link, and picks Approve, Reject or Re-render (with a note) per product x channel.")
         return 0
     finally:
+        if api is not None:
+            api.stop()
         if emulator is not None:
             emulator.stop()
+
+
+def run_with_reviewer(runner: Runner, api: ApiServer, conf: dict[str, Any]) -> list[str]:
+    """``airflow dags test`` of the pipeline while a thread answers its reviews through the REST API."""
+    stop = threading.Event()
+    answered: list[str] = []
+    failed: list[BaseException] = []
+
+    def review() -> None:
+        try:
+            answer_reviews(api, stop, answered)
+        except BaseException as exc:  # without a reviewer the run would wait forever: end it, say why
+            failed.append(exc)
+            if runner.current is not None:
+                runner.current.kill()
+
+    reviewer = threading.Thread(target=review, daemon=True)
+    reviewer.start()
+    try:
+        runner.run("dags", "test", DAG_ID, "--conf", json.dumps(conf), echo=True)
+    except DemoError as error:
+        raise DemoError(f"the demo's reviewer failed: {failed[0]}\n{error}" if failed else str(error)) from None
+    finally:
+        stop.set()
+        reviewer.join(timeout=30)
+    return answered
 
 
 def _interrupt(signum: int, frame: Any) -> None:

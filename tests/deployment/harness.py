@@ -32,6 +32,9 @@ from tests.deployment.processes import Service, cmdline, descendants, free_port
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 DAGS_FOLDER = HERE / "dags"
+#: The example DAGs are a second bundle, so the review scenario runs the marketing pipeline as shipped.
+EXAMPLES_FOLDER = REPO / "example_dags"
+LOCAL_BUNDLE = "airflow.dag_processing.bundles.local.LocalDagBundle"
 VENV_BIN = Path(sys.executable).parent
 AIRFLOW = str(VENV_BIN / "airflow")
 
@@ -220,12 +223,17 @@ class Deployment:
             if not k.startswith(("AIRFLOW", "PYTEST", "SEEDANCE_TEST")) and k not in ("PYTHONPATH",)
         }
         support = self.home / "support"
+        bundles = [
+            {"name": "dags-folder", "classpath": LOCAL_BUNDLE, "kwargs": {}},
+            {"name": "examples", "classpath": LOCAL_BUNDLE, "kwargs": {"path": str(EXAMPLES_FOLDER)}},
+        ]
         env.update(
             {
                 "AIRFLOW_HOME": str(self.home),
                 # the checkout under test first: the provider the components import is this one, whatever
                 # checkout the virtualenv's editable install points at
                 "PYTHONPATH": os.pathsep.join([str(support), str(REPO)]),
+                "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(bundles),
                 "PYTHONUNBUFFERED": "1",
                 "SEEDANCE_DEPLOY_OUTPUT": str(self.output_dir),
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.sql_alchemy_conn,

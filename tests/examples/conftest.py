@@ -3,12 +3,16 @@ that runs ``airflow dags test`` in a subprocess against the emulator, as a user 
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -53,10 +57,53 @@ def emulator() -> Iterator[EmulatorServer]:
         yield server
 
 
+def demo_script() -> ModuleType:
+    """``scripts/demo.py`` as a module: its api-server and REST API reviewer serve the tests too."""
+    spec = importlib.util.spec_from_file_location("seedance_demo_script", ROOT / "scripts" / "demo.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def review_api(examples_home: Path) -> Iterator[Any]:
+    """An Airflow api-server on the examples' database: the pipeline's reviews are answered through it."""
+    demo = demo_script()
+    runner = demo.Runner(airflow_env(examples_home), examples_home / "api-runner.log")
+    api = demo.ApiServer(runner, examples_home).start()
+    try:
+        yield api
+    finally:
+        api.stop()
+
+
+@contextlib.contextmanager
+def reviewing(api: Any, choose: Callable[[dict[str, Any]], tuple[str, str]]) -> Iterator[list[str]]:
+    """A reviewer answering every open review through the REST API while the block runs."""
+    demo = demo_script()
+    stop, answered = threading.Event(), []
+    thread = threading.Thread(target=demo.answer_reviews, args=(api, stop, answered, choose), daemon=True)
+    thread.start()
+    try:
+        yield answered
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
 def dags_test(
-    home: Path, emulator: EmulatorServer, output: Path, dag_id: str, *, backend: str = "evolink", conf: Any = None
+    home: Path,
+    emulator: EmulatorServer,
+    output: Path,
+    dag_id: str,
+    *,
+    backend: str = "evolink",
+    conf: Any = None,
+    api: Any = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``airflow dags test <dag_id>`` with ``seedance_default`` on the emulator and the output root in ``output``."""
+    """``airflow dags test <dag_id>`` with ``seedance_default`` on the emulator and the output root in ``output``
+    (and the review api-server's settings, when one answers the reviews)."""
     connection = {
         "conn_type": "seedance",
         "password": API_KEY,
@@ -68,6 +115,8 @@ def dags_test(
         AIRFLOW_CONN_SEEDANCE_DEFAULT=json.dumps(connection),
         AIRFLOW_VAR_SEEDANCE_OUTPUT_ROOT=output.as_uri(),
     )
+    if api is not None:
+        env.update({k: v for k, v in api.runner.env.items() if k.startswith("AIRFLOW__")})
     command = [str(AIRFLOW), "dags", "test", dag_id]
     if conf is not None:
         command += ["--conf", json.dumps(conf)]

@@ -70,6 +70,22 @@ def test_demo_prints_where_the_videos_and_the_gallery_are(demo):
         assert video["file"].rsplit("/", 1)[-1] in demo.stdout
 
 
+def test_demo_answers_every_review_through_the_rest_api_and_says_where_a_reviewer_clicks(demo):
+    assert demo.stdout.count("(REST API)") == 9
+    assert "answered 9 review tasks itself through the REST API" in demo.stdout
+    assert "/required_actions" in demo.stdout
+    assert {v["status"] for v in demo.manifest["videos"]} == {"approved"}
+    assert {v["reviewer"] for v in demo.manifest["videos"]} == {"demo-reviewer"}
+
+
+def test_the_manifest_and_the_gallery_carry_every_clips_credits_the_total_and_the_budget(demo):
+    manifest = demo.manifest
+    assert manifest["total_credits"] == pytest.approx(sum(v["credits"] for v in manifest["videos"]))
+    assert manifest["budget"]["max_credits"] is None and "estimate" in manifest["budget"]
+    header = demo.gallery.read_text(encoding="utf-8").split("</header>")[0]
+    assert "Spent <b>" in header and "budget" in header
+
+
 def test_demo_stops_the_emulator(demo):
     port = int(re.search(r"emulator \(evolink dialect\) on http://127\.0\.0\.1:(\d+)", demo.stdout).group(1))
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:

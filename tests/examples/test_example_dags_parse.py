@@ -106,7 +106,24 @@ def test_marketing_pipeline_maps_deferrable_renders_in_the_pool_and_emits_the_ga
     assert {t.task_id for t in render.upstream_list} == {"plan"}
     gallery = dag.get_task("gallery")
     assert {t.task_id for t in gallery.upstream_list} == {"plan", "render"}
-    assert [a.uri for a in gallery.outlets] == ["seedance://marketing/gallery"]
+    assert gallery.outlets == []  # nothing is announced before the review
+
+
+def test_marketing_pipeline_reviews_with_hitl_rounds_and_only_release_emits_the_gallery_asset(dagbag):
+    from airflow.providers.standard.operators.hitl import HITLOperator
+
+    dag = dagbag.dags["example_seedance_marketing_pipeline"]
+    assert {"variants", "max_rerenders", "max_credits", "credits_per_second"} <= set(dag.params)
+    review = dag.get_task("review_0")
+    assert review.is_mapped and issubclass(review.operator_class, HITLOperator)
+    assert {t.task_id for t in review.upstream_list} == {"gallery"}
+    assert {t.task_id for t in dag.get_task("rerender_1").upstream_list} == {"decide_0"}
+    assert {t.task_id for t in dag.get_task("review_1").upstream_list} == {"collect_1"}
+    release = dag.get_task("release")
+    assert [a.uri for a in release.outlets] == ["seedance://marketing/gallery"]
+    assert release.trigger_rule == "all_done"
+    emitting = [t.task_id for t in dag.tasks if getattr(t, "outlets", None)]
+    assert emitting == ["release"]
 
 
 def test_publish_is_scheduled_on_the_gallery_asset(dagbag):

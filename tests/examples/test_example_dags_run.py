@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from tests.examples.conftest import dags_test
+from tests.examples.conftest import dags_test, reviewing
 from tests.integration.conftest import mp4_facts
 
 RATIO = {"16:9": 16 / 9, "9:16": 9 / 16, "1:1": 1.0}
@@ -69,19 +70,98 @@ def test_reference_to_video_sends_image_video_and_audio_references(examples_home
     _only_video(output / "reference_to_video")
 
 
-def test_marketing_pipeline_follows_the_connection_backend_aiml_without_aspect_ratio(examples_home, emulator, output):
-    """On AIML API the default model takes no aspect ratio: the format goes into the prompt instead."""
-    tasks = _run(
-        examples_home,
-        emulator,
-        output,
-        "example_seedance_marketing_pipeline",
-        backend="aimlapi",
-        conf={"max_videos": 3},
-    )
-    assert len(tasks) == 3
+def test_marketing_pipeline_follows_the_connection_backend_aiml_without_aspect_ratio(
+    examples_home, emulator, output, review_api
+):
+    """On AIML API the default model takes no aspect ratio: the format goes into the prompt instead. Two
+    takes per slot (different seeds); the reviewer approves take 2 of one slot and rejects the other."""
+
+    def choose(detail):
+        return ("Approve take 2", "") if "trail-runner-shorts" in detail["subject"] else ("Reject", "")
+
+    conf = {"max_videos": 2, "variants": 2}
+    with reviewing(review_api, choose) as answered:
+        tasks = _run(
+            examples_home,
+            emulator,
+            output,
+            "example_seedance_marketing_pipeline",
+            backend="aimlapi",
+            conf=conf,
+            api=review_api,
+        )
+    assert sorted(answered) == ["Review trail-runner-shorts", "Review trail-runner-youtube"]
+    assert len(tasks) == 4
     assert {t.dialect for t in tasks} == {"aimlapi"}
     assert {t.spec.model for t in tasks} == {"bytedance/seedance-1-0-pro-fast"}
     assert all("Composed for" in t.spec.prompt for t in tasks)
-    (manifest,) = output.glob("marketing/*/*/manifest.json")
-    assert len(list(manifest.parent.glob("videos/*.mp4"))) == 3
+    assert len({t.spec.seed for t in tasks}) == 4
+    (manifest_path,) = output.glob("marketing/*/*/manifest.json")
+    manifest = json.loads(manifest_path.read_text())
+    fates = {v["name"]: v["status"] for v in manifest["videos"]}
+    assert fates == {
+        "trail-runner-shorts-t1": "not_chosen",
+        "trail-runner-shorts-t2": "approved",
+        "trail-runner-youtube-t1": "rejected",
+        "trail-runner-youtube-t2": "rejected",
+    }
+    assert manifest["total_credits"] == sum(v["credits"] for v in manifest["videos"]) > 0
+    _run(examples_home, emulator, output, "example_seedance_publish", conf={"manifest": manifest_path.as_uri()})
+    (published,) = output.glob("ready_to_publish/*/*/manifest.json")
+    assert [v["name"] for v in json.loads(published.read_text())["videos"]] == ["trail-runner-shorts-t2"]
+    assert [p.name for p in published.parent.glob("videos/*.mp4")] == ["trail-runner-shorts-t2.mp4"]
+
+
+def test_marketing_pipeline_refuses_a_run_over_budget_before_submitting_anything(examples_home, emulator, output):
+    """No history, a per-second rate: 9 renders x 5 s x 2 credits/s = 90 credits > 50: zero creates."""
+    before = set(emulator.emulator.store.tasks)
+    conf = {"max_credits": 50, "credits_per_second": 2}
+    result = dags_test(examples_home, emulator, output, "example_seedance_marketing_pipeline", conf=conf)
+    text = result.stdout + result.stderr
+    assert _new_tasks(emulator, before) == []
+    assert "estimated 90 credits for 9 renders exceeds the budget of 50 credits" in text, text[-4000:]
+    assert "the given per-second rate" in text
+    assert not list(output.glob("ready_to_publish/*/*/manifest.json"))
+
+
+def test_marketing_pipeline_reviews_drafts_first_and_renders_finals_of_approved_drafts_only(
+    examples_home, emulator, output, review_api
+):
+    """Seedance 1.5 pro on ModelArk renders drafts: two 480p drafts are reviewed, one approved; only its
+    final (from the draft's generation id, at 1080p) is rendered and published; the manifest says what
+    drafts first saved."""
+
+    def choose(detail):
+        return ("Approve", "") if "trail-runner-shorts" in detail["subject"] else ("Reject", "")
+
+    conf = {"max_videos": 2, "model": "seedance-1-5-pro-251215", "quality": "1080p", "duration": 5}
+    with reviewing(review_api, choose):
+        tasks = _run(
+            examples_home,
+            emulator,
+            output,
+            "example_seedance_marketing_pipeline",
+            backend="modelark",
+            conf=conf,
+            api=review_api,
+        )
+    (manifest_path,) = output.glob("marketing/*/*/manifest.json")
+    manifest = json.loads(manifest_path.read_text())
+    assert len(tasks) == 3, json.dumps([(v["name"], v["status"], v.get("draft")) for v in manifest["videos"]])
+    clips = {v["name"]: v for v in manifest["videos"]}
+    assert {n: c["status"] for n, c in clips.items()} == {
+        "trail-runner-shorts": "draft_approved",
+        "trail-runner-youtube": "rejected",
+        "trail-runner-shorts-final": "approved",
+    }
+    assert clips["trail-runner-shorts"]["draft"] and clips["trail-runner-shorts"]["quality"] == "480p"
+    final = clips["trail-runner-shorts-final"]
+    assert not final["draft"] and final["quality"] == "1080p"
+    savings = manifest["draft_savings"]
+    assert (savings["drafts"], savings["finals"]) == (2, 1)
+    assert savings["saved"] == pytest.approx(
+        savings["all_finals_estimate"] - savings["draft_credits"] - savings["final_credits"]
+    )
+    _run(examples_home, emulator, output, "example_seedance_publish", conf={"manifest": manifest_path.as_uri()})
+    (published,) = output.glob("ready_to_publish/*/*/manifest.json")
+    assert [v["name"] for v in json.loads(published.read_text())["videos"]] == ["trail-runner-shorts-final"]

@@ -11,7 +11,7 @@ import json
 import subprocess
 import sys
 
-from tests.examples.conftest import ROOT, airflow_env
+from tests.examples.conftest import ROOT, airflow_env, reviewing
 
 KINDS = (("videos", "mp4"), ("posters", "jpg"))
 
@@ -42,16 +42,13 @@ print("RESULT " + json.dumps({"states": states, "files": files}))
 """
 
 
-def test_videos_gallery_and_publish_folder_land_on_the_object_store(examples_home):
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        env=airflow_env(examples_home),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+def test_videos_gallery_and_publish_folder_land_on_the_object_store(examples_home, review_api):
+    env = airflow_env(examples_home)
+    env.update({k: v for k, v in review_api.runner.env.items() if k.startswith("AIRFLOW__")})
+    with reviewing(review_api, lambda detail: ("Approve", "")):  # the review, answered through the REST API
+        result = subprocess.run(
+            [sys.executable, "-c", SCRIPT], env=env, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False
+        )
     lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
     assert result.returncode == 0 and lines, (result.stdout + result.stderr)[-6000:]
     report = json.loads(lines[-1].removeprefix("RESULT "))

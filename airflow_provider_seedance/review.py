@@ -1,0 +1,96 @@
+"""Human review of generated clips: what a reviewer is asked per slot, what an answer means, each clip's fate.
+
+Pure (no Airflow): the example pipeline feeds these to Airflow's ``HITLOperator`` (subject, body, options)
+and reads its answers (``chosen_options``, ``params_input``, ``responded_by_user``) back through ``decide``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+APPROVE, REJECT, RERENDER = "Approve", "Reject", "Re-render"
+#: A clip's fate; only ``approved`` clips may be published.
+FATES = {
+    "approved": "approved: published",
+    "rejected": "rejected by the reviewer: not published",
+    "timed_out": "review timed out: not published",
+    "no_answer": "review failed or never answered: not published",
+    "not_chosen": "another take of its slot was approved: not published",
+    "rerendered": "re-rendered on the reviewer's request (see the newer take)",
+    "draft_approved": "draft approved: its final render is the published clip",
+    "rerender_limit": "re-render asked beyond max_rerenders: not published",
+    "skipped_budget": "skipped for budget: not rendered, not published",
+    "render_failed": "render failed: not published",
+}
+
+
+def review_options(takes: int) -> list[str]:
+    """One approve option per take (a reviewer can pick at most one per slot), then reject and re-render."""
+    approve = [APPROVE] if takes == 1 else [f"{APPROVE} take {i}" for i in range(1, takes + 1)]
+    return [*approve, REJECT, RERENDER]
+
+
+def review_request(slot: str, clips: list[Mapping[str, Any]], gallery: str) -> dict[str, Any]:
+    """The HITL task's subject, Markdown body and options for one product x channel slot."""
+    lines = [f"Gallery: [{gallery}]({gallery})", ""]
+    for take, clip in enumerate(clips, start=1):
+        title = f"Take {take}: " if len(clips) > 1 else ""
+        lines += [
+            f"### {title}{clip['name']}",
+            f"- **Prompt:** {clip.get('prompt') or ''}",
+            f"- **Model:** {clip.get('model')}, {clip.get('duration')} s, {clip.get('quality') or 'default quality'}",
+            f"- **Credits:** {_credits(clip.get('credits'))}",
+            f"- **Video:** {clip.get('url') or 'n/a'}",
+            f"- **Poster:** {clip.get('poster_url') or 'none'}",
+            "",
+        ]
+    lines.append(f"{REJECT}: nothing of this slot is published. {RERENDER}: every take is rendered again with your")
+    lines.append("note added to its prompt and a new seed, and comes back here.")
+    return {"subject": f"Review {slot}", "body": "\n".join(lines), "options": review_options(len(clips))}
+
+
+def _credits(value: Any) -> str:
+    return "n/a" if value is None else f"{float(value):g}"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one answer means: ``approve`` (with the take, 1-based), ``reject``, ``rerender`` (with the note),
+    ``timed_out`` (the timeout's default, answered by nobody) or ``no_answer``."""
+
+    kind: str
+    take: int = 0
+    note: str = ""
+    reviewer: str = ""
+
+
+def decide(answer: Mapping[str, Any] | None) -> Decision:
+    """Read a ``HITLOperator`` result; anything unreadable is ``no_answer`` (never approved)."""
+    if not answer or not answer.get("chosen_options"):
+        return Decision("no_answer")
+    user = answer.get("responded_by_user") or {}
+    if not user:
+        return Decision("timed_out")
+    chosen = str(answer["chosen_options"][0])
+    note = str((answer.get("params_input") or {}).get("note") or "").strip()
+    reviewer = str(user.get("name") or user.get("id") or "")
+    if chosen == APPROVE:
+        return Decision("approve", 1, note, reviewer)
+    if chosen.startswith(f"{APPROVE} take "):
+        return Decision("approve", int(chosen.rsplit(" ", 1)[1]), note, reviewer)
+    if chosen == RERENDER:
+        return Decision("rerender", 0, note, reviewer)
+    return Decision("reject", 0, note, reviewer)
+
+
+def rerender_prompt(prompt: str, note: str) -> str:
+    """The clip's prompt with the reviewer's note added (notes of earlier rounds stay)."""
+    note = note.strip()
+    return f"{prompt.rstrip()} Reviewer note: {note}" if note else prompt
+
+
+def rerender_seed(seed: int, round_number: int, take: int) -> int:
+    """A new seed per round and take, reproducible from the clip's first seed."""
+    return (seed + 7919 * round_number + 104729 * take) % 2_147_483_647

@@ -1,0 +1,89 @@
+"""The marketing pipeline's review in a real deployment: start a run, wait for its review tasks, check what
+was published. Shared by the REST API and the Chromium reviewer of ``test_09_review.py``."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.deployment.harness import Deployment, DeploymentError
+
+DAG_ID = "example_seedance_marketing_pipeline"
+PUBLISH_DAG_ID = "example_seedance_publish"
+#: The first three slots of the brief: one product on the three channels.
+SHORTS, YOUTUBE, FEED = "trail-runner-shorts", "trail-runner-youtube", "trail-runner-feed"
+
+
+def start_run(deploy: Deployment, label: str) -> tuple[str, Path]:
+    """The pool, publish unpaused (it runs on the release's Asset event), then a run of three slots."""
+    body = {"name": "seedance_renders", "slots": 8, "include_deferred": True}
+    deploy.api("POST", "/api/v2/pools", json=body, ok=(200, 201, 409))
+    deploy.wait_for_dag(PUBLISH_DAG_ID)
+    deploy.unpause(PUBLISH_DAG_ID)
+    root = deploy.output_dir / label
+    conf = {"seedance_conn_id": "seedance_evolink", "output_root": str(root), "max_videos": 3, "duration": 4}
+    run_id = deploy.trigger(DAG_ID, {**conf, "max_rerenders": 1}, f"{label}-{secrets.token_hex(3)}")
+    return run_id, root
+
+
+def open_reviews(deploy: Deployment, run_id: str, count: int, timeout: float = 300.0) -> list[dict[str, Any]]:
+    """The run's unanswered reviews once there are ``count`` of them, in subject order."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        deploy.check_services()
+        body = deploy.api(
+            "GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/hitlDetails", params={"response_received": False}
+        )
+        details = [d for d in body["hitl_details"] if d["task_instance"]["state"] in ("deferred", "awaiting_input")]
+        if len(details) >= count and all(parked(deploy, run_id, d["task_instance"]) for d in details):
+            return sorted(details, key=lambda d: d["subject"])
+        if deploy.dag_run(DAG_ID, run_id)["state"] in ("success", "failed"):
+            break
+        time.sleep(1)
+    states = sorted((t["task_id"], t["map_index"], t["state"]) for t in deploy.task_instances(DAG_ID, run_id))
+    raise DeploymentError(f"{count} open reviews expected in {run_id}; tasks: {states}")
+
+
+def parked(deploy: Deployment, run_id: str, ti: dict[str, Any]) -> bool:
+    """Whether the scheduler has seen the worker exit that parked this review task. Airflow 3.3.2 fails a
+    HITL task answered before that (the late executor "success" meets a task already queued again, and
+    only a task back in ``scheduled`` is recognised as resumed); a person never answers that fast, a test
+    does. On 3.1 the task defers, the same exit event, so the same wait."""
+    key = f"task_id='{ti['task_id']}', run_id='{run_id}', try_number={ti['try_number']}, map_index={ti['map_index']})"
+    log = deploy.services["scheduler"].log_text()
+    return any("Received executor event with state success" in line and key in line for line in log.splitlines())
+
+
+def answer(deploy: Deployment, run_id: str, detail: dict[str, Any], option: str, note: str = "") -> None:
+    """One review answered through the REST API, as any client (a chat bot, a script) would."""
+    ti = detail["task_instance"]
+    path = f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/{ti['map_index']}/hitlDetails"
+    deploy.api("PATCH", path, json={"chosen_options": [option], "params_input": {"note": note}})
+
+
+def prompts_sent(emulator: Any) -> list[str]:
+    """The prompt of every create the emulator received (its request log, then each task's state)."""
+    creates = [r for r in emulator.requests() if r["kind"] == "create" and r.get("task_id")]
+    return [emulator._control("GET", f"tasks/{r['task_id']}")["prompt"] for r in creates]
+
+
+def published(root: Path, timeout: float = 180.0) -> dict[str, Any]:
+    """The manifest the publish DAG wrote under ``ready_to_publish/`` (it runs on the Asset event)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = list(root.glob("ready_to_publish/*/*/manifest.json"))
+        if found:
+            return dict(json.loads(found[0].read_text()))
+        time.sleep(1)
+    raise DeploymentError(f"nothing was published under {root} within {timeout:.0f}s")
+
+
+def fates(root: Path) -> dict[str, str]:
+    (manifest,) = root.glob("marketing/*/*/manifest.json")
+    return {v["name"]: v["status"] for v in json.loads(manifest.read_text())["videos"]}
+
+
+EXPECTED_FATES = {SHORTS: "approved", YOUTUBE: "rejected", FEED: "rerendered", f"{FEED}-r1": "approved"}

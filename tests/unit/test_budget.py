@@ -1,0 +1,68 @@
+"""The credit estimator and the in-run budget gate: pure functions, table-driven."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_seedance.budget import BudgetGate, estimate_cost, history_by_spec, refusal
+
+FAST = "seedance-2.0-fast-text-to-video"
+
+
+def render(model=FAST, duration=5, quality="720p"):
+    return {"model": model, "duration": duration, "quality": quality}
+
+
+def result(credits, model=FAST, duration=5, quality="720p", status="succeeded"):
+    return {**render(model, duration, quality), "credits": credits, "status": status}
+
+
+def test_history_of_the_same_model_duration_and_quality_gives_the_median():
+    history = [result(10), result(12), result(30), result(99, duration=10), result(50, quality="1080p")]
+    estimate = estimate_cost([render(), render()], history)
+    assert [c.credits for c in estimate.clips] == [12, 12]
+    assert estimate.total == 24
+    assert "median of 3 earlier renders" in estimate.explain()
+
+
+def test_a_result_without_quality_matches_any_quality_and_failed_or_uncharged_results_are_left_out():
+    history = [result(8, quality=None), result(100, status="failed"), {**result(5), "credits": None}, None]
+    assert history_by_spec(history) == {(FAST, 5, None): [8.0]}
+    assert estimate_cost([render()], history).total == 8
+
+
+def test_without_history_the_per_second_rate_is_used_and_said():
+    estimate = estimate_cost([render(duration=4), render(duration=10)], [], credits_per_second=1.5)
+    assert [c.credits for c in estimate.clips] == [6, 15]
+    assert "per-second rate" in estimate.explain()
+
+
+def test_without_history_or_rate_the_render_is_unknown_and_the_explanation_says_so():
+    estimate = estimate_cost([render()], [])
+    assert estimate.total == 0 and estimate.unknown == 1
+    assert "no earlier render and no per-second rate" in estimate.explain()
+
+
+@pytest.mark.parametrize(
+    ("budget", "refused"),
+    [(None, False), (30, False), (29.9, True), (0, True)],
+)
+def test_refusal_gives_estimate_budget_and_how(budget, refused):
+    estimate = estimate_cost([render()] * 3, [result(10)])
+    message = refusal(estimate, budget)
+    assert (message is not None) is refused
+    if message:
+        assert f"estimated 30 credits for 3 renders exceeds the budget of {budget:g} credits" in message
+        assert "median of 1 earlier renders" in message
+
+
+def test_the_gate_admits_in_order_while_spent_plus_planned_fits():
+    gate = BudgetGate(max_credits=50, spent=20)
+    assert gate.admit([10, 15, 10, 5]) == [True, True, False, True]
+    assert BudgetGate(None, 1000).admit([5, 5]) == [True, True]
+
+
+def test_a_draft_is_its_own_spec_apart_from_a_final_of_the_same_quality():
+    history = [result(3, quality="480p") | {"draft": True}, result(20, quality="480p")]
+    estimate = estimate_cost([render(quality="480p") | {"draft": True}, render(quality="480p")], history)
+    assert [c.credits for c in estimate.clips] == [3, 20]
