@@ -30,12 +30,16 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy airflow_provider_seedance
 
-# The whole suite: lint and types, unit, contract, emulator, dag.test() integration, on Airflow
-# $(AIRFLOW_VERSION); then the unit and dag.test() tests on the $(FLOOR_AIRFLOW_VERSION) floor (the emulator and its
-# tests import no Airflow, so they run once); then the distribution check.
+# The whole suite: lint and types, unit, contract, emulator, dag.test() integration, examples, on Airflow
+# $(AIRFLOW_VERSION); then its deployment suite and, side by side with it (the suite mostly waits on renders), the
+# unit and dag.test() tests on the $(FLOOR_AIRFLOW_VERSION) floor, whose output is printed after the suite's (the
+# emulator and its tests import no Airflow, so they run once); then the distribution check.
 test: lint system-deps
-	$(BIN)/pytest -q -p no:cacheprovider
-	$(MAKE) test-floor
+	$(BIN)/pytest -q -p no:cacheprovider --ignore=tests/deployment
+	@rm -f .floor.rc; ( $(MAKE) --no-print-directory test-floor > .floor.log 2>&1; echo $$? > .floor.rc ) & \
+	$(BIN)/pytest -q -p no:cacheprovider tests/deployment; deploy=$$?; wait; \
+	echo "---- Airflow $(FLOOR_AIRFLOW_VERSION) floor (ran beside the deployment suite) ----"; cat .floor.log; \
+	test $$deploy -eq 0 && test "$$(cat .floor.rc)" -eq 0
 	$(MAKE) test-dist
 
 test-unit: install
@@ -70,4 +74,4 @@ bench-throughput: install system-deps
 	$(BIN)/python -m benchmarks.throughput
 
 clean:
-	rm -rf $(VENV) $(FLOOR_VENV) .pytest_cache .mypy_cache .ruff_cache output .demo
+	rm -rf $(VENV) $(FLOOR_VENV) .floor.log .floor.rc .pytest_cache .mypy_cache .ruff_cache output .demo

@@ -239,6 +239,11 @@ class SeedanceGenerateVideoOperator(BaseOperator):
     def hook(self) -> SeedanceHook:
         return SeedanceHook(self.seedance_conn_id)
 
+    def _hook_for(self, conn_id: str | None) -> SeedanceHook:
+        """The hook of ``conn_id``: ``self.hook`` (which a subclass may override) for the task's own connection,
+        a plain one for a fallback connection that accepted the create."""
+        return self.hook if conn_id in (None, self.seedance_conn_id) else SeedanceHook(conn_id)
+
     # -- execution ----------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> Any:
@@ -398,7 +403,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         try:
             generation, elapsed = generation_from_event(event)
             self._route = recalled_route(context, self.seedance_conn_id, bool(self.fallback_conn_ids))
-            hook, request = SeedanceHook(self._route["seedance_conn_id"]), self.build_request()
+            hook, request = self._hook_for(self._route["seedance_conn_id"]), self.build_request()
             warm = warm_start(context, hook.backend.name, request, self.log)  # the same read as before deferring
             return self._finish(hook, generation, context, elapsed, request, warm.result_fields(event.get("render_s")))
         except SeedanceError as exc:
@@ -447,7 +452,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
     def on_kill(self) -> None:
         """Killed while polling on the worker: cancel the render where the API can (ModelArk, queued)."""
         if self.cancel_on_kill and self._generation_id:
-            hook = SeedanceHook(self._accepted_conn_id) if self._accepted_conn_id else self.hook
+            hook = self._hook_for(self._accepted_conn_id)
             self.log.info("%s", hook.cancel_if_queued(self._generation_id))
 
 
