@@ -10,6 +10,9 @@ and defers with ``typical_time`` in its kwargs. Run 2 goes
 *same triggerer*: all on A, whose memory still holds run 1;
 *restarted*: every triggerer restarted between the runs (empty memories);
 *two triggerers*: run 2 spread over A (run 1 in its memory) and B (nothing), alternating by map index.
+Each layout runs twice: with a fresh draw of render times in run 2 (each render off its spec's typical time by
+up to 20%), and *steady*, run 2's renders at the spec's typical time (the model of the polls benchmark's
+"warm memory" row, whose earlier renders are spread and this one is at the centre).
 Two triggerers are two memories: each one's share of the run is driven as its own wave (triggers interact
 only through their process's memory). Rows with ``history`` off are the same runs without the read-back:
 what the provider did before. Only run 2 is measured.
@@ -55,7 +58,11 @@ class ResultsTI:
         return [self.results[i] for i in sorted(self.results)] if run_id == "run 1" else None
 
 
-def _renders(centre: float, run: int) -> list[float]:
+def _renders(centre: float, run: int, steady: bool = False) -> list[float]:
+    """Run ``run``'s render times: centre x U(0.8, 1.2), a fresh draw per run; ``steady`` run 2 renders take the
+    spec's typical time (the model of the "warm memory" row: earlier renders spread, this one at the centre)."""
+    if steady and run == 2:
+        return [centre] * WAVE
     rng = random.Random(f"polls-history-{centre}-{run}")
     return [round(centre * rng.uniform(0.8, 1.2), 1) for _ in range(WAVE)]
 
@@ -115,14 +122,16 @@ def _result(backend: str, request: Any, render_times: dict[str, Any]) -> dict[st
     return {"backend": backend, "status": "succeeded", **spec, "service_tier": request.service_tier, **render_times}
 
 
-async def _pipeline(dialect: str, centre: float, layout: str, history: bool) -> list[dict[str, float]]:
+async def _pipeline(
+    dialect: str, centre: float, layout: str, history: bool, steady: bool = False
+) -> list[dict[str, float]]:
     """Run 1 cold on triggerer A, then run 2 as ``layout`` says; the outcomes of run 2's renders."""
     from airflow_provider_seedance.render_memory import RenderMemory
 
     a, b = RenderMemory(), RenderMemory()
     first = await _wave(dialect, list(enumerate(_renders(centre, 1))), a, None)
     earlier = {index: result for index, (_, result) in first.items()} if history else None
-    second = list(enumerate(_renders(centre, 2)))
+    second = list(enumerate(_renders(centre, 2, steady)))
     if layout == "restarted":
         done = await _wave(dialect, second, RenderMemory(), earlier)
     elif layout == "same":
@@ -143,16 +152,20 @@ def rows(centres: list[float]) -> dict[str, Any]:
     try:
         for dialect in DIALECTS:
             for layout, case in LAYOUTS.items():
-                for history in (False, True):
-                    waves = [asyncio.run(_pipeline(dialect, c, layout, history)) for c in centres]
+                for steady, history in ((False, False), (False, True), (True, False), (True, True)):
+                    waves = [asyncio.run(_pipeline(dialect, c, layout, history, steady)) for c in centres]
                     row = _wave_row("adaptive", waves)
+                    spread = "run 2 at the spec's typical time" if steady else "a fresh spread per run"
                     row.update(
                         dialect=dialect,
-                        case=f"no estimate, {case}",
-                        memory=f"{case}, " + ("+ earlier runs' results" if history else "process memory only"),
+                        case=f"no estimate, {case}, {spread}",
+                        memory=f"{case}, {spread}, "
+                        + ("+ earlier runs' results" if history else "process memory only"),
                         history=history,
+                        steady=steady,
                     )
-                    out[f"adaptive|none, {dialect}, {layout}, history {'on' if history else 'off'}"] = row
+                    key = f"adaptive|none, {dialect}, {layout}, history {'on' if history else 'off'}"
+                    out[key + (", steady" if steady else "")] = row
     finally:
         trigger_module.RENDER_MEMORY = kept
     return out
