@@ -292,6 +292,12 @@ def approve_first(detail: dict[str, Any]) -> tuple[str, str]:
     return str(detail["options"][0]), ""
 
 
+# A review is answered only once its task is parked (3.3: awaiting_input; 3.1/3.2: deferred on its trigger).
+# Answered earlier, while the task is still running, Airflow 3.3.2 on SQLite (no row locks) can record the
+# answer and then park the task anyway, and the task waits forever for an answer it already has.
+PARKED = ("awaiting_input", "deferred")
+
+
 def answer_reviews(
     api: ApiServer, stop: threading.Event, answered: list[str], choose: Callable[..., tuple[str, str]] = approve_first
 ) -> None:
@@ -308,6 +314,8 @@ def answer_reviews(
             listing = client.get(f"/api/v2/dags/{DAG_ID}/dagRuns/~/hitlDetails", params={"response_received": False})
             for detail in listing.json().get("hitl_details", []) if listing.status_code == 200 else []:
                 ti = detail["task_instance"]
+                if ti["state"] not in PARKED:
+                    continue
                 path = f"/api/v2/dags/{DAG_ID}/dagRuns/{ti['dag_run_id']}/taskInstances/{ti['task_id']}"
                 option, note = choose(detail)
                 answer: dict[str, Any] = {"chosen_options": [option], "params_input": {"note": note}}

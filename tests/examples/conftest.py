@@ -120,4 +120,14 @@ def dags_test(
     command = [str(AIRFLOW), "dags", "test", dag_id]
     if conf is not None:
         command += ["--conf", json.dumps(conf)]
-    return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
+    # The timeout is a hang guard (the longest of these runs takes about 80 s on an idle machine); the output
+    # is kept in the Airflow home and its end is shown on a failure.
+    log = home / f"dags-test-{dag_id}.log"
+    try:
+        result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=480, check=False)
+    except subprocess.TimeoutExpired as expired:
+        text = expired.output.decode(errors="replace") if isinstance(expired.output, bytes) else expired.output or ""
+        log.write_text(text)
+        pytest.fail(f"airflow dags test {dag_id} ran over {expired.timeout:.0f} s; its output ends:\n{text[-8000:]}")
+    log.write_text(result.stdout + result.stderr)
+    return result
