@@ -1,6 +1,7 @@
 """Typed boundaries: the trigger's event and the operator's XCom result, as pydantic models.
 
-The worker validates every trigger event against the closed set of statuses below before acting on it.
+The worker validates every trigger event against the closed set of statuses below before acting on it; an
+event's fields this version lacks (from a newer triggerer, mid-upgrade) are ignored.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ EventStatus = Literal["success", "failed", "timeout", "error"]
 
 
 class GenerationEvent(BaseModel):
-    """The one event a ``SeedanceGenerationTrigger`` yields."""
+    """The one event a ``SeedanceGenerationTrigger`` yields.
 
-    model_config = ConfigDict(extra="forbid")
+    Fields this version does not know are ignored (the status stays a closed set): during a rolling upgrade a
+    newer triggerer's event reaches an older worker, and a field added there must not fail the task."""
+
+    model_config = ConfigDict(extra="ignore")
 
     status: EventStatus
     generation_id: str

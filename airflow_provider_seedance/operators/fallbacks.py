@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from airflow_provider_seedance import metrics
+from airflow_provider_seedance.compat import AirflowException
 from airflow_provider_seedance.exceptions import SeedanceError, SeedanceValidationError
 from airflow_provider_seedance.failover import FallbackAttempt, Route, check_conn_ids, fallback_route, refusal
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
@@ -79,9 +80,7 @@ def plan_legs(hook: SeedanceHook, request: VideoRequest, conn_ids: Any, models: 
         fallback = SeedanceHook(conn_id)
         try:
             settings = fallback.settings
-        except SeedanceError:
-            raise
-        except Exception as exc:  # Airflow's "connection not defined"
+        except AirflowException as exc:  # Airflow's "connection not defined" (AirflowNotFoundException)
             raise SeedanceValidationError(
                 f"fallback_conn_ids[{index}]", conn_id, f"{type(exc).__name__}: {exc}"
             ) from None

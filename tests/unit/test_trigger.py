@@ -15,6 +15,7 @@ import pytest
 import respx
 
 from airflow_provider_seedance.events import GenerationEvent
+from airflow_provider_seedance.finish import generation_from_event
 from airflow_provider_seedance.polling import REMEMBERED_FIRST_FRACTION
 from airflow_provider_seedance.triggers.seedance import SeedanceGenerationTrigger
 
@@ -98,7 +99,26 @@ def make_trigger(conn_id: str, fake: FakeTime, *, timeout: float = 600, **kw: An
 
 
 async def drain(trigger: SeedanceGenerationTrigger) -> list[GenerationEvent]:
-    return [GenerationEvent.model_validate(event.payload) async for event in trigger.run()]
+    payloads = [event.payload async for event in trigger.run()]
+    for payload in payloads:  # the event model ignores unknown fields: this trigger sends none
+        assert set(payload) <= set(GenerationEvent.model_fields), payload
+    return [GenerationEvent.model_validate(payload) for payload in payloads]
+
+
+def test_an_event_from_a_newer_triggerer_is_read_and_its_status_still_checked():
+    """Mid-upgrade a newer triggerer's event may carry a field this worker lacks: read, not failed."""
+    generation = {
+        "id": "g1",
+        "backend": "evolink",
+        "state": "succeeded",
+        "status": "completed",
+        "video_url": "https://x",
+    }
+    event = {"status": "success", "generation_id": "g1", "message": "done", "generation": generation}
+    parsed, elapsed = generation_from_event({**event, "elapsed_s": 3.0, "added_in_a_later_release": [1, 2]})
+    assert (parsed.id, parsed.state, elapsed) == ("g1", "succeeded", 3.0)
+    with pytest.raises(ValueError, match="status"):
+        generation_from_event({**event, "status": "finished"})
 
 
 def test_serialization_round_trip_holds_no_secret_and_no_prompt():
