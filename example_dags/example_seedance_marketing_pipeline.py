@@ -27,7 +27,7 @@ What it shows, task by task:
 7. ``release``: always runs. It writes every clip's fate (approved, rejected, review timed out, skipped for
    budget, ...) into the manifest and the gallery, and emits the Asset event ``seedance://marketing/gallery``
    that schedules ``example_seedance_publish``, which publishes the approved clips only. A review that times
-   out (``REVIEW_TIMEOUT``) counts as a rejection: nothing unreviewed is ever published.
+   out (Param ``review_hours``, 72 by default) counts as a rejection: nothing unreviewed is ever published.
 
 What it needs:
 - a connection ``seedance_default`` of type ``seedance`` (any backend: the model follows the connection's
@@ -84,8 +84,9 @@ DEFAULT_MODELS = {
 FRAMING = {"9:16": "vertical 9:16", "16:9": "widescreen 16:9", "1:1": "square 1:1"}
 #: Review rounds are tasks, so their number is fixed when the DAG is parsed; ``max_rerenders`` uses 0 to this.
 MAX_RERENDERS = 2
-#: How long a review waits for its answer; then the slot counts as rejected (never published).
-REVIEW_TIMEOUT = timedelta(days=3)
+#: How long a review waits for its answer by default (Param ``review_hours``); then the slot counts as timed
+#: out (never published).
+REVIEW_HOURS = 72
 
 log = logging.getLogger(__name__)
 
@@ -264,7 +265,9 @@ def review_queue(manifest: dict[str, Any], round_number: int) -> list[dict[str, 
             slots.setdefault(clip["slot"], []).append(clip)
     manifest.setdefault("rounds", {})[str(round_number)] = list(slots)
     gallery = str(ObjectStoragePath(manifest["folder"]) / "index.html")
-    return [review_request(slot, clips, gallery) for slot, clips in slots.items()]
+    # The run's review time rides with each request: response_timeout is read when the review task runs.
+    timeout = timedelta(hours=float(manifest.get("review_hours") or REVIEW_HOURS))
+    return [{**review_request(slot, clips, gallery), "response_timeout": timeout} for slot, clips in slots.items()]
 
 
 def next_take(clip: dict[str, Any], note: str, round_number: int, manifest: dict[str, Any]) -> dict[str, Any]:
@@ -425,6 +428,13 @@ def render_kwargs(item: dict[str, Any]) -> dict[str, Any]:
         "max_credits": Param(
             None, type=["null", "number"], minimum=0, description="Credit budget of the run; empty: no budget."
         ),
+        "review_hours": Param(
+            REVIEW_HOURS,
+            type="number",
+            exclusiveMinimum=0,
+            description="How long each review waits for an answer; then its default, Reject: the slot counts as "
+            "timed out and nothing of it is published.",
+        ),
         "drafts": Param(
             True,
             type="boolean",
@@ -487,7 +497,7 @@ def plan_task() -> Any:
         run = {"campaign": brief["campaign"], "brand": brief.get("brand", ""), "backend": dialect.name}
         run.update(model=model, folder=str(folder), root=str(root), budget=budget, takes_ratio=spec["takes_ratio"])
         run.update(seedance_conn_id=params["seedance_conn_id"], max_rerenders=params["max_rerenders"])
-        run.update(drafts=spec["drafts"], final_quality=params["quality"])
+        run.update(drafts=spec["drafts"], final_quality=params["quality"], review_hours=params["review_hours"])
         context["ti"].xcom_push(key="folder", value=str(folder))
         log.info("Planned %d renders with %s on %s into %s", len(items), model, dialect.name, folder)
         log.info("Estimated %s credits (budget %s): %s", estimate.total, params["max_credits"], estimate.explain())
@@ -550,7 +560,6 @@ def review_round(round_number: int, queue: Any) -> Any:
         task_id=f"review_{round_number}",
         params={"note": Param(None, type=["null", "string"], description="For a re-render: what to change.")},
         defaults=[REJECT],
-        response_timeout=REVIEW_TIMEOUT,
     ).expand_kwargs(queue)
 
     @task(task_id=f"decide_{round_number}", trigger_rule="all_done")

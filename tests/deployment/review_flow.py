@@ -17,15 +17,16 @@ PUBLISH_DAG_ID = "example_seedance_publish"
 SHORTS, YOUTUBE, FEED = "trail-runner-shorts", "trail-runner-youtube", "trail-runner-feed"
 
 
-def start_run(deploy: Deployment, label: str) -> tuple[str, Path]:
-    """The pool, publish unpaused (it runs on the release's Asset event), then a run of three slots."""
+def start_run(deploy: Deployment, label: str, **params: Any) -> tuple[str, Path]:
+    """The pool, publish unpaused (it runs on the release's Asset event), then a run of three slots (or what
+    ``params`` say), one re-render round."""
     body = {"name": "seedance_renders", "slots": 8, "include_deferred": True}
     deploy.api("POST", "/api/v2/pools", json=body, ok=(200, 201, 409))
     deploy.wait_for_dag(PUBLISH_DAG_ID)
     deploy.unpause(PUBLISH_DAG_ID)
     root = deploy.output_dir / label
     conf = {"seedance_conn_id": "seedance_evolink", "output_root": str(root), "max_videos": 3, "duration": 4}
-    run_id = deploy.trigger(DAG_ID, {**conf, "max_rerenders": 1}, f"{label}-{secrets.token_hex(3)}")
+    run_id = deploy.trigger(DAG_ID, {**conf, "max_rerenders": 1, **params}, f"{label}-{secrets.token_hex(3)}")
     return run_id, root
 
 

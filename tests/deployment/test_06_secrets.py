@@ -8,26 +8,16 @@ triggers are running (trigger rows exist, kwargs decrypted with the deployment's
 
 from __future__ import annotations
 
-import base64
 import time
 from typing import Any
 
 import pytest
 
-from tests.deployment.conftest import API_KEY, emulator_counts, fill_row
+from tests.deployment.conftest import emulator_counts, fill_row
 from tests.deployment.harness import BACKENDS, Deployment, DeploymentError, RunWatch
+from tests.deployment.secrets_scan import home_texts, leaks_in
 
 pytestmark = pytest.mark.timeout(900)
-
-NEEDLES = {
-    "the API key": API_KEY,
-    "the API key without its prefix": API_KEY.split("-")[-1],
-    "the API key in base64": base64.b64encode(API_KEY.encode()).decode().rstrip("="),
-}
-
-
-def leaks_in(name: str, text: str) -> list[str]:
-    return [f"{label} in {name}" for label, needle in NEEDLES.items() if needle in text]
 
 
 def test_api_key_never_stored_or_logged(deploy: Deployment, emulator: Any, scenario: Any) -> None:
@@ -48,15 +38,14 @@ def test_api_key_never_stored_or_logged(deploy: Deployment, emulator: Any, scena
 
     run = watch.wait(timeout=300)
     after = deploy.dump_database()
-    files = [p for p in deploy.home.rglob("*") if p.is_file() and p.suffix not in (".mp4", ".part")]
-    texts = {str(p.relative_to(deploy.home)): p.read_text(errors="replace") for p in files}
+    texts = home_texts(deploy)
     tis = watch.generate_tis()
     fill_row(row, tis, emulator_counts(emulator), run)
     row.deferred = len(watch.deferred_indexes())
     rows_scanned = sum(text.count("\n") + bool(text) for text in after.values())
     row.notes = (
         f"{len(after)} tables / {rows_scanned} rows (twice), {len(live_triggers)} live trigger rows decrypted, "
-        f"{len(files)} files / {sum(len(t) for t in texts.values()) // 1024} KiB of logs"
+        f"{len(texts)} files / {sum(len(t) for t in texts.values()) // 1024} KiB of logs"
     )
 
     leaks = []
