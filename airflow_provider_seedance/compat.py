@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 try:  # Airflow 3.2+
-    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 except ImportError:  # Airflow 3.1
-    from airflow.exceptions import AirflowException, AirflowFailException  # type: ignore[no-redef, attr-defined, unused-ignore]
+    from airflow.exceptions import (  # type: ignore[no-redef, attr-defined, unused-ignore]
+        AirflowException,
+        AirflowFailException,
+        AirflowSkipException,
+    )
 
 
 def default_deferrable() -> bool:
@@ -24,4 +28,10 @@ def configured_models() -> str:
     return str(conf.get("seedance", "models", fallback="") or "")
 
 
-__all__ = ["AirflowException", "AirflowFailException", "configured_models", "default_deferrable"]
+__all__ = [
+    "AirflowException",
+    "AirflowFailException",
+    "AirflowSkipException",
+    "configured_models",
+    "default_deferrable",
+]

@@ -64,6 +64,7 @@ from typing import Any
 
 from airflow.sdk import Asset, ObjectStoragePath, Param, Variable, dag, get_current_context, task
 
+from airflow_provider_seedance.operators.seedance import SKIPPED_XCOM_KEY as SKIPPED
 from airflow_provider_seedance.operators.seedance import SeedanceGenerateVideoOperator
 
 try:
@@ -216,8 +217,11 @@ def write_manifest(manifest: dict[str, Any]) -> None:
     (folder / "index.html").write_text(render_html(manifest), encoding="utf-8")
 
 
-def clip_from_result(item: dict[str, Any], result: dict[str, Any] | None, folder: ObjectStoragePath) -> dict[str, Any]:
-    """One gallery entry: the plan's facts about the take and its render's XCom result."""
+def clip_from_result(
+    item: dict[str, Any], result: dict[str, Any] | None, folder: ObjectStoragePath, skipped: str | None = None
+) -> dict[str, Any]:
+    """One gallery entry: the plan's facts about the take and its render's XCom result (or why its render was
+    skipped for budget)."""
     file = str(item["render"]["output_path"]).rsplit("/", 1)[-1]
     stem = file.rsplit(".", 1)[0]
     base = {k: v for k, v in item.items() if k != "render"}
@@ -229,7 +233,8 @@ def clip_from_result(item: dict[str, Any], result: dict[str, Any] | None, folder
         return {
             **base,
             "rendered": False,
-            "status": "render_failed",
+            "status": "skipped_budget" if skipped else "render_failed",
+            "skip_reason": skipped,
             "prompt": item["render"].get("prompt") or item.get("prompt"),
         }
     has_poster = make_poster(folder / "videos" / file, folder / "posters" / f"{stem}.jpg")
@@ -247,6 +252,43 @@ def clip_from_result(item: dict[str, Any], result: dict[str, Any] | None, folder
         "duration": result.get("duration") or base["duration"],
         **{k: result.get(k) for k in ("credits", "elapsed_s", "size_bytes", "sha256", "generation_id")},
     }
+
+
+def within_run_budget(context: Any, request: Any) -> str | None:
+    """The first renders' ``spend_check``, asked before each create (never for a render already submitted):
+    what the finished renders really cost, plus what is still planned (the renders neither finished nor
+    skipped, this one included, each at what this run's renders really cost so far, else the plan's
+    estimate; and the finals the plan counted). A render that would take the run past ``max_credits`` is
+    skipped for budget and nothing is submitted. Renders already in flight are paid for whatever they cost."""
+    from statistics import median
+
+    from airflow_provider_seedance.budget import spend_refusal
+
+    max_credits = context["params"]["max_credits"]
+    if max_credits is None:
+        return None
+    ti = context["ti"]
+    items = ti.xcom_pull(task_ids="plan", map_indexes=-1) or []
+    if not items:
+        return None
+    done = results_by_file(every_index(ti.xcom_pull(task_ids=ti.task_id, run_id=ti.run_id)))
+    skipped = len(every_index(ti.xcom_pull(task_ids=ti.task_id, key=SKIPPED, run_id=ti.run_id)))
+    costs = [float(r["credits"]) for r in done.values() if r.get("credits") is not None]
+    each = median(costs) if costs else max(float(i.get("estimate") or 0) for i in items)  # one spec per run
+    finals = items[0]["run"]["budget"]["estimate"] - sum(float(i.get("estimate") or 0) for i in items)
+    still = max(0, len(items) - len(done) - skipped) * each + max(0.0, finals)
+    return spend_refusal(max_credits, sum(costs), round(still, 3))
+
+
+def every_index(pulled: Any) -> list[Any]:
+    """A read of every map index of a task: Airflow answers one value alone, a list for several."""
+    if pulled is None:
+        return []
+    return list(pulled) if isinstance(pulled, list) else [pulled]
+
+
+def file_name(item: dict[str, Any]) -> str:
+    return str(item["render"]["output_path"]).rsplit("/", 1)[-1]
 
 
 def results_by_file(results: Any) -> dict[str, dict[str, Any]]:
@@ -451,7 +493,8 @@ def render_kwargs(item: dict[str, Any]) -> dict[str, Any]:
     doc_md=__doc__,
 )
 def example_seedance_marketing_pipeline() -> None:
-    queue = gallery(plan_task(), SeedanceGenerateVideoOperator.partial(task_id="render", **RENDER_ARGS))
+    first = SeedanceGenerateVideoOperator.partial(task_id="render", spend_check=within_run_budget, **RENDER_ARGS)
+    queue = gallery(plan_task(), first)
     for round_number in range(MAX_RERENDERS + 1):
         queue = review_round(round_number, queue)
     finals = finals_task()
@@ -501,7 +544,9 @@ def plan_task() -> Any:
         context["ti"].xcom_push(key="folder", value=str(folder))
         log.info("Planned %d renders with %s on %s into %s", len(items), model, dialect.name, folder)
         log.info("Estimated %s credits (budget %s): %s", estimate.total, params["max_credits"], estimate.explain())
-        return [{**item, "run": run} for item in items]
+        # Each take's estimate rides along: the renders' spend_check counts the finished ones at their real cost.
+        takes = estimate.clips[: len(items)]  # then, with drafts, the finals
+        return [{**item, "run": run, "estimate": clip.credits} for item, clip in zip(items, takes, strict=True)]
 
     return plan()
 
@@ -534,11 +579,13 @@ def gallery(planned: Any, render: Any) -> Any:
         summary = items[0]["run"]
         folder = ObjectStoragePath(summary["folder"])
         by_file = results_by_file(results)
-        videos = []
-        for item in items:
-            result = by_file.get(str(item["render"]["output_path"]).rsplit("/", 1)[-1])
-            videos.append(clip_from_result({k: v for k, v in item.items() if k != "run"}, result, folder))
         context = get_current_context()
+        videos = []
+        for index, item in enumerate(items):
+            result = by_file.get(file_name(item))
+            skipped = None if result else context["ti"].xcom_pull(task_ids="render", key=SKIPPED, map_indexes=index)
+            clip = {k: v for k, v in item.items() if k not in ("run", "estimate")}
+            videos.append(clip_from_result(clip, result, folder, skipped))
         manifest = {**summary, "dag_id": context["dag"].dag_id, "run_id": context["run_id"], "status": "in_review"}
         manifest.update(gallery="index.html", videos=videos)
         queue = review_queue(manifest, 0)

@@ -11,14 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
 from airflow_provider_seedance.backends import get_backend
-from airflow_provider_seedance.compat import default_deferrable
+from airflow_provider_seedance.compat import AirflowSkipException, default_deferrable
 from airflow_provider_seedance.exceptions import (
     SeedanceError,
     SeedanceGenerationTimeout,
@@ -61,6 +61,8 @@ if TYPE_CHECKING:
 
 #: Result links live 24 hours; an older succeeded generation is not reattached to (its video is gone).
 LINK_LIFETIME_S = 23 * 3600.0
+#: The XCom key of the reason a ``spend_check`` gave for skipping the task (nothing was submitted).
+SKIPPED_XCOM_KEY = "seedance_skipped"
 #: How many consecutive idempotency keys may replay a failed task before giving up (EvoLink, no state store).
 MAX_REPLAYED_FAILURES = 8
 
@@ -99,6 +101,10 @@ class SeedanceGenerateVideoOperator(BaseOperator):
     :param fallback_models: the model each fallback renders, by connection id or backend name (templated);
         else the provider's equivalent of ``model`` on that backend, else the connection's
         ``extra.default_model``. Every fallback's request is validated before anything is sent.
+    :param spend_check: called as ``spend_check(context, request)`` right before a create would be sent (not
+        when a retry reattaches, not after the trigger): a string skips the task with that reason, pushed
+        to the ``seedance_skipped`` XCom, and nothing is submitted; None submits. For a budget shared by a
+        run's renders (see ``airflow_provider_seedance.budget.spend_refusal``).
     """
 
     template_fields: Sequence[str] = (
@@ -177,6 +183,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         cancel_on_kill: bool = True,
         fallback_conn_ids: Sequence[str] | str | None = None,
         fallback_models: dict[str, str] | str | None = None,
+        spend_check: Callable[[Any, VideoRequest], str | None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -203,8 +210,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         self.draft, self.draft_generation_id = draft, draft_generation_id
         self.extra_params = dict(extra_params or {})
         self.seedance_conn_id = seedance_conn_id
-        self.output_path = output_path
-        self.replace = replace
+        self.output_path, self.replace, self.spend_check = output_path, replace, spend_check
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.poll_interval = poll_interval
         self.generation_timeout = float(timeout) if timeout is not None else DEFAULT_GENERATION_TIMEOUT
@@ -286,6 +292,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         generation = self._reattach(accepted_hook(legs, state)[0], state)
         if generation is not None:
             return generation, state
+        self._check_spend(context, request)
 
         def submit(leg_hook: SeedanceHook, leg_request: VideoRequest) -> tuple[Generation, int]:
             leg_digest = digest if leg_hook is hook else request_hash(leg_hook.backend.name, leg_request)
@@ -374,6 +381,13 @@ class SeedanceGenerateVideoOperator(BaseOperator):
                 return generation, submissions
             self.log.warning("Key %d replayed an earlier try's %s; submitting anew", submissions, generation.describe())
         return generation, submissions
+
+    def _check_spend(self, context: Context, request: VideoRequest) -> None:
+        """``spend_check`` before a create: a reason skips the task, kept in XCom; nothing is sent."""
+        reason = self.spend_check(context, request) if self.spend_check is not None else None
+        if reason:
+            context["ti"].xcom_push(key=SKIPPED_XCOM_KEY, value=str(reason))
+            raise AirflowSkipException(str(reason))
 
     def _reattach(self, hook: SeedanceHook, state: SubmissionState) -> Generation | None:
         """The previous attempt's generation when it is still worth waiting for; None to submit anew."""

@@ -124,6 +124,31 @@ def test_marketing_pipeline_refuses_a_run_over_budget_before_submitting_anything
     assert not list(output.glob("ready_to_publish/*/*/manifest.json"))
 
 
+def test_marketing_pipeline_skips_renders_once_what_was_spent_would_pass_the_budget(
+    examples_home, emulator, output, review_api
+):
+    """The plan estimates 3 renders x 5 s x 1 credit/s = 15 credits, within the budget of 20; the first render
+    really costs 50 (the emulator's EvoLink price at 720p), and what is still planned is then counted at that
+    price: the other two are skipped for budget before any create, and the run says why for each. The one
+    clip rendered is reviewed and published."""
+    conf = {"max_videos": 3, "max_credits": 20, "credits_per_second": 1}
+    with reviewing(review_api, lambda detail: ("Approve", "")) as answered:
+        tasks = _run(examples_home, emulator, output, "example_seedance_marketing_pipeline", conf=conf, api=review_api)
+    assert len(tasks) == 1 and len(answered) == 1
+    (manifest_path,) = output.glob("marketing/*/*/manifest.json")
+    manifest = json.loads(manifest_path.read_text())
+    statuses = sorted(v["status"] for v in manifest["videos"])
+    assert statuses == ["approved", "skipped_budget", "skipped_budget"], manifest["videos"]
+    skipped = [v for v in manifest["videos"] if v["status"] == "skipped_budget"]
+    # the second render counts itself and the third at 50 each; the third, the second being skipped, itself
+    assert sorted(v["skip_reason"] for v in skipped) == [
+        f"skipped for budget: 50 credits spent and {still} still planned would pass the budget of 20 credits "
+        "(max_credits); nothing was submitted"
+        for still in (100, 50)
+    ], skipped
+    assert manifest["total_credits"] == 50
+
+
 def test_marketing_pipeline_reviews_drafts_first_and_renders_finals_of_approved_drafts_only(
     examples_home, emulator, output, review_api
 ):

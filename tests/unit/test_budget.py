@@ -66,3 +66,15 @@ def test_a_draft_is_its_own_spec_apart_from_a_final_of_the_same_quality():
     history = [result(3, quality="480p") | {"draft": True}, result(20, quality="480p")]
     estimate = estimate_cost([render(quality="480p") | {"draft": True}, render(quality="480p")], history)
     assert [c.credits for c in estimate.clips] == [3, 20]
+
+
+def test_spend_refusal_counts_what_was_spent_and_what_is_still_planned():
+    from airflow_provider_seedance.budget import spend_refusal
+
+    assert spend_refusal(None, 500, 500) is None
+    assert spend_refusal(100, 60, 40) is None
+    message = spend_refusal(100, 60, 40.5)
+    assert message == (
+        "skipped for budget: 60 credits spent and 40.5 still planned would pass the budget of 100 credits "
+        "(max_credits); nothing was submitted"
+    )

@@ -141,6 +141,54 @@ def test_submit_without_waiting_returns_the_full_result_shape(modelark):
     )
 
 
+def test_a_spend_check_refusal_skips_the_task_before_any_request(modelark):
+    from airflow_provider_seedance.compat import AirflowSkipException
+
+    seen = []
+
+    def check(context, request):
+        seen.append((context["ti"].task_id, request.model, request.prompt))
+        return "skipped for budget: 50 credits spent and 10 still planned would pass the budget of 40 credits"
+
+    op = SeedanceGenerateVideoOperator(
+        task_id="t", seedance_conn_id=modelark, model=MODEL, prompt="a kite", spend_check=check
+    )
+    ti = FakeTI()
+    with respx.mock(assert_all_called=False) as api:
+        create = api.post(TASKS).mock(return_value=httpx.Response(200, json={"id": "cgt-1"}))
+        with pytest.raises(AirflowSkipException, match="skipped for budget: 50 credits spent"):
+            op.execute({"ti": ti, "task_state_store": FakeStore()})
+    assert create.call_count == 0
+    assert seen == [("t", MODEL, "a kite")]
+    assert ti.xcom["seedance_skipped"].startswith("skipped for budget")
+
+
+def test_a_spend_check_is_not_asked_when_a_retry_reattaches_to_what_was_paid_for(modelark):
+    """The create already happened (and was paid for): a retry waits for it whatever the budget says now."""
+    store, asked = FakeStore(), []
+
+    def check(context, request):
+        asked.append(request.prompt)
+        return None if len(asked) == 1 else "over budget"
+
+    def op() -> SeedanceGenerateVideoOperator:
+        return SeedanceGenerateVideoOperator(
+            task_id="t",
+            seedance_conn_id=modelark,
+            model=MODEL,
+            prompt="a kite",
+            wait_for_completion=False,
+            spend_check=check,
+        )
+
+    with respx.mock(assert_all_called=False) as api:
+        create = api.post(TASKS).mock(return_value=httpx.Response(200, json={"id": "cgt-1"}))
+        api.get(TASKS + "/cgt-1").mock(return_value=httpx.Response(200, json={"id": "cgt-1", "status": "running"}))
+        op().execute({"ti": FakeTI(), "task_state_store": store})
+        result = op().execute({"ti": FakeTI(), "task_state_store": store})
+    assert (create.call_count, len(asked), result["generation_id"]) == (1, 1, "cgt-1")
+
+
 @pytest.mark.parametrize(("state", "cancels"), [("queued", 1), ("running", 0)])
 def test_on_kill_on_the_worker_cancels_only_a_queued_modelark_render(modelark, state, cancels):
     op = submit_only(modelark)
