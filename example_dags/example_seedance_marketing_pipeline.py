@@ -234,7 +234,7 @@ def clip_from_result(
             **base,
             "rendered": False,
             "status": "skipped_budget" if skipped else "render_failed",
-            "skip_reason": skipped,
+            **({"skip_reason": skipped} if skipped else {}),
             "prompt": item["render"].get("prompt") or item.get("prompt"),
         }
     has_poster = make_poster(folder / "videos" / file, folder / "posters" / f"{stem}.jpg")
@@ -259,7 +259,9 @@ def within_run_budget(context: Any, request: Any) -> str | None:
     what the finished renders really cost, plus what is still planned (the renders neither finished nor
     skipped, this one included, each at what this run's renders really cost so far, else the plan's
     estimate; and the finals the plan counted). A render that would take the run past ``max_credits`` is
-    skipped for budget and nothing is submitted. Renders already in flight are paid for whatever they cost."""
+    skipped for budget and nothing is submitted. Renders that started together all pass it (none has
+    finished): they are paid for whatever they cost, so the budget holds as far as the estimate does for
+    them; a failed render stays counted as planned (the safe side)."""
     from statistics import median
 
     from airflow_provider_seedance.budget import spend_refusal
@@ -271,13 +273,14 @@ def within_run_budget(context: Any, request: Any) -> str | None:
     items = ti.xcom_pull(task_ids="plan", map_indexes=-1) or []
     if not items:
         return None
-    done = results_by_file(every_index(ti.xcom_pull(task_ids=ti.task_id, run_id=ti.run_id)))
-    skipped = len(every_index(ti.xcom_pull(task_ids=ti.task_id, key=SKIPPED, run_id=ti.run_id)))
+    done = results_by_file(every_index(ti.xcom_pull(task_ids=ti.task_id)))  # every map index in one read
+    skipped = len(every_index(ti.xcom_pull(task_ids=ti.task_id, key=SKIPPED)))
     costs = [float(r["credits"]) for r in done.values() if r.get("credits") is not None]
     each = median(costs) if costs else max(float(i.get("estimate") or 0) for i in items)  # one spec per run
+    spent = sum(costs) + (len(done) - len(costs)) * each  # a render that reported no credits: at the going price
     finals = items[0]["run"]["budget"]["estimate"] - sum(float(i.get("estimate") or 0) for i in items)
     still = max(0, len(items) - len(done) - skipped) * each + max(0.0, finals)
-    return spend_refusal(max_credits, sum(costs), round(still, 3))
+    return spend_refusal(max_credits, round(spent, 3), round(still, 3))
 
 
 def every_index(pulled: Any) -> list[Any]:
@@ -400,6 +403,8 @@ def settle_fates(manifest: dict[str, Any]) -> dict[str, int]:
         elif clip["status"] == "rendering":
             clip["status"] = "render_failed"
         clip["fate"] = FATES.get(clip["status"], clip["status"])
+        if clip.get("skip_reason"):
+            clip["fate"] += f" ({clip['skip_reason']})"
         counts[clip["status"]] = counts.get(clip["status"], 0) + 1
         log.info("Fate of %s: %s", clip["name"], clip["fate"])
     return counts

@@ -35,7 +35,7 @@ pytestmark = pytest.mark.timeout(600)
 NOTE = "REST-NOTE: slower camera, warmer light"
 #: The unanswered review's time: long enough for the scheduler to see the review task park first (Airflow
 #: 3.3.2 fails a HITL task resumed before that, see ``review_flow.parked``), short for the suite.
-REVIEW_SECONDS = 30
+REVIEW_SECONDS = 45
 
 
 def test_review_through_the_rest_api(deploy: Deployment, emulator: Any, scenario: Any) -> None:

@@ -1,5 +1,6 @@
 """Scenario 23 (Celery): the happy path again with RabbitMQ as the broker (127.0.0.1:5672, guest/guest):
-the scheduler and both Celery workers restarted on it. Runs last: the deployment stays on RabbitMQ."""
+the scheduler and both Celery workers restarted on it. The deployment stays on RabbitMQ for what follows
+(the Celery secrets scan)."""
 
 from __future__ import annotations
 

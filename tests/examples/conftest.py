@@ -120,13 +120,17 @@ def dags_test(
     command = [str(AIRFLOW), "dags", "test", dag_id]
     if conf is not None:
         command += ["--conf", json.dumps(conf)]
-    # The timeout is a hang guard (the longest of these runs takes about 80 s on an idle machine); the output
-    # is kept in the Airflow home and its end is shown on a failure.
+    # The timeout is a hang guard (the longest of these runs takes about 80 s on an idle machine, 140 s with
+    # both cores busy), below pytest-timeout's 300 s so that the output survives; it is kept in the Airflow
+    # home and its end is shown on a failure.
     log = home / f"dags-test-{dag_id}.log"
     try:
-        result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=480, check=False)
+        result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=270, check=False)
     except subprocess.TimeoutExpired as expired:
-        text = expired.output.decode(errors="replace") if isinstance(expired.output, bytes) else expired.output or ""
+        text = "".join(
+            part.decode(errors="replace") if isinstance(part, bytes) else part or ""
+            for part in (expired.output, expired.stderr)
+        )
         log.write_text(text)
         pytest.fail(f"airflow dags test {dag_id} ran over {expired.timeout:.0f} s; its output ends:\n{text[-8000:]}")
     log.write_text(result.stdout + result.stderr)
