@@ -10,19 +10,24 @@ from typing import Any
 
 import pytest
 
+from tests.deployment.conftest import emulator_counts, fill_row
 from tests.deployment.harness import BACKENDS, REDIS_URL, Deployment, RunWatch
 from tests.deployment.secrets_scan import home_texts, leaks_in, redis_texts
 
 pytestmark = pytest.mark.timeout(600)
 
 
-def test_api_key_never_reaches_celery_logs_results_or_broker(celery_deploy: Deployment, celery_scenario: Any) -> None:
+def test_api_key_never_reaches_celery_logs_results_or_broker(
+    celery_deploy: Deployment, emulator: Any, celery_scenario: Any
+) -> None:
     deploy = celery_deploy
     row = celery_scenario("24 Celery secrets scan")
     items = [{"backend": BACKENDS[i % 3], "prompt": f"[render:3] a lighthouse at dusk, take {i}"} for i in range(3)]
     watch = RunWatch.trigger(deploy, "seedance_deploy_batch", items, "celery-secrets")
     run = watch.wait(timeout=300)
-    generation_ids = [watch.xcom(ti["map_index"], key="seedance_generation_id") for ti in watch.generate_tis()]
+    tis = watch.generate_tis()
+    fill_row(row, tis, emulator_counts(emulator), run)
+    generation_ids = [watch.xcom(ti["map_index"], key="seedance_generation_id") for ti in tis]
     dump = deploy.dump_database()
     texts = home_texts(deploy)
     broker = redis_texts(REDIS_URL)
