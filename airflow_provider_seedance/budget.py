@@ -116,7 +116,7 @@ def refusal(estimate: Estimate, max_credits: float | None) -> str | None:
 def spend_refusal(max_credits: float | None, spent: float, still_planned: float) -> str | None:
     """Why a render is not submitted during a run: what was spent plus what is still planned (this render
     included) would pass the budget. None when it fits, or with no budget."""
-    if max_credits is None or spent + still_planned <= max_credits + 1e-9:
+    if BudgetGate(max_credits, spent).admit([still_planned]) == [True]:
         return None
     return (
         f"skipped for budget: {spent:g} credits spent and {still_planned:g} still planned would pass the budget "

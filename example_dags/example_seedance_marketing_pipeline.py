@@ -222,7 +222,7 @@ def clip_from_result(
 ) -> dict[str, Any]:
     """One gallery entry: the plan's facts about the take and its render's XCom result (or why its render was
     skipped for budget)."""
-    file = str(item["render"]["output_path"]).rsplit("/", 1)[-1]
+    file = file_name(item)
     stem = file.rsplit(".", 1)[0]
     base = {k: v for k, v in item.items() if k != "render"}
     base.update(quality=item["render"].get("quality"), seed=item["render"].get("seed"), file=f"videos/{file}")
