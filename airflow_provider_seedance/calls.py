@@ -18,6 +18,7 @@ from airflow_provider_seedance.exceptions import (
 )
 from airflow_provider_seedance.settings import ConnectionSettings
 from airflow_provider_seedance.transport import NOT_SENT_ERRORS, sends
+from airflow_provider_seedance.vendor_text import scrub
 
 
 def request_kwargs(call: ApiCall, settings: ConnectionSettings | None = None) -> dict[str, Any]:
@@ -45,9 +46,13 @@ def transport_detail(exc: httpx.HTTPError, base_url: str) -> str:
     return detail
 
 
-def connection_error(exc: httpx.HTTPError, call: ApiCall, base_url: str) -> SeedanceConnectionError:
-    """A transport failure, saying truthfully how often a create was sent and what that means for billing."""
-    text = f"{call.method} {base_url.rstrip('/')}{call.path} failed: {transport_detail(exc, base_url)}"
+def connection_error(
+    exc: httpx.HTTPError, call: ApiCall, base_url: str, secrets: tuple[str, ...] = ()
+) -> SeedanceConnectionError:
+    """A transport failure, saying truthfully how often a create was sent and what that means for billing.
+    The transport's words may quote the server's (a malformed answer), so they are scrubbed too."""
+    detail = scrub(transport_detail(exc, base_url), secrets, 600)
+    text = f"{call.method} {base_url.rstrip('/')}{call.path} failed: {detail}"
     may_have_created = call.kind == "create" and not isinstance(exc, NOT_SENT_ERRORS)
     if call.kind == "create":
         text += " " + _create_outcome(call, _sent_count(exc), may_have_created)
@@ -91,13 +96,14 @@ def submit_error(exc: SeedanceError, call: ApiCall, backend: Backend) -> Seedanc
 
 
 def parse_response(
-    backend: Backend, call: ApiCall, response: httpx.Response, conn_id: str | None = None
+    backend: Backend, call: ApiCall, response: httpx.Response, conn_id: str | None = None, secrets: tuple[str, ...] = ()
 ) -> dict[str, Any]:
-    """The JSON object of a 2xx answer; a typed ``SeedanceAPIError`` for anything else. A 404 or 405 says
-    which URL was called on which connection, and what to check."""
+    """The JSON object of a 2xx answer; a typed ``SeedanceAPIError`` for anything else, its vendor words
+    scrubbed of ``secrets`` (the connection's key) and bounded. A 404 or 405 says which URL was called on
+    which connection, and what to check."""
     headers = dict(response.headers)
     if response.status_code >= 400:
-        error = backend.api_error(response.status_code, response.content, headers)
+        error = backend.api_error(response.status_code, response.content, headers).scrubbed(secrets)
         if response.status_code in (404, 405):
             hint = (
                 f" ({call.method} {response.request.url.copy_with(query=None)}"
@@ -114,14 +120,16 @@ def parse_response(
     try:
         body = response.json()
     except ValueError:
-        snippet = response.text[:200]
+        snippet = scrub(response.content[:2000].decode("utf-8", "replace"), secrets, 200)
+        kind = scrub(response.headers.get("content-type", "none"), secrets, 100)
         raise SeedanceConnectionError(
-            f"{call.method} {call.path} answered HTTP {response.status_code} with a body that is not JSON: {snippet!r}",
+            f"{call.method} {call.path} answered HTTP {response.status_code} with a body that is not JSON "
+            f"({len(response.content)} bytes, content type {kind!r}): {snippet!r}",
             may_have_created=call.kind == "create",
         ) from None
     if not isinstance(body, dict):
         raise SeedanceConnectionError(
-            f"{call.method} {call.path} answered JSON that is not an object: {body!r:.200}",
+            f"{call.method} {call.path} answered JSON that is not an object: {scrub(repr(body)[:2000], secrets, 200)}",
             may_have_created=call.kind == "create",
         )
     return body

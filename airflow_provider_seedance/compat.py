@@ -28,10 +28,30 @@ def configured_models() -> str:
     return str(conf.get("seedance", "models", fallback="") or "")
 
 
+def mask_secret(value: str) -> None:
+    """Register ``value`` with Airflow's secrets masker, in this process and (in a task) its supervisor."""
+    from airflow.sdk.log import mask_secret as mask
+
+    mask(value)
+
+
+async def amask_secret(value: str) -> None:
+    """``mask_secret`` for an event loop (the triggerer): Airflow 3.2+ sends it to the supervisor without
+    blocking; 3.1 has only the sync call, which registers it in this process."""
+    try:
+        from airflow.sdk.log import amask_secret as amask
+    except ImportError:  # Airflow 3.1
+        mask_secret(value)
+        return
+    await amask(value)
+
+
 __all__ = [
     "AirflowException",
     "AirflowFailException",
     "AirflowSkipException",
+    "amask_secret",
     "configured_models",
     "default_deferrable",
+    "mask_secret",
 ]

@@ -34,6 +34,8 @@ class GenerationEvent(BaseModel):
     render_s: float | None = None
     #: For ``error``: whether an Airflow retry can help (False for a bad key or an unknown id).
     retryable: bool | None = None
+    #: The task's deadline (Unix time) the trigger polled against; the video's transfer must end by then.
+    deadline: float | None = None
 
 
 class VideoResult(BaseModel):

@@ -18,8 +18,9 @@
         SeedanceGenerationTimeout   our own deadline passed first (final: no retry)
       SeedanceSaveError             the video could not be saved; carries generation id and URL
 
-No message here ever contains the API key: errors are built from the API's own error body, and the
-hook never puts request headers into them.
+No message here ever contains the API key: errors are built from the API's own error body, which the hook
+scrubs (``vendor_text.scrub``: the key and bearer tokens removed, control characters escaped, bounded) before
+anything reads it, and the hook never puts request headers into them.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_seedance.status import is_permanent_failure
+from airflow_provider_seedance.vendor_text import scrub, scrub_optional
 
 if TYPE_CHECKING:
     from airflow_provider_seedance.models import Generation
@@ -56,15 +58,25 @@ class SeedanceAPIError(SeedanceError):
         self.message = message
         self.request_id = request_id
         self.backend = backend
-        parts = [f"HTTP {status_code}"]
-        if code:
-            parts.append(code)
-        text = f"{' '.join(parts)}: {message}"
-        if request_id:
-            text += f" (request id {request_id})"
-        if backend:
-            text = f"[{backend}] {text}"
-        super().__init__(text)
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        parts = [f"HTTP {self.status_code}"]
+        if self.code:
+            parts.append(self.code)
+        text = f"{' '.join(parts)}: {self.message}"
+        if self.request_id:
+            text += f" (request id {self.request_id})"
+        return f"[{self.backend}] {text}" if self.backend else text
+
+    def scrubbed(self, secrets: tuple[str, ...]) -> SeedanceAPIError:
+        """This error with the vendor's words (message, code, request id) scrubbed: the key and bearer tokens
+        removed, control characters escaped, each bounded (``vendor_text.scrub``)."""
+        self.message = scrub(self.message, secrets)
+        self.code = scrub_optional(self.code, secrets, 100)
+        self.request_id = scrub_optional(self.request_id, secrets, 100)
+        self.args = (self._text(),)
+        return self
 
 
 class SeedanceAuthError(SeedanceAPIError):
@@ -192,7 +204,13 @@ class SeedanceGenerationTimeout(SeedanceGenerationError):
 class SeedanceSaveError(SeedanceError):
     """The video was generated but could not be saved. Fetch it again from ``video_url`` within 24 h."""
 
-    def __init__(self, message: str, *, generation_id: str, video_url: str | None) -> None:
+    def __init__(self, message: str, *, generation_id: str, video_url: str | None, retryable: bool = True) -> None:
         self.generation_id = generation_id
         self.video_url = video_url
+        self._retryable = retryable
         super().__init__(f"{message} (generation {generation_id}, video URL {video_url})")
+
+    @property
+    def retryable(self) -> bool:  # type: ignore[override]
+        """False when a retry meets the same refusal (a URL the guard refused, a video over the size limit)."""
+        return self._retryable

@@ -33,6 +33,7 @@ from airflow_provider_seedance.limits import (
     validate_request,
 )
 from airflow_provider_seedance.models import BackendName, VideoRequest
+from airflow_provider_seedance.vendor_text import redact
 
 #: Error codes with which the APIs say a model is not offered to this account (ModelArk's, EvoLink's, ...).
 MODEL_CODES = frozenset(
@@ -90,10 +91,7 @@ def refusal(exc: BaseException, secrets: Iterable[str] = ()) -> str | None:
         line = None
     if line is None:
         return None
-    for secret in secrets:
-        if secret:
-            line = line.replace(secret, "<redacted>")
-    return line[:_REFUSAL_MAX]
+    return redact(line, secrets)[:_REFUSAL_MAX]
 
 
 def _api_refusal(exc: SeedanceAPIError) -> str | None:

@@ -64,11 +64,15 @@ def finish(
     outlets: list[Any],
     extra: dict[str, Any] | None = None,
     replace: bool = False,
+    max_download_mb: float | None = None,
+    download_deadline: float | None = None,
 ) -> dict[str, Any]:
     """Save the video (if asked), push the link, emit asset events, and return the XCom result.
 
     A generation that did not succeed raises its Airflow error instead (see ``as_airflow_error``). A save
-    that fails for any reason pushes ``seedance_unsaved_result`` (the id and the link) before raising.
+    that fails for any reason pushes ``seedance_unsaved_result`` (the id and the link) before raising; it is
+    final where a retry would meet the same refusal (a URL the download guard refused, a video over
+    ``max_download_mb``). ``download_deadline``: Unix time by which the transfer must have ended.
     """
     try:
         raise_unless_succeeded(generation)
@@ -80,7 +84,8 @@ def finish(
     )
     push_link(context, generation.video_url)
     if output_path and generation.video_url:
-        result = _save(hook, generation.video_url, result, context, output_path=output_path, replace=replace)
+        limits = {"max_download_mb": max_download_mb, "deadline": download_deadline}
+        result = _save(hook, generation.video_url, result, context, output_path=output_path, replace=replace, **limits)
     elif output_path:
         raise AirflowException(f"generation {generation.id} succeeded without a video URL; nothing to save")
     _emit_asset_events(context, outlets, result)
@@ -88,15 +93,15 @@ def finish(
 
 
 def _save(
-    hook: SeedanceHook, url: str, result: VideoResult, context: Any, *, output_path: Any, replace: bool
+    hook: SeedanceHook, url: str, result: VideoResult, context: Any, *, output_path: Any, **download: Any
 ) -> VideoResult:
     """Save the video; on any failure keep the id and the link in XCom (a retry, or a person, can still fetch
-    it within 24 hours) and raise a retryable Airflow error."""
+    it within 24 hours) and raise its Airflow error."""
     try:
-        saved = hook.download_video(url, output_path, generation_id=result.generation_id, replace=replace)
+        saved = hook.download_video(url, output_path, generation_id=result.generation_id, **download)
     except SeedanceError as exc:
         context["ti"].xcom_push(key=UNSAVED_XCOM_KEY, value=result.to_xcom())
-        raise AirflowException(str(exc)) from None
+        raise as_airflow_error(exc) from None
     if saved.rewritten:
         metrics.saved(result.backend, result.model, saved.size_bytes)
     hook.log.info(

@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from airflow_provider_seedance.vendor_text import scrub, scrub_optional
+
 BackendName = Literal["evolink", "aimlapi", "modelark"]
 BACKENDS: tuple[BackendName, ...] = ("evolink", "aimlapi", "modelark")
 
@@ -97,6 +99,14 @@ class Generation(BaseModel):
     @property
     def is_terminal(self) -> bool:
         return self.state in TERMINAL_STATES
+
+    def scrubbed(self, secrets: tuple[str, ...]) -> Generation:
+        """This generation with every word the vendor chose (id, status, error, model, links) scrubbed: the key
+        and bearer tokens removed, control characters escaped, each bounded (``vendor_text.scrub``)."""
+        words = {name: scrub_optional(getattr(self, name), secrets) for name in ("status", "error_code", "model")}
+        links = {name: scrub_optional(getattr(self, name), secrets, 4096) for name in ("video_url", "last_frame_url")}
+        message = scrub_optional(self.error_message, secrets)
+        return self.model_copy(update={"id": scrub(self.id, secrets, 200), "error_message": message, **words, **links})
 
     def describe(self) -> str:
         """One human line: id, state, and the error if any."""

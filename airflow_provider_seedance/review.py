@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_seedance.vendor_text import inert
+
 APPROVE, REJECT, RERENDER = "Approve", "Reject", "Re-render"
 #: A clip's fate; only ``approved`` clips may be published.
 FATES = {
@@ -33,22 +35,41 @@ def review_options(takes: int) -> list[str]:
 
 
 def review_request(slot: str, clips: list[Mapping[str, Any]], gallery: str) -> dict[str, Any]:
-    """The HITL task's subject, Markdown body and options for one product x channel slot."""
-    lines = [f"Gallery: [{gallery}]({gallery})", ""]
+    """The HITL task's subject, Markdown body and options for one product x channel slot. Every value from a
+    brief, a prompt or a vendor is escaped (``markdown_text``): it shows as the text it is, never as a link,
+    an image or markup in front of the reviewer."""
+    lines = [f"Gallery: {markdown_text(gallery)}", ""]
     for take, clip in enumerate(clips, start=1):
         title = f"Take {take}: " if len(clips) > 1 else ""
+        quality = clip.get("quality") or "default quality"
         lines += [
-            f"### {title}{clip['name']}",
-            f"- **Prompt:** {clip.get('prompt') or ''}",
-            f"- **Model:** {clip.get('model')}, {clip.get('duration')} s, {clip.get('quality') or 'default quality'}",
+            f"### {title}{markdown_text(clip['name'])}",
+            f"- **Prompt:** {markdown_text(clip.get('prompt') or '')}",
+            f"- **Model:** {markdown_text(clip.get('model'))}, {markdown_text(clip.get('duration'))} s, "
+            f"{markdown_text(quality)}",
             f"- **Credits:** {_credits(clip.get('credits'))}",
-            f"- **Video:** {clip.get('url') or 'n/a'}",
-            f"- **Poster:** {clip.get('poster_url') or 'none'}",
+            f"- **Video:** {markdown_text(clip.get('url') or 'n/a')}",
+            f"- **Poster:** {markdown_text(clip.get('poster_url') or 'none')}",
             "",
         ]
     lines.append(f"{REJECT}: nothing of this slot is published. {RERENDER}: every take is rendered again with your")
     lines.append("note added to its prompt and a new seed, and comes back here.")
     return {"subject": f"Review {slot}", "body": "\n".join(lines), "options": review_options(len(clips))}
+
+
+#: Characters that start Markdown (or HTML) markup inline: each is shown as itself with a backslash before it.
+_MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()<>#+!|~&")
+#: The longest value shown in a review: a prompt is a few lines; anything longer is cut, saying so.
+MAX_REVIEW_TEXT = 2000
+
+
+def markdown_text(value: Any) -> str:
+    """``value`` as inert Markdown text: markup characters backslash-escaped (so ``[x](javascript:...)``,
+    ``![](...)``, ``<b>`` and ``**`` show as typed), line breaks folded into spaces (no new list item,
+    heading or block), control characters escaped and the length bounded (``vendor_text.inert``)."""
+    text = " ".join(str(value).splitlines())
+    text = inert(text, MAX_REVIEW_TEXT)
+    return "".join(f"\\{char}" if char in _MARKDOWN_SPECIAL else char for char in text)
 
 
 def _credits(value: Any) -> str:

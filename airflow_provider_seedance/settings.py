@@ -27,8 +27,20 @@ DEFAULT_REQUEST_TIMEOUT = 60.0
 #: A create answers at once with an id; a create that hangs is retried (keyed) or reported far sooner.
 DEFAULT_CREATE_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 4
+#: The largest video saved unless the connection (extra ``max_download_mb``) or the task says otherwise.
+DEFAULT_MAX_DOWNLOAD_MB = 1024
 #: The keys of a connection's extra that this provider reads; any other key is reported (a typo is silent).
-EXTRA_KEYS = ("backend", "timeout", "create_timeout", "max_retries", "scheme", "models", "default_model")
+EXTRA_KEYS = (
+    "backend",
+    "timeout",
+    "create_timeout",
+    "max_retries",
+    "scheme",
+    "models",
+    "default_model",
+    "download_hosts",
+    "max_download_mb",
+)
 USER_AGENT = f"airflow-provider-seedance/{__version__}"
 
 
@@ -46,6 +58,10 @@ class ConnectionSettings:
     models: Mapping[str, ModelLimits] = field(default_factory=dict, compare=False)
     #: The model a task falling over to this connection renders when nothing else maps one (``failover.py``).
     default_model: str | None = None
+    #: Hosts videos may be fetched from although they resolve to internal addresses (``download_guard.py``).
+    download_hosts: tuple[str, ...] = ()
+    #: The largest video this connection's downloads save, in MiB (a task's ``max_download_mb`` wins).
+    max_download_mb: float = DEFAULT_MAX_DOWNLOAD_MB
 
     @property
     def backend(self) -> Backend:
@@ -78,7 +94,38 @@ def settings_from_fields(
     create_timeout = _number(extra, "create_timeout", DEFAULT_CREATE_TIMEOUT, conn_id, minimum=1.0)
     models = parse_declared_models(extra.get("models"), dialect.name, f"connection {conn_id!r} extra models")
     default_model = str(extra.get("default_model") or "").strip() or None
-    return ConnectionSettings(backend, base_url, password, timeout, retries, create_timeout, models, default_model)
+    return ConnectionSettings(
+        backend,
+        base_url,
+        password,
+        timeout,
+        retries,
+        create_timeout,
+        models,
+        default_model,
+        download_hosts=_host_list(extra.get("download_hosts"), conn_id),
+        max_download_mb=_number(extra, "max_download_mb", DEFAULT_MAX_DOWNLOAD_MB, conn_id, minimum=1.0),
+    )
+
+
+def _host_list(value: Any, conn_id: str) -> tuple[str, ...]:
+    """``download_hosts``: a JSON list of host names, or one comma-separated string."""
+    if value in (None, "", []):
+        return ()
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not all(isinstance(item, str) for item in items):
+        raise SeedanceValidationError(
+            "extra.download_hosts",
+            value,
+            f'must be a list of host names, e.g. ["videos.internal.example", "*.cdn.example"] (connection {conn_id!r})',
+        )
+    hosts = tuple(item.strip() for item in items if item.strip())
+    for host in hosts:
+        if "/" in host or " " in host:
+            raise SeedanceValidationError(
+                "extra.download_hosts", host, f"must be a host name or host:port, not a URL (connection {conn_id!r})"
+            )
+    return hosts
 
 
 def unknown_extra_keys(extra: dict[str, Any]) -> list[str]:

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 import uuid
 from collections.abc import AsyncIterable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from airflow_provider_seedance.settings import DEFAULT_MAX_DOWNLOAD_MB
+from airflow_provider_seedance.vendor_text import inert
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
@@ -25,6 +29,18 @@ CHUNK_SIZE = 1024 * 1024
 
 class VideoCheckError(ValueError):
     """The downloaded bytes are not a complete MP4, or a different file is in the way."""
+
+
+class DownloadLimitError(VideoCheckError):
+    """The video ran past a limit; the message names the limit and how to raise it."""
+
+
+class DownloadTooLarge(DownloadLimitError):
+    """Over the size limit: the same URL is as large on a retry."""
+
+
+class DownloadTooSlow(DownloadLimitError):
+    """Still running at the transfer's deadline: a retry, given more time, may still save it."""
 
 
 class OutputNotWritable(ValueError):
@@ -44,6 +60,55 @@ FILESYSTEM_PACKAGES = {
     "hdfs": "pyarrow",
     "sftp": "paramiko",
 }
+
+
+@dataclass(frozen=True)
+class TransferLimits:
+    """How large a video may be and when its transfer must have ended.
+
+    :param max_bytes: the size limit, with or without a ``Content-Length`` (a body that says nothing of its
+        length is cut off there too).
+    :param deadline: ``clock()`` time by which the last byte must have arrived; None for no deadline.
+    :param size_hint: how to raise the size limit, for the error (the hook names its options).
+    :param time_hint: how to give the transfer more time, likewise.
+    """
+
+    max_bytes: int = DEFAULT_MAX_DOWNLOAD_MB * 1024 * 1024
+    deadline: float | None = None
+    clock: Any = time.monotonic
+    size_hint: str = ""
+    time_hint: str = ""
+
+    def check_announced(self, expected_size: int | None) -> None:
+        """Refuse before reading when the server announces more than the limit."""
+        if expected_size is not None and expected_size > self.max_bytes:
+            raise DownloadTooLarge(
+                f"the video is {expected_size} bytes by its Content-Length, over the limit of "
+                f"{_mb(self.max_bytes)}: nothing was saved{_then(self.size_hint)}"
+            )
+
+    def check_progress(self, size: int) -> None:
+        if size > self.max_bytes:
+            raise DownloadTooLarge(
+                f"the video ran past the limit of {_mb(self.max_bytes)} (the server gave no Content-Length, or a "
+                f"wrong one): nothing was saved{_then(self.size_hint)}"
+            )
+        if self.deadline is not None and self.clock() > self.deadline:
+            raise DownloadTooSlow(
+                f"the transfer was still running at its deadline ({size} bytes received): nothing was "
+                f"saved{_then(self.time_hint)}"
+            )
+
+    def remaining(self) -> float | None:
+        return None if self.deadline is None else max(0.0, self.deadline - self.clock())
+
+
+def _then(hint: str) -> str:
+    return f"; {hint}" if hint else ""
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MiB ({size} bytes)"
 
 
 @dataclass(frozen=True)
@@ -107,10 +172,12 @@ def missing_filesystem(destination: Any, exc: Exception) -> str | None:
     return f"its filesystem is not installed here ({text}): install {package} on every worker"
 
 
-def check_mp4_head(head: bytes) -> None:
-    """Every MP4 starts with an ``ftyp`` box: 4 size bytes, then ``ftyp``."""
+def check_mp4_head(head: bytes, *, size: int, content_type: str | None = None) -> None:
+    """Every MP4 starts with an ``ftyp`` box: 4 size bytes, then ``ftyp``. The message names what came (its
+    content type and size), never its bytes: a refused body is the vendor's, not ours to print."""
     if len(head) < 8 or head[4:8] != b"ftyp":
-        raise VideoCheckError(f"not an MP4 file (first bytes {head[:12]!r})")
+        kind = f"content type {inert(content_type, 100)!r}" if content_type else "no content type"
+        raise VideoCheckError(f"not an MP4 file ({size} bytes, {kind})")
 
 
 def file_sha256(path: ObjectStoragePath) -> str:
@@ -134,11 +201,22 @@ class VideoWriter:
     ``commit`` raises ``VideoCheckError`` and leaves it as it was. The writes are plain blocking file writes.
     """
 
-    def __init__(self, destination: Any, *, expected_size: int | None = None, replace: bool = False) -> None:
+    def __init__(
+        self,
+        destination: Any,
+        *,
+        expected_size: int | None = None,
+        replace: bool = False,
+        limits: TransferLimits | None = None,
+        content_type: str | None = None,
+    ) -> None:
         self.target = to_object_path(destination)
         self.replace = replace
         self.temporary = self.target.parent / f".{self.target.name}.{uuid.uuid4().hex}.part"
         self.expected_size = expected_size
+        self.limits = limits or TransferLimits()
+        self.content_type = content_type
+        self.limits.check_announced(expected_size)
         self.size = 0
         self._digest = hashlib.sha256()
         self._head = b""
@@ -151,6 +229,9 @@ class VideoWriter:
         return self
 
     def write(self, chunk: bytes) -> None:
+        """Append one chunk; raises ``DownloadLimitError`` past the size limit or the transfer deadline (the
+        temporary file is removed on leaving the block)."""
+        self.limits.check_progress(self.size + len(chunk))
         if len(self._head) < 16:
             self._head += chunk[: 16 - len(self._head)]
         self._digest.update(chunk)
@@ -163,7 +244,7 @@ class VideoWriter:
         size, target = self.size, self.target
         if self.expected_size is not None and size != self.expected_size:
             raise VideoCheckError(f"incomplete download: {size} of {self.expected_size} bytes")
-        check_mp4_head(self._head)
+        check_mp4_head(self._head, size=size, content_type=self.content_type)
         sha = self._digest.hexdigest()
         if target.exists():
             if target.stat().st_size == size and file_sha256(target) == sha:
@@ -185,8 +266,9 @@ class VideoWriter:
         """Best effort: the ``.part`` files of earlier attempts at this destination killed mid-save. The
         destination now holds a verified video, so whatever another attempt was writing is obsolete."""
         try:
-            for stale in self.target.parent.glob(f".{self.target.name}.*.part"):
-                stale.unlink()
+            for stale in self.target.parent.iterdir():
+                if is_part_of(stale.name, self.target.name):
+                    stale.unlink()
         except OSError:
             pass
 
@@ -197,23 +279,28 @@ class VideoWriter:
             self.temporary.unlink()
 
 
-def save_stream(
-    chunks: Iterable[bytes], destination: Any, *, expected_size: int | None = None, replace: bool = False
-) -> SavedVideo:
+def is_part_of(name: str, target_name: str) -> bool:
+    """Whether the file ``name`` is a temporary sibling a ``VideoWriter`` for ``target_name`` made: matched
+    literally (a file name with ``*``, ``?`` or ``[`` is no pattern), with only hex digits in between."""
+    prefix, suffix = f".{target_name}.", ".part"
+    if len(name) <= len(prefix) + len(suffix) or not (name.startswith(prefix) and name.endswith(suffix)):
+        return False
+    return all(char in "0123456789abcdef" for char in name[len(prefix) : -len(suffix)])
+
+
+def save_stream(chunks: Iterable[bytes], destination: Any, **writer_args: Any) -> SavedVideo:
     """Write ``chunks`` to ``destination`` atomically; verify size and MP4 signature; skip identical files;
-    replace a different one only with ``replace=True``."""
-    with VideoWriter(destination, expected_size=expected_size, replace=replace) as writer:
+    replace a different one only with ``replace=True``; ``writer_args`` as ``VideoWriter`` takes them."""
+    with VideoWriter(destination, **writer_args) as writer:
         for chunk in chunks:
             writer.write(chunk)
         return writer.commit()
 
 
-async def asave_stream(
-    chunks: AsyncIterable[bytes], destination: Any, *, expected_size: int | None = None, replace: bool = False
-) -> SavedVideo:
+async def asave_stream(chunks: AsyncIterable[bytes], destination: Any, **writer_args: Any) -> SavedVideo:
     """``save_stream`` fed by an async iterator. The reads await; the file writes block the event loop
     briefly per chunk (see ``SeedanceHook.adownload_video``)."""
-    with VideoWriter(destination, expected_size=expected_size, replace=replace) as writer:
+    with VideoWriter(destination, **writer_args) as writer:
         async for chunk in chunks:
             writer.write(chunk)
         return writer.commit()

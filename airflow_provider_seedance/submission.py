@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from airflow_provider_seedance.models import VideoRequest
+from airflow_provider_seedance.models import Generation, VideoRequest
 
 #: The task state store key (unchanged since 0.1.0, so older records are found).
 STATE_KEY = "seedance_generation"
@@ -41,6 +41,26 @@ class SubmissionState(BaseModel):
     conn_id: str | None = None
     model: str | None = None
     attempts: tuple[dict[str, str], ...] = ()
+    #: Added within version 2 (older releases ignore it): the generation as the API first reported it
+    #: succeeded (``Generation`` fields, without ``raw``), and when. A vendor that later reports it running
+    #: again cannot take the video link back (``operators.seedance``).
+    completed: dict[str, Any] | None = None
+    completed_at: float | None = None
+
+    def with_completion(self, generation: Generation, now: float) -> SubmissionState:
+        """This state remembering ``generation``'s success (the first one seen is kept)."""
+        if self.completed is not None or generation.id != self.generation_id:
+            return self
+        return self.model_copy(
+            update={"completed": generation.model_dump(mode="json", exclude={"raw"}), "completed_at": now}
+        )
+
+    def completion(self) -> Generation | None:
+        """The success recorded for this state's generation, if any."""
+        if not self.completed:
+            return None
+        generation = Generation.model_validate(self.completed)
+        return generation if generation.id == self.generation_id else None
 
     @classmethod
     def load(cls, store: Any, request_hash: str) -> SubmissionState:

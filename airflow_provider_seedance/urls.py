@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 from urllib.parse import urlsplit
 
+from airflow_provider_seedance.download_guard import IPAddress, Resolver, internal_reason, system_resolver
 from airflow_provider_seedance.exceptions import SeedanceValidationError
 
 CALLBACK_MAX_LENGTH = 2048
 _LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+#: Cloud instance metadata services by name (their addresses are link-local and refused as such).
+METADATA_NAMES = frozenset(
+    {
+        "metadata",
+        "metadata.google.internal",
+        "metadata.goog",
+        "instance-data",
+        "instance-data.ec2.internal",
+        "metadata.azure.com",
+        "metadata.tencentyun.com",
+        "100-100-100-200.alibaba",
+    }
+)
 _BLANK_RULE = "must not contain spaces or control characters (percent-encode them, e.g. %20)"
 
 
@@ -31,7 +46,10 @@ def check_media_url(field: str, url: str, *, allow_data: bool, model: str | None
 
 
 def check_callback_url(url: str, *, model: str | None = None) -> None:
-    """HTTPS only, no private or loopback address, at most 2048 characters (the vendors' rules)."""
+    """HTTPS only, at most 2048 characters, no internal host in any spelling (the vendors' rules, made
+    strict): loopback names, cloud metadata names, and addresses written as dotted, short, decimal, octal
+    or hex IPv4, IPv6 and IPv4-mapped IPv6, with or without a trailing dot. Pure; names that resolve to an
+    internal address are refused by ``check_callback_resolves`` before the create is sent."""
     if len(url) > CALLBACK_MAX_LENGTH:
         raise SeedanceValidationError(
             "callback_url", f"<{len(url)} characters>", f"at most {CALLBACK_MAX_LENGTH} characters", model=model
@@ -41,14 +59,49 @@ def check_callback_url(url: str, *, model: str | None = None) -> None:
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
         raise SeedanceValidationError("callback_url", url, "must be an https:// URL", model=model)
-    host = parts.hostname.lower()
-    if host in _LOCAL_NAMES or host.endswith(".localhost"):
-        raise SeedanceValidationError("callback_url", url, "must not point at a loopback host", model=model)
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return
-    if not address.is_global:
+    host = parts.hostname.lower().rstrip(".")
+    if host in _LOCAL_NAMES or host.endswith((".localhost", ".internal", ".local")) or host in METADATA_NAMES:
         raise SeedanceValidationError(
-            "callback_url", url, "must not point at a private, loopback or link-local address", model=model
+            "callback_url", url, "must not point at a loopback, local or cloud metadata host", model=model
         )
+    address = literal_address(host)
+    if address is not None:
+        reason = internal_reason(address)
+        if reason is not None:
+            raise SeedanceValidationError(
+                "callback_url", url, f"must not point at an internal address ({address} is {reason})", model=model
+            )
+
+
+def check_callback_resolves(url: str, resolver: Resolver = system_resolver) -> None:
+    """Refuse a callback host whose name resolves to an internal address now; a name that does not resolve
+    here (no DNS, a split horizon) is left to the vendor."""
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    if not host or literal_address(host) is not None:
+        return
+    try:
+        addresses = resolver(host, 443)
+    except OSError:
+        return
+    for text in addresses:
+        reason = internal_reason(ipaddress.ip_address(text.split("%", 1)[0]))
+        if reason is not None:
+            raise SeedanceValidationError(
+                "callback_url", url, f"must not point at an internal address ({host} resolves to {text}, {reason})"
+            )
+
+
+def literal_address(host: str) -> IPAddress | None:
+    """The address a host written as an IP literal means, in every spelling a resolver accepts: dotted,
+    short (``127.1``), decimal (``2130706433``), octal (``0177.0.0.1``), hex (``0x7f000001``), IPv6; None
+    for a name."""
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    if not all(char in "0123456789abcdefx." for char in host) or not host[:1].isdigit():
+        return None
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None

@@ -6,6 +6,7 @@ retries, polling) lives in pure modules, so each twin is a few lines of I/O.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from functools import cached_property
@@ -23,8 +24,15 @@ from airflow_provider_seedance.calls import (
     submit_error,
     transport_detail,
 )
-from airflow_provider_seedance.compat import configured_models
+from airflow_provider_seedance.compat import amask_secret, configured_models, mask_secret
 from airflow_provider_seedance.declared_models import parse_declared_models
+from airflow_provider_seedance.download_guard import (
+    DownloadRefused,
+    FetchRules,
+    GuardedTransport,
+    Resolver,
+    system_resolver,
+)
 from airflow_provider_seedance.exceptions import (
     SeedanceError,
     SeedanceGenerationError,
@@ -45,8 +53,18 @@ from airflow_provider_seedance.settings import (
     shared_async_client,
     unknown_extra_keys,
 )
-from airflow_provider_seedance.storage import SavedVideo, asave_stream, missing_filesystem, save_stream
+from airflow_provider_seedance.storage import (
+    DownloadTooLarge,
+    DownloadTooSlow,
+    SavedVideo,
+    TransferLimits,
+    asave_stream,
+    missing_filesystem,
+    save_stream,
+)
 from airflow_provider_seedance.transport import RetryPolicy, RetryTransport
+from airflow_provider_seedance.urls import check_callback_resolves
+from airflow_provider_seedance.vendor_text import scrub
 
 #: How long a whole generation may take, submit to finish, unless the caller says (``timeout``).
 DEFAULT_GENERATION_TIMEOUT = 3600.0
@@ -60,6 +78,8 @@ class SeedanceHook(BaseHook):
     :param transport: optional httpx transport for the sync client (tests use ``httpx.MockTransport``).
     :param async_transport: optional httpx transport for the async client; without it the async methods
         share one pooled client per connection per event loop.
+    :param resolver: optional ``(host, port) -> [address, ...]`` for the download guard's DNS lookups
+        (default ``socket.getaddrinfo``; tests name hosts that resolve nowhere else).
     """
 
     conn_name_attr = "seedance_conn_id"
@@ -73,12 +93,14 @@ class SeedanceHook(BaseHook):
         *,
         transport: httpx.BaseTransport | None = None,
         async_transport: httpx.AsyncBaseTransport | None = None,
+        resolver: Resolver | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.seedance_conn_id = seedance_conn_id
         self._transport = transport
         self._async_transport = async_transport
+        self._resolver = resolver
         self._async_settings: ConnectionSettings | None = None
         self._async_client: httpx.AsyncClient | None = None
         self._warned: set[str] = set()
@@ -124,10 +146,16 @@ class SeedanceHook(BaseHook):
 
     @cached_property
     def settings(self) -> ConnectionSettings:
-        return self._settings_from(self.get_connection(self.seedance_conn_id))
+        """The connection's settings; its key is registered with Airflow's secrets masker first, in whatever
+        process reads it (a task, ``dag.test()``, a script), so no log line of this process can print it."""
+        conn = self.get_connection(self.seedance_conn_id)
+        if conn.password:
+            mask_secret(conn.password)
+        return self._settings_from(conn)
 
     async def aget_settings(self) -> ConnectionSettings:
-        """Settings read through ``BaseHook.aget_connection``: never blocks the triggerer's event loop."""
+        """Settings read through ``BaseHook.aget_connection``: never blocks the triggerer's event loop. The
+        key is registered with the secrets masker, as in ``settings``."""
         if self._async_settings is None:
             getter = getattr(BaseHook, "aget_connection", None)
             if getter is not None:
@@ -136,6 +164,8 @@ class SeedanceHook(BaseHook):
                 from asgiref.sync import sync_to_async
 
                 conn = await sync_to_async(self.get_connection)(self.seedance_conn_id)
+            if conn.password:
+                await amask_secret(conn.password)
             self._async_settings = self._settings_from(conn)
         return self._async_settings
 
@@ -158,20 +188,22 @@ class SeedanceHook(BaseHook):
     # -- the two I/O twins --------------------------------------------------------------------------
 
     def _send(self, call: ApiCall) -> dict[str, Any]:
+        secrets = (self.settings.api_key,)
         try:
             response = self.client.request(**request_kwargs(call, self.settings))
         except httpx.HTTPError as exc:
-            raise connection_error(exc, call, self.settings.base_url) from None
-        return parse_response(self.backend, call, response, self.seedance_conn_id)
+            raise connection_error(exc, call, self.settings.base_url, secrets) from None
+        return parse_response(self.backend, call, response, self.seedance_conn_id, secrets)
 
     async def _asend(self, call: ApiCall) -> dict[str, Any]:
         client = await self.aclient()
         settings = await self.aget_settings()
+        secrets = (settings.api_key,)
         try:
             response = await client.request(**request_kwargs(call, settings))
         except httpx.HTTPError as exc:
-            raise connection_error(exc, call, settings.base_url) from None
-        return parse_response(settings.backend, call, response, self.seedance_conn_id)
+            raise connection_error(exc, call, settings.base_url, secrets) from None
+        return parse_response(settings.backend, call, response, self.seedance_conn_id, secrets)
 
     # -- API ----------------------------------------------------------------------------------------
 
@@ -206,31 +238,39 @@ class SeedanceHook(BaseHook):
     def submit(
         self, request: VideoRequest | dict[str, Any], *, idempotency_key: str | None = None, validate: bool = True
     ) -> Generation:
-        """Validate (unless ``validate=False``: the caller already ran ``prepare``), then create one generation
-        (one paid POST, never blindly retried).
+        """Validate (unless ``validate=False``: the caller already ran ``prepare``), refuse a ``callback_url``
+        whose host resolves to an internal address, then create one generation (one paid POST, never blindly
+        retried).
 
         Raises ``SeedanceSubmitUncertainError`` (final) when the POST may have reached an API that has no
         idempotency key but no usable answer came back.
         """
         request = self.prepare(request, self.backend) if validate else VideoRequest.model_validate(request)
+        if request.callback_url:
+            check_callback_resolves(request.callback_url, self._resolver or system_resolver)
         call = self.backend.create_call(request, idempotency_key if self.backend.supports_idempotency else None)
         try:
             body = self._send(call)
         except SeedanceError as exc:
             raise submit_error(exc, call, self.backend) from None
-        return self._created(self.backend, body, request.model)
+        return self._created(self.backend, body, request.model, self.settings.api_key)
 
     async def asubmit(
         self, request: VideoRequest | dict[str, Any], *, idempotency_key: str | None = None, validate: bool = True
     ) -> Generation:
         backend = (await self.aget_settings()).backend
         request = self.prepare(request, backend) if validate else VideoRequest.model_validate(request)
+        if request.callback_url:
+            resolver = self._resolver or system_resolver
+            await asyncio.get_running_loop().run_in_executor(
+                None, check_callback_resolves, request.callback_url, resolver
+            )
         call = backend.create_call(request, idempotency_key if backend.supports_idempotency else None)
         try:
             body = await self._asend(call)
         except SeedanceError as exc:
             raise submit_error(exc, call, backend) from None
-        return self._created(backend, body, request.model)
+        return self._created(backend, body, request.model, (await self.aget_settings()).api_key)
 
     def get_generation(self, generation_id: str, *, model: str | None = None) -> Generation:
         """One status request. ``model``: the model the generation was created with, for an answer that does
@@ -241,7 +281,7 @@ class SeedanceHook(BaseHook):
         except SeedanceError as exc:
             metrics.poll_failed(self.backend.name, model, exc)
             raise
-        return self._generation(self.backend, body, model, generation_id)
+        return self._generation(self.backend, body, model, self.settings.api_key, generation_id)
 
     async def aget_generation(self, generation_id: str, *, model: str | None = None) -> Generation:
         backend = (await self.aget_settings()).backend
@@ -251,7 +291,7 @@ class SeedanceHook(BaseHook):
         except SeedanceError as exc:
             metrics.poll_failed(backend.name, model, exc)
             raise
-        return self._generation(backend, body, model, generation_id)
+        return self._generation(backend, body, model, (await self.aget_settings()).api_key, generation_id)
 
     def cancel_generation(self, generation_id: str) -> None:
         """Cancel a queued generation (ModelArk); ``SeedanceUnsupportedError`` where the API cannot."""
@@ -288,22 +328,24 @@ class SeedanceHook(BaseHook):
             return f"could not cancel generation {generation_id}: {exc}"
         return outcome
 
-    def _created(self, backend: Backend, body: dict[str, Any], model: str) -> Generation:
-        generation = self._generation(backend, body, model)
+    def _created(self, backend: Backend, body: dict[str, Any], model: str, api_key: str) -> Generation:
+        generation = self._generation(backend, body, model, api_key)
         metrics.created(backend.name, generation.model)
         return generation
 
     def _generation(
-        self, backend: Backend, body: dict[str, Any], model: str | None, fallback_id: str | None = None
+        self, backend: Backend, body: dict[str, Any], model: str | None, api_key: str, fallback_id: str | None = None
     ) -> Generation:
+        """The answer as a ``Generation`` whose every vendor word is scrubbed (no key, no control characters,
+        bounded), so whatever logs, raises or stores it later prints nothing the vendor smuggled in. An unknown
+        status word is logged once per generation and word, not at every poll."""
         generation = backend.parse_generation(body, fallback_id=fallback_id, model=model)
+        generation = generation.scrubbed((api_key,))
         if not backend.state_of(generation.status)[1]:
-            self.log.warning(
-                "Unknown status %r from %s for generation %s: treated as still running",
-                generation.status,
-                backend.name,
-                generation.id,
-            )
+            warning = f"Unknown status {generation.status!r} from {backend.name} for generation {generation.id}"
+            if warning not in self._warned:
+                self._warned.add(warning)
+                self.log.warning("%s: treated as still running", warning)
         return generation
 
     def wait_for_generation(
@@ -354,52 +396,92 @@ class SeedanceHook(BaseHook):
                 )
 
     def download_video(
-        self, url: str, destination: Any, *, generation_id: str = "", replace: bool = False
+        self,
+        url: str,
+        destination: Any,
+        *,
+        generation_id: str = "",
+        replace: bool = False,
+        max_download_mb: float | None = None,
+        deadline: float | None = None,
     ) -> SavedVideo:
         """Stream the video at ``url`` to ``destination`` (atomic, verified, constant memory).
 
-        A different file already at ``destination`` is replaced only with ``replace=True``. Any failure,
-        whatever its cause (the download, the check, a missing filesystem package, a permission), raises
-        ``SeedanceSaveError`` carrying the generation id and the video URL.
+        ``url`` is the vendor's word, so it is fetched only as ``download_guard`` allows (http(s), no internal
+        address unless the API's own origin or the connection's ``download_hosts``, checked on every redirect).
+        At most ``max_download_mb`` MiB are saved (default: the connection's extra ``max_download_mb``, else
+        1024), and the transfer must end by ``deadline`` (Unix time; see ``transfer_deadline``). A different
+        file already at ``destination`` is replaced only with ``replace=True``. Any failure, whatever its
+        cause (a refused URL, a limit, the check, a missing filesystem package, a permission), raises
+        ``SeedanceSaveError`` carrying the generation id and the video URL, and leaves no partial file.
         """
+        limits = transfer_limits(self.settings, max_download_mb, deadline)
         try:
-            with self.download_client() as client, client.stream("GET", url) as response:
+            with (
+                self.download_client() as client,
+                client.stream("GET", url, timeout=read_timeout(self.settings, limits)) as response,
+            ):
                 response.raise_for_status()
                 return save_stream(
                     response.iter_bytes(),  # as read off the socket: re-chunking cost a third of the time
                     destination,
-                    expected_size=content_length(response),
-                    replace=replace,
+                    **writer_args(response, limits, replace),
                 )
         except Exception as exc:
-            raise save_error(exc, url, destination, generation_id) from None
+            raise save_error(exc, url, destination, generation_id, self.settings.api_key) from None
 
     async def adownload_video(
-        self, url: str, destination: Any, *, generation_id: str = "", replace: bool = False
+        self,
+        url: str,
+        destination: Any,
+        *,
+        generation_id: str = "",
+        replace: bool = False,
+        max_download_mb: float | None = None,
+        deadline: float | None = None,
     ) -> SavedVideo:
         """``download_video`` for worker-side async code (an async task, a script); the same client rules,
-        checks and atomic save. The reads await, but the file writes are plain blocking writes, one per
-        chunk as it comes off the socket: do not call it in a triggerer's event loop. (Handing each write
+        limits, checks and atomic save. The reads await, but the file writes are plain blocking writes, one
+        per chunk as it comes off the socket: do not call it in a triggerer's event loop. (Handing each write
         to ``asyncio.to_thread`` cost about 30% of the throughput against the emulator.)"""
-        try:
-            async with await self.adownload_client() as client, client.stream("GET", url) as response:
+        settings = await self.aget_settings()
+        limits = transfer_limits(settings, max_download_mb, deadline)
+
+        async def transfer() -> SavedVideo:
+            async with (
+                await self.adownload_client() as client,
+                client.stream("GET", url, timeout=read_timeout(settings, limits)) as response,
+            ):
                 response.raise_for_status()
-                return await asave_stream(
-                    response.aiter_bytes(), destination, expected_size=content_length(response), replace=replace
-                )
+                return await asave_stream(response.aiter_bytes(), destination, **writer_args(response, limits, replace))
+
+        try:
+            return await asyncio.wait_for(transfer(), timeout=limits.remaining())
+        except asyncio.TimeoutError:
+            late = DownloadTooSlow(f"the transfer was still running at its deadline: nothing was saved; {TIME_HINT}")
+            raise save_error(late, url, destination, generation_id, settings.api_key) from None
         except Exception as exc:
-            raise save_error(exc, url, destination, generation_id) from None
+            raise save_error(exc, url, destination, generation_id, settings.api_key) from None
 
     def download_client(self) -> httpx.Client:
-        """A client WITHOUT the API key: result links live on the vendor's CDN, which must never see it."""
-        retry = RetryTransport(RetryPolicy(max_retries=self.settings.max_retries), sync_transport=self._transport)
+        """A client WITHOUT the API key (result links live on the vendor's CDN, which must never see it) that
+        fetches only what ``download_guard`` allows, every redirect hop checked."""
+        guard = GuardedTransport(self.fetch_rules(self.settings), sync_transport=self._transport)
+        retry = RetryTransport(RetryPolicy(max_retries=self.settings.max_retries), sync_transport=guard)
         return httpx.Client(transport=retry, **download_client_kwargs(self.settings))
 
     async def adownload_client(self) -> httpx.AsyncClient:
         """The async ``download_client``: WITHOUT the API key, never the API's shared pooled client."""
         settings = await self.aget_settings()
-        retry = RetryTransport(RetryPolicy(max_retries=settings.max_retries), async_transport=self._async_transport)
+        guard = GuardedTransport(self.fetch_rules(settings), async_transport=self._async_transport)
+        retry = RetryTransport(RetryPolicy(max_retries=settings.max_retries), async_transport=guard)
         return httpx.AsyncClient(transport=retry, **download_client_kwargs(settings))
+
+    def fetch_rules(self, settings: ConnectionSettings) -> FetchRules:
+        """Where this connection's downloads may go: the API's origin, its ``download_hosts``, public hosts."""
+        return FetchRules(
+            settings.base_url, settings.download_hosts, **({"resolver": self._resolver} if self._resolver else {})
+        )
 
     def test_connection(self) -> tuple[bool, str]:
         """One authenticated call that spends no credits; a clear reason when it fails."""
@@ -424,9 +506,65 @@ class SeedanceHook(BaseHook):
         return probe_verdict(settings, response)
 
 
+#: Redirect hops a video link may take (each one checked by ``download_guard``).
+MAX_REDIRECTS = 5
+#: The transfer's deadline when neither the task's deadline nor a ``download_timeout`` gives one.
+DEFAULT_DOWNLOAD_TIMEOUT = 900.0
+#: A transfer is given at least this long, even when the task's deadline is nearer (or has passed).
+MIN_DOWNLOAD_S = 60.0
+SIZE_HINT = (
+    "raise the operator's max_download_mb, or the connection's extra max_download_mb, if the video is really "
+    "this large, then clear the task: it reattaches to the same generation and pays nothing again"
+)
+TIME_HINT = (
+    "give the operator a longer timeout or a download_timeout (seconds), then clear the task: it reattaches to "
+    "the same generation and pays nothing again"
+)
+
+
 def download_client_kwargs(settings: ConnectionSettings) -> dict[str, Any]:
     """No headers: the key stays with the API client; result links may redirect within the CDN."""
-    return {"timeout": httpx.Timeout(settings.timeout), "follow_redirects": True}
+    return {"timeout": httpx.Timeout(settings.timeout), "follow_redirects": True, "max_redirects": MAX_REDIRECTS}
+
+
+def transfer_deadline(now: float, task_deadline: float | None, download_timeout: float | None) -> float:
+    """When a video's transfer must have ended (Unix time): ``download_timeout`` seconds from ``now`` when
+    given; else the task's deadline (its ``timeout`` from the submit), but never less than ``MIN_DOWNLOAD_S``
+    from now; else ``DEFAULT_DOWNLOAD_TIMEOUT`` from now."""
+    if download_timeout is not None:
+        return now + download_timeout
+    if task_deadline is not None:
+        return max(task_deadline, now + MIN_DOWNLOAD_S)
+    return now + DEFAULT_DOWNLOAD_TIMEOUT
+
+
+def transfer_limits(
+    settings: ConnectionSettings, max_download_mb: float | None, deadline: float | None
+) -> TransferLimits:
+    megabytes = max_download_mb if max_download_mb is not None else settings.max_download_mb
+    return TransferLimits(
+        max_bytes=int(megabytes * 1024 * 1024),
+        deadline=deadline if deadline is not None else transfer_deadline(time.time(), None, None),
+        clock=time.time,
+        size_hint=SIZE_HINT,
+        time_hint=TIME_HINT,
+    )
+
+
+def read_timeout(settings: ConnectionSettings, limits: TransferLimits) -> httpx.Timeout:
+    """Each read waits at most the connection's timeout and never past the transfer's deadline."""
+    remaining = limits.remaining()
+    seconds = settings.timeout if remaining is None else max(0.1, min(settings.timeout, remaining))
+    return httpx.Timeout(seconds, connect=min(10.0, seconds))
+
+
+def writer_args(response: httpx.Response, limits: TransferLimits, replace: bool) -> dict[str, Any]:
+    return {
+        "expected_size": content_length(response),
+        "replace": replace,
+        "limits": limits,
+        "content_type": response.headers.get("content-type"),
+    }
 
 
 def content_length(response: httpx.Response) -> int | None:
@@ -434,11 +572,22 @@ def content_length(response: httpx.Response) -> int | None:
     return int(length) if length and length.isdigit() else None
 
 
-def save_error(exc: Exception, url: str, destination: Any, generation_id: str) -> SeedanceSaveError:
-    detail = str(exc) if isinstance(exc, (httpx.HTTPError, OSError, ValueError)) else f"{type(exc).__name__}: {exc}"
+def save_error(exc: Exception, url: str, destination: Any, generation_id: str, api_key: str = "") -> SeedanceSaveError:
+    """The save's failure as ``SeedanceSaveError``: final (no Airflow retry) when the URL was refused or a
+    limit was hit, since a retry meets the same; every word of it scrubbed of the key and bounded."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        detail = f"the video URL answered HTTP {exc.response.status_code}"
+    elif isinstance(exc, (httpx.HTTPError, OSError, ValueError)):
+        detail = str(exc)
+    else:
+        detail = f"{type(exc).__name__}: {exc}"
     detail = missing_filesystem(destination, exc) or detail
+    final = isinstance(exc, (DownloadRefused, DownloadTooLarge))
     return SeedanceSaveError(
-        f"could not save the video to {destination}: {detail}", generation_id=generation_id, video_url=url
+        f"could not save the video to {destination}: {scrub(detail, (api_key,), limit=1000)}",
+        generation_id=generation_id,
+        video_url=scrub(url, (api_key,), limit=2000),
+        retryable=not final,
     )
 
 
@@ -447,6 +596,7 @@ def probe_verdict(settings: ConnectionSettings, response: httpx.Response) -> tup
     where = f"{backend.name} at {settings.base_url}"
     if response.status_code in (401, 403):
         error = backend.api_error(response.status_code, response.content, dict(response.headers))
+        error = error.scrubbed((settings.api_key,))
         return False, f"The API key was rejected by {where}: {error.message}"
     if _looks_like(backend, response):
         return True, f"Connected to {where}: the API key was accepted"

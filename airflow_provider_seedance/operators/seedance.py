@@ -26,7 +26,7 @@ from airflow_provider_seedance.exceptions import (
     SeedanceValidationError,
 )
 from airflow_provider_seedance.finish import as_airflow_error, finish, generation_from_event, video_result
-from airflow_provider_seedance.hooks.seedance import DEFAULT_GENERATION_TIMEOUT, SeedanceHook
+from airflow_provider_seedance.hooks.seedance import DEFAULT_GENERATION_TIMEOUT, SeedanceHook, transfer_deadline
 from airflow_provider_seedance.limits import backends_for_model, validate_request
 from airflow_provider_seedance.lineage import task_lineage
 from airflow_provider_seedance.links import ID_XCOM_KEY, LINK_XCOM_KEY, SeedanceVideoLink
@@ -86,6 +86,10 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         instances must not share one path.
     :param replace: replace a different file already at ``output_path`` (default False: the save fails,
         keeping the id and the link in the ``seedance_unsaved_result`` XCom).
+    :param max_download_mb: the largest video saved, in MiB (default: the connection's extra
+        ``max_download_mb``, else 1024); a larger one is not saved, with or without a ``Content-Length``.
+    :param download_timeout: seconds the video's transfer may take; default: until the task's deadline
+        (``timeout`` from the submit), at least 60 s.
     :param deferrable: wait in the triggerer, holding no worker slot. Defaults to Airflow's
         ``[operators] default_deferrable`` (False unless the deployment sets it), as in the official
         providers: set it to True where a triggerer runs, or pass ``deferrable=True`` per task.
@@ -176,6 +180,8 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         seedance_conn_id: str = SeedanceHook.default_conn_name,
         output_path: Any = None,
         replace: bool = False,
+        max_download_mb: float | None = None,
+        download_timeout: float | None = None,
         deferrable: bool | None = None,
         poll_interval: float | None = None,
         timeout: float | None = None,
@@ -211,6 +217,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         self.extra_params = dict(extra_params or {})
         self.seedance_conn_id = seedance_conn_id
         self.output_path, self.replace, self.spend_check = output_path, replace, spend_check
+        self.max_download_mb, self.download_timeout = max_download_mb, download_timeout
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.poll_interval = poll_interval
         self.generation_timeout = float(timeout) if timeout is not None else DEFAULT_GENERATION_TIMEOUT
@@ -275,7 +282,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         context["ti"].xcom_push(key=LINK_XCOM_KEY, value=generation.video_url or "")
         self.seedance_video_link = generation.video_url
         if generation.state == "succeeded":
-            return self._finish(hook, generation, context, time.time() - state.submitted_at, request)
+            return self._finish(hook, generation, context, time.time() - state.submitted_at, request, state.deadline)
         if not self.wait_for_completion:
             facts = {**_request_facts(request), **self._route}
             self._result = video_result(generation, model=request.model, **facts).to_xcom()
@@ -361,7 +368,8 @@ class SeedanceGenerateVideoOperator(BaseOperator):
             outcome = hook.cancel_if_queued(generation.id, exc.generation)
             raise SeedanceGenerationTimeout(f"{exc}; {outcome}", exc.generation) from None
         elapsed = time.time() - state.submitted_at
-        return self._finish(hook, generation, context, elapsed, request, warm.result_fields(hook.last_render_s))
+        times = warm.result_fields(hook.last_render_s)
+        return self._finish(hook, generation, context, elapsed, request, state.deadline, times)
 
     def _submit(
         self, hook: SeedanceHook, request: VideoRequest, context: Context, digest: str, submissions: int
@@ -399,6 +407,17 @@ class SeedanceGenerateVideoOperator(BaseOperator):
             self.log.warning("Stored generation %s is unknown to the API; submitting again", state.generation_id)
             return None
         age = time.time() - state.submitted_at
+        earlier = state.completion()
+        if earlier is not None and generation.state != "succeeded" and age <= LINK_LIFETIME_S:
+            self.log.warning(
+                "Generation %s: the API reported it succeeded %.0f s ago with a video, and now reports it %s (%s); "
+                "keeping the first completion and its video link",
+                generation.id,
+                time.time() - (state.completed_at or state.submitted_at),
+                generation.state,
+                generation.status,
+            )
+            return earlier
         if generation.state == "succeeded" and age > LINK_LIFETIME_S:
             self.log.warning(
                 "Stored generation %s is %.0f h old: its link has expired; submitting again",
@@ -419,7 +438,8 @@ class SeedanceGenerateVideoOperator(BaseOperator):
             self._route = recalled_route(context, self.seedance_conn_id, bool(self.fallback_conn_ids))
             hook, request = self._hook_for(self._route["seedance_conn_id"]), self.build_request()
             warm = warm_start(context, hook.backend.name, request, self.log)  # the same read as before deferring
-            return self._finish(hook, generation, context, elapsed, request, warm.result_fields(event.get("render_s")))
+            times = warm.result_fields(event.get("render_s"))
+            return self._finish(hook, generation, context, elapsed, request, event.get("deadline"), times)
         except SeedanceError as exc:
             raise as_airflow_error(exc) from None
 
@@ -430,8 +450,13 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         context: Context,
         elapsed: float | None,
         request: VideoRequest,
+        deadline: float | None,
         render_times: dict[str, Any] | None = None,
     ) -> Any:
+        """``deadline``: the task's (Unix time; None when an older triggerer did not say), which the video's
+        transfer must keep to unless ``download_timeout`` says otherwise. The success is recorded in the task
+        state store first, so a retry keeps it whatever the API says later."""
+        self._remember_completion(context, generation)
         self._result = finish(
             hook,
             generation,
@@ -441,8 +466,18 @@ class SeedanceGenerateVideoOperator(BaseOperator):
             outlets=list(self.outlets or []),
             extra={**_request_facts(request), **self._route, **(render_times or {})},
             replace=self.replace,
+            max_download_mb=self.max_download_mb,
+            download_deadline=transfer_deadline(time.time(), deadline or None, self.download_timeout),
         )
         return self._result
+
+    def _remember_completion(self, context: Context, generation: Generation) -> None:
+        if generation.state != "succeeded":
+            return
+        store = context.get("task_state_store")
+        state = SubmissionState.load(store, request_hash(self.hook.backend.name, self.build_request()))
+        if state.generation_id == generation.id and state.completed is None:
+            state.with_completion(generation, time.time()).save(store)
 
     # -- lineage (OpenLineage calls these; without its provider they return None) ----------------------
 

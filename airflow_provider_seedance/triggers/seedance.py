@@ -131,6 +131,7 @@ class SeedanceGenerationTrigger(BaseTrigger):
             elapsed_s=round(self.clock() - self.started_at, 3),
             render_s=round(self._plan.took, 3) if status == "success" and self._plan and self._plan.took else None,
             retryable=retryable,
+            deadline=self.deadline,
         )
         return TriggerEvent(event.model_dump(mode="json"))  # type: ignore[no-untyped-call]
 

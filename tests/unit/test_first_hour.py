@@ -20,6 +20,7 @@ from airflow_provider_seedance.operators.output_checks import varies_by_item
 from airflow_provider_seedance.settings import unknown_extra_keys
 from airflow_provider_seedance.storage import OutputNotWritable, check_writable, save_stream
 from airflow_provider_seedance.transport import RetryPolicy, RetryTransport, sends
+from tests.unit.dns import public_resolver
 
 MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100
 
@@ -28,7 +29,7 @@ def hook_for(monkeypatch: pytest.MonkeyPatch, handler: Any, **extra: Any) -> See
     conn = {"conn_type": "seedance", "password": "sk-x", "host": "http://api.test", "extra": extra}
     monkeypatch.setenv("AIRFLOW_CONN_SEEDANCE_FIRST", json.dumps(conn))
     transport = httpx.MockTransport(handler)
-    return SeedanceHook("seedance_first", transport=transport, async_transport=transport)
+    return SeedanceHook("seedance_first", transport=transport, async_transport=transport, resolver=public_resolver)
 
 
 async def _maybe_await(value: Any) -> Any:
@@ -178,7 +179,8 @@ def test_an_unknown_id_gets_the_closest_known_one() -> None:
 def test_a_misspelled_extra_key_is_reported_with_the_key_meant(monkeypatch) -> None:
     assert unknown_extra_keys({"Backend": "aimlapi", "timeout": 5}) == [
         "extra key 'Backend' is not one this provider reads "
-        "(backend, timeout, create_timeout, max_retries, scheme, models, default_model): did you mean 'backend'?"
+        "(backend, timeout, create_timeout, max_retries, scheme, models, default_model, download_hosts, "
+            "max_download_mb): did you mean 'backend'?"
     ]
     hook = hook_for(monkeypatch, lambda request: httpx.Response(200), Backend="aimlapi")
     lines: list[str] = []

@@ -29,6 +29,7 @@ from airflow_provider_seedance.exceptions import (
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
 from airflow_provider_seedance.models import Generation, VideoRequest
 from airflow_provider_seedance.poll_steps import progress_line
+from tests.unit.dns import public_resolver
 
 KEY = "sk-hook-test-8c1f4e"
 MODELS = {
@@ -69,7 +70,7 @@ def make_hook(monkeypatch: pytest.MonkeyPatch, backend: str, api: FakeApi, **ext
     conn = {"conn_type": "seedance", "password": KEY, "host": "http://api.test", "extra": {"backend": backend, **extra}}
     monkeypatch.setenv("AIRFLOW_CONN_SEEDANCE_UNIT", json.dumps(conn))
     transport = httpx.MockTransport(api)
-    return SeedanceHook("seedance_unit", transport=transport, async_transport=transport)
+    return SeedanceHook("seedance_unit", transport=transport, async_transport=transport, resolver=public_resolver)
 
 
 async def call(hook: SeedanceHook, name: str, use_async: bool, *args: Any, **kwargs: Any) -> Any:
@@ -346,7 +347,7 @@ async def test_a_failed_download_leaves_nothing_at_the_destination(monkeypatch, 
         "AIRFLOW_CONN_SEEDANCE_UNIT",
         json.dumps({"conn_type": "seedance", "password": KEY, "extra": {"backend": "evolink", "max_retries": 0}}),
     )
-    hook = SeedanceHook("seedance_unit", transport=transport, async_transport=transport)
+    hook = SeedanceHook("seedance_unit", transport=transport, async_transport=transport, resolver=public_resolver)
     with pytest.raises(SeedanceSaveError, match=words) as caught:
         await call(hook, "download_video", use_async, "https://cdn.test/v.mp4", tmp_path / "v.mp4", generation_id="g")
     assert (caught.value.generation_id, caught.value.video_url) == ("g", "https://cdn.test/v.mp4")
@@ -368,7 +369,7 @@ async def test_a_cancelled_async_download_leaves_nothing_at_the_destination(monk
     monkeypatch.setenv(
         "AIRFLOW_CONN_SEEDANCE_UNIT", json.dumps({"conn_type": "seedance", "password": KEY, "extra": {}})
     )
-    hook = SeedanceHook("seedance_unit", async_transport=transport)
+    hook = SeedanceHook("seedance_unit", async_transport=transport, resolver=public_resolver)
     download = asyncio.ensure_future(hook.adownload_video("https://cdn.test/v.mp4", tmp_path / "v.mp4"))
     await asyncio.wait_for(started.wait(), timeout=10)
     assert len(list(tmp_path.iterdir())) == 1  # the temporary sibling, being written
