@@ -66,6 +66,10 @@ def printed(capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture)
     return out + err + caplog.text
 
 
+async def maybe_await(value: Any) -> Any:
+    return await value if hasattr(value, "__await__") else value
+
+
 def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
@@ -195,11 +199,9 @@ async def test_an_error_body_echoing_the_key_never_prints_it(monkeypatch, vendor
     vendor.routes["/v1/tasks/task-1"] = echo_key(status)
     hook = connect(monkeypatch, vendor)
     caplog.set_level(logging.DEBUG)
+    poll = hook.aget_generation if use_async else hook.get_generation
     with pytest.raises(SeedanceAPIError) as caught:
-        if use_async:
-            await hook.aget_generation("task-1")
-        else:
-            hook.get_generation("task-1")
+        await maybe_await(poll("task-1"))
     assert KEY not in str(caught.value) and "<redacted>" in str(caught.value)
     assert KEY not in printed(capfd, caplog)
 

@@ -180,7 +180,7 @@ def test_a_misspelled_extra_key_is_reported_with_the_key_meant(monkeypatch) -> N
     assert unknown_extra_keys({"Backend": "aimlapi", "timeout": 5}) == [
         "extra key 'Backend' is not one this provider reads "
         "(backend, timeout, create_timeout, max_retries, scheme, models, default_model, download_hosts, "
-            "max_download_mb): did you mean 'backend'?"
+        "max_download_mb): did you mean 'backend'?"
     ]
     hook = hook_for(monkeypatch, lambda request: httpx.Response(200), Backend="aimlapi")
     lines: list[str] = []
