@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from airflow_provider_seedance.answer_bounds import BoundedTransport
 from airflow_provider_seedance.backends import Backend, get_backend
 from airflow_provider_seedance.declared_models import parse_declared_models
 from airflow_provider_seedance.exceptions import SeedanceValidationError
@@ -182,7 +183,8 @@ def _client_kwargs(settings: ConnectionSettings) -> dict[str, Any]:
 def build_client(
     settings: ConnectionSettings, *, transport: httpx.BaseTransport | None = None, policy: RetryPolicy | None = None
 ) -> httpx.Client:
-    retry = RetryTransport(policy or RetryPolicy(max_retries=settings.max_retries), sync_transport=transport)
+    bounded = BoundedTransport(sync_transport=transport)
+    retry = RetryTransport(policy or RetryPolicy(max_retries=settings.max_retries), sync_transport=bounded)
     return httpx.Client(transport=retry, **_client_kwargs(settings))
 
 
@@ -225,7 +227,8 @@ def build_async_client(
     policy: RetryPolicy | None = None,
 ) -> httpx.AsyncClient:
     limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
-    gated = GatedAsyncTransport(transport or httpx.AsyncHTTPTransport(limits=limits))
+    bounded = BoundedTransport(async_transport=transport or httpx.AsyncHTTPTransport(limits=limits))
+    gated = GatedAsyncTransport(bounded)
     retry = RetryTransport(policy or RetryPolicy(max_retries=settings.max_retries), async_transport=gated)
     return httpx.AsyncClient(transport=retry, **_client_kwargs(settings))
 

@@ -15,7 +15,12 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_seedance.exceptions import SeedanceAPIError, SeedanceGenerationError, SeedanceSaveError
+from airflow_provider_seedance.exceptions import (
+    SeedanceAPIError,
+    SeedanceConnectionError,
+    SeedanceGenerationError,
+    SeedanceSaveError,
+)
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
 from airflow_provider_seedance.operators.seedance import SeedanceGenerateVideoOperator
 from tests.integration.hostile_vendor import Answer, HostileServer, mp4, task
@@ -237,6 +242,28 @@ async def test_a_megabyte_status_word_is_logged_bounded_and_once(monkeypatch, ve
     assert len(lines) > 20 and max(len(line) for line in lines) < 1000
     assert sum(len(line) for line in lines) < 60_000  # was 21 MB: 20 polls of a 1 MiB word
     assert sum("Unknown status" in line for line in lines) <= 2  # once (stdout, and pytest's own capture)
+
+
+def endless_json() -> Iterator[bytes]:
+    yield b'{"id": "task-1", "status": "'
+    for _ in range(2_000):  # 128 MiB at most: bounded, so the test ends even if the bound failed
+        yield b"x" * (64 * 1024)
+
+
+async def test_an_endless_status_answer_is_cut_off_not_read_into_memory(monkeypatch, vendor, use_async):
+    vendor.routes["/v1/tasks/task-1"] = Answer(200, endless_json, {"Content-Type": "application/json"})
+    hook = connect(monkeypatch, vendor)
+    poll = hook.aget_generation if use_async else hook.get_generation
+    with pytest.raises(SeedanceConnectionError, match="ran past 4 MiB"):
+        await maybe_await(poll("task-1"))
+
+
+async def test_a_status_answer_announcing_gigabytes_is_refused_unread(monkeypatch, vendor, use_async):
+    vendor.routes["/v1/tasks/task-1"] = Answer(200, b"{}", {"Content-Length": str(3 * 1024**3)})
+    hook = connect(monkeypatch, vendor)
+    poll = hook.aget_generation if use_async else hook.get_generation
+    with pytest.raises(SeedanceConnectionError, match="announces more than 4 MiB"):
+        await maybe_await(poll("task-1"))
 
 
 def test_the_key_is_registered_with_airflows_secrets_masker(monkeypatch, vendor):

@@ -1,0 +1,98 @@
+"""The API's answers bounded in size: a status or an error is a few kilobytes of JSON, so an answer that runs
+past ``MAX_ANSWER_BYTES`` is cut off where it is read, before it fills a worker's or the triggerer's memory.
+
+One transport wrapper for the sync and async API clients (not the video downloads: ``storage.TransferLimits``
+bounds those). No Airflow import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+
+#: The largest API answer read (statuses and errors are a few kB; this leaves room for any verbose gateway).
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
+
+
+class AnswerTooLarge(httpx.RequestError):
+    """An API answer over ``MAX_ANSWER_BYTES``: not read further, never retried as a transport error."""
+
+
+class _CappedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    def __init__(self, inner: httpx.SyncByteStream | httpx.AsyncByteStream, request: httpx.Request, limit: int):
+        self._inner, self._request, self._limit, self._read = inner, request, limit, 0
+
+    def _count(self, chunk: bytes) -> bytes:
+        self._read += len(chunk)
+        if self._read > self._limit:
+            raise AnswerTooLarge(too_large(self._limit, "ran past"), request=self._request)
+        return chunk
+
+    def __iter__(self) -> Iterator[bytes]:
+        assert isinstance(self._inner, httpx.SyncByteStream)
+        for chunk in self._inner:
+            yield self._count(chunk)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        assert isinstance(self._inner, httpx.AsyncByteStream)
+        async for chunk in self._inner:
+            yield self._count(chunk)
+
+    def close(self) -> None:
+        if isinstance(self._inner, httpx.SyncByteStream):
+            self._inner.close()
+
+    async def aclose(self) -> None:
+        if isinstance(self._inner, httpx.AsyncByteStream):
+            await self._inner.aclose()
+
+
+def too_large(limit: int, how: str) -> str:
+    return f"the API's answer {how} {limit // (1024 * 1024)} MiB, far more than any status or error: not read further"
+
+
+def _announced(response: httpx.Response) -> int | None:
+    length = response.headers.get("content-length", "")
+    return int(length) if length.isdigit() else None
+
+
+class BoundedTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Refuses an answer that announces more than ``limit`` bytes, and cuts off one that runs past it."""
+
+    def __init__(
+        self,
+        *,
+        sync_transport: httpx.BaseTransport | None = None,
+        async_transport: httpx.AsyncBaseTransport | None = None,
+        limit: int = MAX_ANSWER_BYTES,
+    ) -> None:
+        self._sync, self._async, self.limit = sync_transport, async_transport, limit
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self._sync is None:
+            self._sync = httpx.HTTPTransport()
+        response = self._sync.handle_request(request)
+        if (_announced(response) or 0) > self.limit:
+            response.close()
+            raise AnswerTooLarge(too_large(self.limit, "announces more than"), request=request)
+        response.stream = _CappedStream(response.stream, request, self.limit)
+        return response
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._async is None:
+            self._async = httpx.AsyncHTTPTransport()
+        response = await self._async.handle_async_request(request)
+        if (_announced(response) or 0) > self.limit:
+            await response.aclose()
+            raise AnswerTooLarge(too_large(self.limit, "announces more than"), request=request)
+        response.stream = _CappedStream(response.stream, request, self.limit)
+        return response
+
+    def close(self) -> None:
+        if self._sync is not None:
+            self._sync.close()
+
+    async def aclose(self) -> None:
+        if self._async is not None:
+            await self._async.aclose()
