@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 
+from airflow_provider_seedance.transport import WrappingTransport
+
 #: The largest API answer read (statuses and errors are a few kB; this leaves room for any verbose gateway).
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
 
@@ -57,7 +59,7 @@ def _announced(response: httpx.Response) -> int | None:
     return int(length) if length.isdigit() else None
 
 
-class BoundedTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+class BoundedTransport(WrappingTransport):
     """Refuses an answer that announces more than ``limit`` bytes, and cuts off one that runs past it."""
 
     def __init__(
@@ -67,12 +69,11 @@ class BoundedTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         async_transport: httpx.AsyncBaseTransport | None = None,
         limit: int = MAX_ANSWER_BYTES,
     ) -> None:
-        self._sync, self._async, self.limit = sync_transport, async_transport, limit
+        super().__init__(sync_transport=sync_transport, async_transport=async_transport)
+        self.limit = limit
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if self._sync is None:
-            self._sync = httpx.HTTPTransport()
-        response = self._sync.handle_request(request)
+        response = self.inner.handle_request(request)
         if (_announced(response) or 0) > self.limit:
             response.close()
             raise AnswerTooLarge(too_large(self.limit, "announces more than"), request=request)
@@ -80,19 +81,9 @@ class BoundedTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         return response
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self._async is None:
-            self._async = httpx.AsyncHTTPTransport()
-        response = await self._async.handle_async_request(request)
+        response = await self.ainner.handle_async_request(request)
         if (_announced(response) or 0) > self.limit:
             await response.aclose()
             raise AnswerTooLarge(too_large(self.limit, "announces more than"), request=request)
         response.stream = _CappedStream(response.stream, request, self.limit)
         return response
-
-    def close(self) -> None:
-        if self._sync is not None:
-            self._sync.close()
-
-    async def aclose(self) -> None:
-        if self._async is not None:
-            await self._async.aclose()

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from airflow_provider_seedance.transport import WrappingTransport
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 #: ``socket.getaddrinfo``'s shape: (host, port) -> the addresses it resolves to.
 Resolver = Callable[[str, int], list[str]]
@@ -128,7 +130,7 @@ def pinned(request: httpx.Request, address: str) -> httpx.Request:
     )
 
 
-class GuardedTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+class GuardedTransport(WrappingTransport):
     """Checks every request (each redirect hop comes through here) against ``FetchRules``, then connects to
     the checked address. Sits below the retry transport: a refusal is not a transport error, so it is never
     retried."""
@@ -140,30 +142,17 @@ class GuardedTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         sync_transport: httpx.BaseTransport | None = None,
         async_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        super().__init__(sync_transport=sync_transport, async_transport=async_transport)
         self.rules = rules
-        self._sync = sync_transport
-        self._async = async_transport
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if not self.rules.trusted(request.url):
             request = pinned(request, self.rules.check(request.url, self.rules.resolve(request.url)))
-        if self._sync is None:
-            self._sync = httpx.HTTPTransport()
-        return self._sync.handle_request(request)
+        return self.inner.handle_request(request)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if not self.rules.trusted(request.url):
             loop = asyncio.get_running_loop()
             addresses = await loop.run_in_executor(None, self.rules.resolve, request.url)
             request = pinned(request, self.rules.check(request.url, addresses))
-        if self._async is None:
-            self._async = httpx.AsyncHTTPTransport()
-        return await self._async.handle_async_request(request)
-
-    def close(self) -> None:
-        if self._sync is not None:
-            self._sync.close()
-
-    async def aclose(self) -> None:
-        if self._async is not None:
-            await self._async.aclose()
+        return await self.ainner.handle_async_request(request)

@@ -114,7 +114,41 @@ def retry_delay(
     return max(delay, hinted) if hinted is not None else delay
 
 
-class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+class WrappingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """A transport around a sync and/or an async one, each made on first use when not given: the shape the
+    provider's layers share (retries here; the download guard; the bound on API answers)."""
+
+    def __init__(
+        self,
+        *,
+        sync_transport: httpx.BaseTransport | None = None,
+        async_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._sync = sync_transport
+        self._async = async_transport
+
+    @property
+    def inner(self) -> httpx.BaseTransport:
+        if self._sync is None:
+            self._sync = httpx.HTTPTransport()
+        return self._sync
+
+    @property
+    def ainner(self) -> httpx.AsyncBaseTransport:
+        if self._async is None:
+            self._async = httpx.AsyncHTTPTransport()
+        return self._async
+
+    def close(self) -> None:
+        if self._sync is not None:
+            self._sync.close()
+
+    async def aclose(self) -> None:
+        if self._async is not None:
+            await self._async.aclose()
+
+
+class RetryTransport(WrappingTransport):
     """Wraps a sync and/or async transport and retries per ``retry_delay``. One class, both clients."""
 
     def __init__(
@@ -127,9 +161,8 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         async_sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep,
         rand: random.Random | None = None,
     ) -> None:
+        super().__init__(sync_transport=sync_transport, async_transport=async_transport)
         self.policy = policy
-        self._sync = sync_transport
-        self._async = async_transport
         self._sleep = sleep
         self._async_sleep = async_sleep
         self._rand = rand or random.Random()
@@ -149,13 +182,11 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if self._sync is None:
-            self._sync = httpx.HTTPTransport()
         attempt = 0
         while True:
             request.extensions[SENDS] = attempt + 1
             try:
-                response = self._sync.handle_request(request)
+                response = self.inner.handle_request(request)
             except httpx.TransportError as exc:
                 delay = self._delay(request, attempt, None, exc)
                 if delay is None:
@@ -173,13 +204,11 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             attempt += 1
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self._async is None:
-            self._async = httpx.AsyncHTTPTransport()
         attempt = 0
         while True:
             request.extensions[SENDS] = attempt + 1
             try:
-                response = await self._async.handle_async_request(request)
+                response = await self.ainner.handle_async_request(request)
             except httpx.TransportError as exc:
                 delay = self._delay(request, attempt, None, exc)
                 if delay is None:
@@ -195,14 +224,6 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             log_retry(request, attempt, delay, reason, self.policy)
             await self._async_sleep(delay)
             attempt += 1
-
-    def close(self) -> None:
-        if self._sync is not None:
-            self._sync.close()
-
-    async def aclose(self) -> None:
-        if self._async is not None:
-            await self._async.aclose()
 
 
 def _reason(response: httpx.Response | None, error: Exception | None) -> str:
