@@ -24,10 +24,16 @@ _TOKENS = re.compile(
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
+#: Shorter secrets are not searched for, as Airflow's secrets masker does not: replacing every "k" of a
+#: one-letter test key would mangle ids and words, and such a key protects nothing anyway.
+MIN_SECRET_LENGTH = 5
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` without any of ``secrets`` (the connection's key) and without bearer tokens."""
+    """``text`` without any of ``secrets`` (the connection's key, when at least ``MIN_SECRET_LENGTH``
+    characters long) and without bearer tokens."""
     for secret in secrets:
-        if secret:
+        if len(secret) >= MIN_SECRET_LENGTH:
             text = text.replace(secret, REDACTED)
     return _TOKENS.sub(lambda match: match.group(1) + REDACTED, text)
 

@@ -257,6 +257,12 @@ def test_no_failure_reason_makes_the_generation_error_carry_the_key(reason: str)
     assert KEY not in text and len(text) <= 2 * MAX_VENDOR_TEXT + 200
 
 
+def test_a_key_too_short_to_be_a_secret_is_not_searched_for() -> None:
+    """As Airflow's masker: a one-letter test key must not mangle generation ids (task-... -> tas<redacted>-...)."""
+    assert scrub("task-unified-17", ("k",)) == "task-unified-17"
+    assert scrub("key sk-abcde here", ("sk-abcde",)) == "key <redacted> here"
+
+
 @given(st.text(max_size=5000))
 def test_scrub_is_bounded_and_single_line(text: str) -> None:
     out = scrub(text, (KEY,))
