@@ -92,9 +92,11 @@ class _PauseAfterSubmitHook(SeedanceHook):
     pause_s = 0.0
     pause_download_s = 0.0
 
-    def download_video(self, url: str, destination: Any, *, generation_id: str = "", replace: bool = False) -> Any:
+    def download_video(
+        self, url: str, destination: Any, *, generation_id: str = "", replace: bool = False, **limits: Any
+    ) -> Any:
         if not (self.pause_download_s and _first_try()):
-            return super().download_video(url, destination, generation_id=generation_id, replace=replace)
+            return super().download_video(url, destination, generation_id=generation_id, replace=replace, **limits)
         from airflow_provider_seedance.hooks.seedance import content_length
         from airflow_provider_seedance.storage import save_stream
 
