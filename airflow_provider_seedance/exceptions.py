@@ -148,26 +148,50 @@ class SeedanceValidationError(SeedanceError, ValueError):
     retryable = False
 
     def __init__(
-        self, field: str, value: Any, limit: str, *, model: str | None = None, task_id: str | None = None
+        self,
+        field: str,
+        value: Any,
+        limit: str,
+        *,
+        model: str | None = None,
+        task_id: str | None = None,
+        others: tuple[SeedanceValidationError, ...] = (),
     ) -> None:
         self.field = field
         self.value = value
         self.limit = limit
         self.model = model
         self.task_id = task_id
-        shown = repr(value)
-        if len(shown) > 120:
-            shown = shown[:117] + "..."
+        #: The request's other invalid fields, reported in the same message.
+        self.others = others
         where = f" for model {model!r}" if model else ""
         if task_id:
             where += f" in task {task_id!r}"
-        super().__init__(f"Invalid {field}={shown}{where}: {limit}")
+        text = f"Invalid {field}={_shown(value)}{where}: {limit}"
+        for other in others:
+            text += f"; and invalid {other.field}={_shown(other.value)}: {other.limit}"
+        super().__init__(text)
+
+    @classmethod
+    def combined(cls, errors: list[SeedanceValidationError]) -> SeedanceValidationError:
+        """One error naming every invalid field of a request (the first as its ``field``)."""
+        first = errors[0]
+        if len(errors) == 1:
+            return first
+        return cls(first.field, first.value, first.limit, model=first.model, others=tuple(errors[1:]))
 
     def in_task(self, task_id: str) -> SeedanceValidationError:
         """The same error naming the task it was raised for (DAG parsing names only the file)."""
         if self.task_id:
             return self
-        return SeedanceValidationError(self.field, self.value, self.limit, model=self.model, task_id=task_id)
+        return SeedanceValidationError(
+            self.field, self.value, self.limit, model=self.model, task_id=task_id, others=self.others
+        )
+
+
+def _shown(value: Any) -> str:
+    shown = repr(value)
+    return shown[:117] + "..." if len(shown) > 120 else shown
 
 
 class SeedanceGenerationError(SeedanceError):

@@ -9,8 +9,9 @@ the table does not know gets generic checks and a warning, unless the deployment
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal, Protocol
 
 from airflow_provider_seedance.exceptions import SeedanceValidationError
@@ -262,7 +263,8 @@ class Dialect(Protocol):
 def validate_request(
     backend: Dialect, request: VideoRequest, models: Mapping[str, ModelLimits] | None = None
 ) -> list[str]:
-    """Raise ``SeedanceValidationError`` on the first violation; return warnings (e.g. unknown model).
+    """Raise ``SeedanceValidationError`` naming every field that breaks the model's limits (the first one is
+    its ``field``, the others its ``others``); return warnings (e.g. unknown model).
 
     ``backend`` is the ``Backend`` the request is for, e.g. ``get_backend("evolink")`` or a hook's ``backend``;
     ``models`` the limits a deployment declared for its backend (``declared_models.py``), which win over the table.
@@ -277,13 +279,23 @@ def validate_request(
     if limits is None:
         warnings.append(_unknown_model(backend.name, request.model))
         limits = generic_limits(backend.name, request.model)
-    _check_fields(limits, request)
-    _check_extra_params(backend.reserved_body_keys, request)
-    check_vendor_fields(request, drafts_allowed=limits.drafts)
-    _check_prompt(limits, request)
     mode = limits.mode_for(request)
-    _check_media(limits, request, mode)
-    _check_scalars(limits, request, mode)
+    checks: list[Callable[[], None]] = [
+        lambda: _check_fields(limits, request),
+        lambda: _check_extra_params(backend.reserved_body_keys, request),
+        lambda: check_vendor_fields(request, drafts_allowed=limits.drafts),
+        lambda: _check_prompt(limits, request),
+        lambda: _check_media(limits, request, mode),
+        *(partial(check, limits, request, mode) for check in SCALAR_CHECKS),
+    ]
+    problems: list[SeedanceValidationError] = []
+    for check in checks:
+        try:
+            check()
+        except SeedanceValidationError as exc:
+            problems.append(exc)
+    if problems:
+        raise SeedanceValidationError.combined(problems)
     return warnings
 
 
@@ -428,33 +440,53 @@ def _check_media(limits: ModelLimits, request: VideoRequest, mode: Mode) -> None
         raise SeedanceValidationError("audio_urls", list(audios), f"at most {limits.max_audios} audios", model=model)
 
 
-def _check_scalars(limits: ModelLimits, request: VideoRequest, mode: Mode) -> None:
-    model = limits.model
-    if request.duration is not None:
-        if limits.duration_choices is not None:
-            if request.duration not in limits.duration_choices:
-                choices = " or ".join(str(c) for c in limits.duration_choices)
-                raise SeedanceValidationError("duration", request.duration, f"must be {choices} seconds", model=model)
-        elif not limits.min_duration <= request.duration <= limits.max_duration:
+def _check_duration(limits: ModelLimits, request: VideoRequest, mode: Mode) -> None:
+    if request.duration is None:
+        return
+    if limits.duration_choices is not None:
+        if request.duration not in limits.duration_choices:
+            choices = " or ".join(str(c) for c in limits.duration_choices)
             raise SeedanceValidationError(
-                "duration",
-                request.duration,
-                f"must be {limits.min_duration}-{limits.max_duration} seconds",
-                model=model,
+                "duration", request.duration, f"must be {choices} seconds", model=limits.model
             )
+    elif not limits.min_duration <= request.duration <= limits.max_duration:
+        raise SeedanceValidationError(
+            "duration",
+            request.duration,
+            f"must be {limits.min_duration}-{limits.max_duration} seconds",
+            model=limits.model,
+        )
+
+
+def _check_quality(limits: ModelLimits, request: VideoRequest, mode: Mode) -> None:
     if request.quality is not None and request.quality not in limits.qualities:
         raise SeedanceValidationError(
-            "quality", request.quality, f"must be one of {', '.join(limits.qualities)}", model=model
+            "quality", request.quality, f"must be one of {', '.join(limits.qualities)}", model=limits.model
         )
-    if request.aspect_ratio is not None:
-        ratios = limits.image_mode_ratios if mode == "image" and limits.image_mode_ratios else limits.aspect_ratios
-        if request.aspect_ratio not in ratios:
-            raise SeedanceValidationError(
-                "aspect_ratio", request.aspect_ratio, f"must be one of {', '.join(ratios)} ({mode} mode)", model=model
-            )
+
+
+def _check_aspect_ratio(limits: ModelLimits, request: VideoRequest, mode: Mode) -> None:
+    if request.aspect_ratio is None:
+        return
+    ratios = limits.image_mode_ratios if mode == "image" and limits.image_mode_ratios else limits.aspect_ratios
+    if request.aspect_ratio not in ratios:
+        raise SeedanceValidationError(
+            "aspect_ratio",
+            request.aspect_ratio,
+            f"must be one of {', '.join(ratios)} ({mode} mode)",
+            model=limits.model,
+        )
+
+
+def _check_tier_seed_callback(limits: ModelLimits, request: VideoRequest, mode: Mode) -> None:
+    model = limits.model
     if request.service_tier is not None and request.service_tier not in ("default", "flex"):
         raise SeedanceValidationError("service_tier", request.service_tier, "must be 'default' or 'flex'", model=model)
     if request.seed is not None and not -1 <= request.seed <= 2**32 - 1:
         raise SeedanceValidationError("seed", request.seed, "must be -1 to 4294967295", model=model)
     if request.callback_url is not None:
         check_callback_url(request.callback_url, model=model)
+
+
+#: The scalar fields' checks, each raising for its own field(s), so every wrong one is reported together.
+SCALAR_CHECKS = (_check_duration, _check_quality, _check_aspect_ratio, _check_tier_seed_callback)

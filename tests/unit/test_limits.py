@@ -284,3 +284,19 @@ def test_urls_with_spaces_or_control_characters_are_refused(url):
         check_media_url("image_urls", url, allow_data=True)
     with pytest.raises(SeedanceValidationError, match=r"callback_url.*percent-encode"):
         check_callback_url(url)
+
+
+def test_every_invalid_field_is_reported_at_once():
+    """Issue 20: a wrong duration and a wrong quality together used to report only the duration."""
+    request = VideoRequest(
+        model="seedance-2.0-fast-text-to-video", prompt="a kite", duration=99, quality="8k", aspect_ratio="7:3"
+    )
+    with pytest.raises(SeedanceValidationError) as caught:
+        validate_request(get_backend("evolink"), request)
+    error = caught.value
+    assert error.field == "duration"
+    assert [other.field for other in error.others] == ["quality", "aspect_ratio"]
+    text = str(error)
+    assert "Invalid duration=99" in text and "invalid quality='8k': must be one of" in text
+    assert "invalid aspect_ratio='7:3'" in text
+    assert error.in_task("teaser").others == error.others and "in task 'teaser'" in str(error.in_task("teaser"))
