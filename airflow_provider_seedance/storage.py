@@ -49,8 +49,9 @@ class OutputNotWritable(ValueError):
 
 #: The package each filesystem needs, for the message when it is missing.
 FILESYSTEM_PACKAGES = {
-    "s3": "s3fs (with apache-airflow-providers-amazon for connections)",
-    "s3a": "s3fs",
+    # the extra pins an s3fs that works with Airflow's (a bare `pip install s3fs` can resolve to 0.4.x)
+    "s3": "'apache-airflow-providers-amazon[s3fs]'",
+    "s3a": "'apache-airflow-providers-amazon[s3fs]'",
     "gs": "gcsfs (with apache-airflow-providers-google for connections)",
     "gcs": "gcsfs",
     "az": "adlfs (with apache-airflow-providers-microsoft-azure for connections)",
@@ -169,7 +170,22 @@ def missing_filesystem(destination: Any, exc: Exception) -> str | None:
         return None
     scheme = str(destination).split("://", 1)[0] if "://" in str(destination) else "file"
     package = FILESYSTEM_PACKAGES.get(scheme, f"the fsspec filesystem for {scheme}://")
-    return f"its filesystem is not installed here ({text}): install {package} on every worker"
+    module = missing_module(exc)
+    missing = f"; the module that failed to import is {module!r}" if module else ""
+    return f"its filesystem is not installed here ({text}{missing}): install {package} on every worker"
+
+
+def missing_module(exc: BaseException) -> str | None:
+    """The module an import failure names, wherever in the chain it is (fsspec wraps the real one in its
+    "Install s3fs" ImportError, even when s3fs is installed and one of its own imports failed)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ImportError) and current.name:
+            return current.name
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def check_mp4_head(head: bytes, *, size: int, content_type: str | None = None) -> None:

@@ -18,7 +18,7 @@ from airflow_provider_seedance.limits import validate_request
 from airflow_provider_seedance.models import VideoRequest
 from airflow_provider_seedance.operators.output_checks import varies_by_item
 from airflow_provider_seedance.settings import unknown_extra_keys
-from airflow_provider_seedance.storage import OutputNotWritable, check_writable, save_stream
+from airflow_provider_seedance.storage import OutputNotWritable, check_writable, missing_filesystem, save_stream
 from airflow_provider_seedance.transport import RetryPolicy, RetryTransport, sends
 from tests.unit.dns import public_resolver
 
@@ -47,7 +47,10 @@ def test_a_writable_destination_passes_and_leaves_nothing_behind(tmp_path: Path)
 @pytest.mark.parametrize(
     ("destination", "needle"),
     [
-        ("s3://bucket/videos/teaser.mp4", "install s3fs"),
+        (
+            "s3://bucket/videos/teaser.mp4",
+            r"the module that failed to import is 's3fs'\): install 'apache-airflow-providers-amazon\[s3fs\]'",
+        ),
         ("gs://bucket/videos/teaser.mp4", "install gcsfs"),
         ("nosuchfs://bucket/teaser.mp4", "install the fsspec filesystem for nosuchfs:// on every worker"),
     ],
@@ -55,6 +58,18 @@ def test_a_writable_destination_passes_and_leaves_nothing_behind(tmp_path: Path)
 def test_a_destination_whose_filesystem_is_missing_says_what_to_install(destination: str, needle: str) -> None:
     with pytest.raises(OutputNotWritable, match=needle):
         check_writable(destination)
+
+
+def test_an_import_failing_inside_an_installed_filesystem_names_that_module() -> None:
+    """s3fs installed but broken (an old 0.4.x): fsspec still says "Install s3fs"; the chain names the module."""
+    try:
+        try:
+            raise ModuleNotFoundError("No module named 'aiobotocore'", name="aiobotocore")
+        except ModuleNotFoundError as inner:
+            raise ImportError("Install s3fs to access S3") from inner
+    except ImportError as exc:
+        text = missing_filesystem("s3://bucket/v.mp4", exc)
+    assert text is not None and "'aiobotocore'" in text and "apache-airflow-providers-amazon[s3fs]" in text
 
 
 def test_a_destination_under_a_file_or_that_is_a_folder_says_what_to_fix(tmp_path: Path) -> None:
@@ -101,7 +116,7 @@ async def test_a_save_that_fails_for_any_reason_carries_the_id_and_the_link(monk
         await _maybe_await(getattr(hook, name)(url, "s3://bucket/v.mp4", generation_id="g-7"))
     assert caught.value.generation_id == "g-7"
     assert caught.value.video_url == url
-    assert "s3fs" in str(caught.value)
+    assert "apache-airflow-providers-amazon[s3fs]" in str(caught.value)
 
 
 # -- create retries ---------------------------------------------------------------------------------------
