@@ -63,6 +63,18 @@ if TYPE_CHECKING:
 LINK_LIFETIME_S = 23 * 3600.0
 #: The XCom key of the reason a ``spend_check`` gave for skipping the task (nothing was submitted).
 SKIPPED_XCOM_KEY = "seedance_skipped"
+#: Said with every deferral: nothing polls a deferred render without a triggerer, and Airflow says nothing.
+TRIGGERER_HINT = (
+    "Only a running triggerer polls it: if this task stays deferred, start one (`airflow triggerer`) for this "
+    "deployment"
+)
+#: Said when a task polls on its worker only because the deployment's default is off.
+WORKER_POLLING_HINT = (
+    "Polling on this worker, holding its slot for the whole render: this task does not set deferrable and "
+    "[operators] default_deferrable is off. Where a triggerer runs, set AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE=True "
+    "(or pass deferrable=True) to wait in the triggerer instead; pass deferrable=False to keep polling here "
+    "without this warning"
+)
 #: How many consecutive idempotency keys may replay a failed task before giving up (EvoLink, no state store).
 MAX_REPLAYED_FAILURES = 8
 
@@ -92,7 +104,9 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         (``timeout`` from the submit), at least 60 s.
     :param deferrable: wait in the triggerer, holding no worker slot. Defaults to Airflow's
         ``[operators] default_deferrable`` (False unless the deployment sets it), as in the official
-        providers: set it to True where a triggerer runs, or pass ``deferrable=True`` per task.
+        providers: set it to True where a triggerer runs, or pass ``deferrable=True`` per task. A task that
+        polls on its worker only because that default is off says so in its log, with the fix; every deferral
+        line says that only a running triggerer polls the render.
     :param poll_interval: fixed seconds between polls; None (default) polls adaptively.
     :param timeout: wall-clock seconds for the whole generation (default 3600); then it is cancelled
         where the backend can cancel, and the task fails naming the generation id, without retries
@@ -219,6 +233,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         self.output_path, self.replace, self.spend_check = output_path, replace, spend_check
         self.max_download_mb, self.download_timeout = max_download_mb, download_timeout
         self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self._deferrable_from_default = deferrable is None
         self.poll_interval = poll_interval
         self.generation_timeout = float(timeout) if timeout is not None else DEFAULT_GENERATION_TIMEOUT
         self.wait_for_completion = wait_for_completion
@@ -355,6 +370,8 @@ class SeedanceGenerateVideoOperator(BaseOperator):
                 # execute_complete and the cancellation.
                 timeout=None,
             )
+        if self._deferrable_from_default:
+            self.log.warning("%s", WORKER_POLLING_HINT)
         try:
             generation = hook.wait_for_generation(
                 generation.id,
@@ -545,5 +562,5 @@ def deferral_line(
     return (
         f"Deferring to the triggerer (no worker slot held) for generation {generation.id}: "
         f"{f'API estimate {estimate:.0f} s' if estimate else 'no estimate from the API'}, {first}, "
-        f"deadline {deadline:%Y-%m-%d %H:%M:%S} UTC (in {state.deadline - now:.0f} s)"
+        f"deadline {deadline:%Y-%m-%d %H:%M:%S} UTC (in {state.deadline - now:.0f} s). {TRIGGERER_HINT}"
     )

@@ -79,6 +79,7 @@ def test_a_different_existing_file_is_kept_unless_replace_is_set(emulator, dags,
     assert creates(emulator) - before == 2
     assert sorted(p.name for p in folder.iterdir()) == ["keep.mp4", "replace.mp4"]  # no part files left
     assert "Deferring to the triggerer (no worker slot held) for generation" in log
+    assert "if this task stays deferred, start one (`airflow triggerer`)" in log  # issue 20: the hint, each time
     assert "XCom not found" not in log
 
 
