@@ -104,8 +104,19 @@ def estimate_cost(
 
 
 def refusal(estimate: Estimate, max_credits: float | None) -> str | None:
-    """The message that refuses a run whose estimate passes the budget; None when it fits (or no budget)."""
-    if max_credits is None or estimate.total <= max_credits:
+    """The message that refuses a run whose estimate passes the budget, or that has a budget but renders with
+    no known price (a budget that counts them as 0 protects nothing); None when it fits (or no budget)."""
+    if max_credits is None:
+        return None
+    if estimate.unknown:
+        return (
+            f"a budget of {max_credits:g} credits (max_credits) is set, but {estimate.unknown} of "
+            f"{len(estimate.clips)} renders have no known price: no earlier render of their model, duration and "
+            "quality, and no credits_per_second. Give credits_per_second (the vendor's price per second of "
+            "video), or run once without max_credits so that later runs learn the prices; nothing was "
+            f"submitted. How it was estimated: {estimate.explain()}"
+        )
+    if estimate.total <= max_credits:
         return None
     return (
         f"estimated {estimate.total:g} credits for {len(estimate.clips)} renders exceeds the budget of "

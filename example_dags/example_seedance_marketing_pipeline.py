@@ -68,12 +68,14 @@ from airflow_provider_seedance.operators.seedance import SKIPPED_XCOM_KEY as SKI
 from airflow_provider_seedance.operators.seedance import SeedanceGenerateVideoOperator
 
 try:
-    from airflow.sdk.exceptions import AirflowSkipException
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 except ImportError:  # Airflow < 3.2
-    from airflow.exceptions import AirflowSkipException  # type: ignore[no-redef]
+    from airflow.exceptions import AirflowFailException, AirflowSkipException  # type: ignore[no-redef]
 
 GALLERY = Asset("seedance://marketing/gallery")
 POOL = "seedance_renders"
+#: The plan's XCom key of the message that refused the run for budget.
+REFUSED = "refused"
 BRIEF = Path(__file__).with_name("campaign_brief.json")
 DEFAULT_OUTPUT_ROOT = "~/seedance_output"
 #: The fast text-to-video model of each backend: used when the ``model`` Param is empty.
@@ -411,7 +413,7 @@ def settle_fates(manifest: dict[str, Any]) -> dict[str, int]:
 
 
 def manifest_or_skip() -> dict[str, Any]:
-    """This run's manifest; a skip when the run never got that far (the plan refused it, say)."""
+    """This run's manifest; a skip when the run never got that far."""
     folder = get_current_context()["ti"].xcom_pull(task_ids="plan", key="folder")
     if not folder:
         raise AirflowSkipException("nothing was rendered in this run")
@@ -539,6 +541,7 @@ def plan_task() -> Any:
         estimate = estimate_cost(planned_spend(items, params), earlier_renders(root), params["credits_per_second"])
         message = refusal(estimate, params["max_credits"])
         if message:
+            context["ti"].xcom_push(key=REFUSED, value=message)  # release fails the run with it
             raise RunRefused(message)
         budget = {k: params[k] for k in ("max_credits", "credits_per_second")}
         budget.update(estimate=estimate.total, estimated_how=estimate.explain())
@@ -720,7 +723,11 @@ def draft_savings(manifest: dict[str, Any]) -> dict[str, Any] | None:
 def release() -> Any:
     @task(task_id="release", trigger_rule="all_done", outlets=[GALLERY])
     def release_clips() -> dict[str, Any]:
-        """Every clip's fate into the manifest and the gallery; the Asset event that lets publish run."""
+        """Every clip's fate into the manifest and the gallery; the Asset event that lets publish run. A run
+        the plan refused for budget fails here with the refusal, so it shows failed, not green."""
+        refused = get_current_context()["ti"].xcom_pull(task_ids="plan", key=REFUSED)
+        if refused:
+            raise AirflowFailException(f"run refused for budget: {refused}")
         manifest = manifest_or_skip()
         add_finals(manifest)
         counts = settle_fates(manifest)

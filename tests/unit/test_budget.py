@@ -56,6 +56,16 @@ def test_refusal_gives_estimate_budget_and_how(budget, refused):
         assert "median of 1 earlier renders" in message
 
 
+def test_a_budget_with_renders_of_unknown_price_refuses_rather_than_counting_them_as_zero():
+    """Issue 20: max_credits=10, no history, no rate: the estimate was 0 and the first render (50) was paid."""
+    estimate = estimate_cost([render()] * 2, [])
+    message = refusal(estimate, 10)
+    assert message is not None and "2 of 2 renders have no known price" in message
+    assert "credits_per_second" in message and "nothing was submitted" in message
+    assert refusal(estimate, None) is None  # no budget: nothing to protect
+    assert refusal(estimate_cost([render()] * 2, [], credits_per_second=1), 10) is None
+
+
 def test_the_gate_admits_in_order_while_spent_plus_planned_fits():
     gate = BudgetGate(max_credits=50, spent=20)
     assert gate.admit([10, 15, 10, 5]) == [True, True, False, True]
