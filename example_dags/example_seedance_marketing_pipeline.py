@@ -789,6 +789,17 @@ def make_poster(video: ObjectStoragePath, poster: ObjectStoragePath, at_s: float
         return False
 
 
+def spend_context(budget: dict[str, Any]) -> str:
+    """The gallery header's words after "Spent N credits" (HTML, escaped): the budget and the estimate, or that
+    there was none (an estimate with no known price is no estimate)."""
+    estimate = budget.get("estimate")
+    known = bool(estimate) and "counted as 0" not in str(budget.get("estimated_how", ""))
+    estimated = f"estimated before the run: {html.escape(_fmt(estimate, '', 2))}" if known else "not estimated"
+    if budget.get("max_credits") is None:
+        return f"; no budget, {estimated}"
+    return f" of a budget of <b>{html.escape(_fmt(budget['max_credits'], '', 2))}</b> ({estimated})"
+
+
 def _fmt(value: Any, unit: str = "", digits: int = 1) -> str:
     if value is None:
         return "n/a"
@@ -866,9 +877,7 @@ def render_html(manifest: dict[str, Any]) -> str:
 <body>
 <header>
 <h1>{e(m["brand"])}: {e(m["campaign"])}</h1>
-<p class="spend">Spent <b>{e(_fmt(m["total_credits"], "", 2))}</b> credits of a budget of
-<b>{e(_fmt(budget.get("max_credits"), "", 2) if budget.get("max_credits") is not None else "none")}</b>
-(estimated before the run: {e(_fmt(budget.get("estimate"), "", 2))}).</p>
+<p class="spend">Spent <b>{e(_fmt(m["total_credits"], "", 2))}</b> credits{spend_context(budget)}.</p>
 <p>{len(m["videos"])} videos with <b>{e(m["model"])}</b> on {e(m["backend"])}; {e(_fmt(m["total_credits"], "", 2))}
 credits; {e(_fmt(m["total_render_s"], " s"))} of render time; generated {e(m["generated_at"])}
 by {e(m["dag_id"])} ({e(m["run_id"])}). <a href="manifest.json">manifest.json</a></p>

@@ -84,6 +84,8 @@ def test_the_manifest_and_the_gallery_carry_every_clips_credits_the_total_and_th
     assert manifest["budget"]["max_credits"] is None and "estimate" in manifest["budget"]
     header = demo.gallery.read_text(encoding="utf-8").split("</header>")[0]
     assert "Spent <b>" in header and "budget" in header
+    # issue 20: no budget and no known price said plainly, not "a budget of none (estimated before the run: 0)"
+    assert "no budget, not estimated" in header and "a budget of" not in header
 
 
 def test_demo_stops_the_emulator(demo):
