@@ -3,7 +3,8 @@
 Bytes go to a temporary sibling and are committed by a rename only once complete, the size matches the
 server's ``Content-Length`` and the file starts like an MP4; nothing half-written is ever left at the
 destination. An identical file already there is not rewritten; a different one is replaced only when the
-caller says so (``replace=True``). ``VideoWriter`` holds all of this; a sync loop (``save_stream``) or an
+caller says so (``replace=True``). ``TransferLimits`` cuts a save off past its size limit or its deadline
+(the vendor's body is untrusted). ``VideoWriter`` holds all of this; a sync loop (``save_stream``) or an
 async one (``asave_stream``) only feeds it the chunks. ``check_writable`` proves, before any credit is
 spent, that a destination's filesystem is installed and that its folder can be written.
 """
