@@ -21,7 +21,9 @@ class AnswerTooLarge(httpx.RequestError):
     """An API answer over ``MAX_ANSWER_BYTES``: not read further, never retried as a transport error."""
 
 
-class _CappedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+class CappedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body that raises ``AnswerTooLarge`` once more than ``limit`` bytes came off the wire."""
+
     def __init__(self, inner: httpx.SyncByteStream | httpx.AsyncByteStream, request: httpx.Request, limit: int):
         self._inner, self._request, self._limit, self._read = inner, request, limit, 0
 
@@ -51,7 +53,8 @@ class _CappedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 
 
 def too_large(limit: int, how: str) -> str:
-    return f"the API's answer {how} {limit // (1024 * 1024)} MiB, far more than any status or error: not read further"
+    size = f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
+    return f"the answer {how} {size}, far more than any status, error or redirect carries: not read further"
 
 
 def _announced(response: httpx.Response) -> int | None:
@@ -74,16 +77,40 @@ class BoundedTransport(WrappingTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = self.inner.handle_request(request)
-        if (_announced(response) or 0) > self.limit:
+        refusal = self._refusal(response)
+        if refusal:
             response.close()
-            raise AnswerTooLarge(too_large(self.limit, "announces more than"), request=request)
-        response.stream = _CappedStream(response.stream, request, self.limit)
+            raise AnswerTooLarge(refusal, request=request)
+        response.stream = CappedStream(response.stream, request, self._raw_limit(response))
         return response
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self.ainner.handle_async_request(request)
-        if (_announced(response) or 0) > self.limit:
+        refusal = self._refusal(response)
+        if refusal:
             await response.aclose()
-            raise AnswerTooLarge(too_large(self.limit, "announces more than"), request=request)
-        response.stream = _CappedStream(response.stream, request, self.limit)
+            raise AnswerTooLarge(refusal, request=request)
+        response.stream = CappedStream(response.stream, request, self._raw_limit(response))
         return response
+
+    def _refusal(self, response: httpx.Response) -> str | None:
+        encoding = _encoding(response)
+        if encoding not in ("", "identity", *_INFLATES):
+            return f"the API's answer is {encoding}-encoded although the client asked for none: not read"
+        if (_announced(response) or 0) > self._raw_limit(response):
+            return too_large(self.limit, "announces more than")
+        return None
+
+    def _raw_limit(self, response: httpx.Response) -> int:
+        """The bound on the bytes off the wire: for a gzip or deflate answer (sent although the client asked
+        for none), small enough that even the densest one inflates to no more than ``limit``."""
+        return max(1024, self.limit // _MAX_INFLATION) if _encoding(response) in _INFLATES else self.limit
+
+
+#: The encodings httpx inflates, and the most either can inflate (deflate's ratio tops out near 1032:1).
+_INFLATES = ("gzip", "deflate", "x-gzip")
+_MAX_INFLATION = 1032
+
+
+def _encoding(response: httpx.Response) -> str:
+    return str(response.headers.get("content-encoding", "")).strip().lower()

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from airflow_provider_seedance.answer_bounds import CappedStream
 from airflow_provider_seedance.transport import WrappingTransport
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -148,11 +149,23 @@ class GuardedTransport(WrappingTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if not self.rules.trusted(request.url):
             request = pinned(request, self.rules.check(request.url, self.rules.resolve(request.url)))
-        return self.inner.handle_request(request)
+        return capped_redirect(self.inner.handle_request(request), request)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if not self.rules.trusted(request.url):
             loop = asyncio.get_running_loop()
             addresses = await loop.run_in_executor(None, self.rules.resolve, request.url)
             request = pinned(request, self.rules.check(request.url, addresses))
-        return await self.ainner.handle_async_request(request)
+        return capped_redirect(await self.ainner.handle_async_request(request), request)
+
+
+#: A redirect's body is read whole before the next hop (httpx does); nothing real puts more than this there.
+MAX_REDIRECT_BODY = 64 * 1024
+
+
+def capped_redirect(response: httpx.Response, request: httpx.Request) -> httpx.Response:
+    """A redirect answer whose body is cut off past ``MAX_REDIRECT_BODY``: the video's own limits apply only
+    to the final answer, and a hostile hop could otherwise send an endless body before its ``Location``."""
+    if response.has_redirect_location:
+        response.stream = CappedStream(response.stream, request, MAX_REDIRECT_BODY)
+    return response

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from airflow_provider_seedance.vendor_text import scrub, scrub_optional
 
@@ -75,6 +75,10 @@ class VideoRequest(BaseModel):
         return given
 
 
+#: The longest id or link kept (a presigned URL runs to a few kB); past it, it is cut and will not work.
+MAX_LINK = 65536
+
+
 class Generation(BaseModel):
     """A generation as the backend last reported it, normalized."""
 
@@ -96,6 +100,14 @@ class Generation(BaseModel):
     draft: bool | None = None
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
 
+    @field_validator(
+        "id", "model", "status", "video_url", "last_frame_url", "error_code", "error_message", mode="before"
+    )
+    @classmethod
+    def _as_text(cls, value: Any) -> Any:
+        """A vendor may send a number (or an object) where text belongs: keep it, as text."""
+        return value if value is None or isinstance(value, str) else str(value)
+
     @property
     def is_terminal(self) -> bool:
         return self.state in TERMINAL_STATES
@@ -104,9 +116,13 @@ class Generation(BaseModel):
         """This generation with every word the vendor chose (id, status, error, model, links) scrubbed: the key
         and bearer tokens removed, control characters escaped, each bounded (``vendor_text.scrub``)."""
         words = {name: scrub_optional(getattr(self, name), secrets) for name in ("status", "error_code", "model")}
-        links = {name: scrub_optional(getattr(self, name), secrets, 4096) for name in ("video_url", "last_frame_url")}
+        # machine-used (polled, fetched): redacted and escaped, bounded only far beyond any real id or link
+        links = {
+            name: scrub_optional(getattr(self, name), secrets, MAX_LINK) for name in ("video_url", "last_frame_url")
+        }
         message = scrub_optional(self.error_message, secrets)
-        return self.model_copy(update={"id": scrub(self.id, secrets, 200), "error_message": message, **words, **links})
+        identity = scrub(self.id, secrets, MAX_LINK)
+        return self.model_copy(update={"id": identity, "error_message": message, **words, **links})
 
     def describe(self) -> str:
         """One human line: id, state, and the error if any."""

@@ -174,7 +174,12 @@ def _number(extra: dict[str, Any], key: str, default: float, conn_id: str, *, mi
 def _client_kwargs(settings: ConnectionSettings) -> dict[str, Any]:
     return {
         "base_url": settings.base_url,
-        "headers": {"Authorization": f"Bearer {settings.api_key}", "User-Agent": USER_AGENT},
+        # identity: a compressed answer could inflate past the bound on API answers (answer_bounds.py)
+        "headers": {
+            "Authorization": f"Bearer {settings.api_key}",
+            "User-Agent": USER_AGENT,
+            "Accept-Encoding": "identity",
+        },
         "timeout": httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
         "follow_redirects": False,
     }

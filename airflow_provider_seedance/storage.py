@@ -95,6 +95,10 @@ class TransferLimits:
                 f"the video ran past the limit of {_mb(self.max_bytes)} (the server gave no Content-Length, or a "
                 f"wrong one): nothing was saved{_then(self.size_hint)}"
             )
+        self.check_time(size)
+
+    def check_time(self, size: int = 0) -> None:
+        """Raise ``DownloadTooSlow`` once the deadline has passed (before each request too: hops, retries)."""
         if self.deadline is not None and self.clock() > self.deadline:
             raise DownloadTooSlow(
                 f"the transfer was still running at its deadline ({size} bytes received): nothing was "

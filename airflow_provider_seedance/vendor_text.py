@@ -51,5 +51,6 @@ def scrub(text: str, secrets: Iterable[str] = (), limit: int = MAX_VENDOR_TEXT) 
     return inert(redact(text, secrets), limit)
 
 
-def scrub_optional(text: str | None, secrets: Iterable[str] = (), limit: int = MAX_VENDOR_TEXT) -> str | None:
-    return None if text is None else scrub(text, secrets, limit)
+def scrub_optional(text: object, secrets: Iterable[str] = (), limit: int = MAX_VENDOR_TEXT) -> str | None:
+    """``scrub`` for a value that may be missing, or not text at all (a vendor's number where a code belongs)."""
+    return None if text is None else scrub(str(text), secrets, limit)

@@ -100,7 +100,7 @@ class AimlApiBackend(Backend):
 
     def parse_error(self, body: Any, headers: dict[str, str]) -> ErrorInfo:
         if not isinstance(body, dict):
-            return ErrorInfo(None, str(body)[:300], None)
+            return ErrorInfo(None, str(body)[:8000], None)
         message = body.get("message") or get_path(body, "error", "message") or "error"
         if isinstance(message, list):
             message = "; ".join(str(m) for m in message)

@@ -51,9 +51,17 @@ class ApiCall:
 
 @dataclass(frozen=True)
 class ErrorInfo:
+    """An error body's code, message and request id, as text whatever JSON type the vendor used."""
+
     code: str | None
     message: str
     request_id: str | None
+
+    def __post_init__(self) -> None:
+        for name in ("code", "message", "request_id"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                object.__setattr__(self, name, str(value))
 
 
 class Backend:
@@ -145,7 +153,8 @@ class Backend:
         except ValueError:
             body = None
         if body is None:
-            text = content.decode("utf-8", "replace").strip()[:300] or "no error body"
+            # cut long before the scrub's own bound, so a key crossing the cut is still found and redacted
+            text = content[:8000].decode("utf-8", "replace").strip() or "no error body"
             info = ErrorInfo(None, text, _request_id(headers))
         else:
             info = self.parse_error(body, headers)

@@ -119,4 +119,4 @@ class EvoLinkBackend(Backend):
         error = get_path(body, "error")
         if isinstance(error, dict):
             return ErrorInfo(error.get("code"), str(error.get("message") or error.get("type") or "error"), None)
-        return ErrorInfo(None, str(body)[:300], None)
+        return ErrorInfo(None, str(body)[:8000], None)

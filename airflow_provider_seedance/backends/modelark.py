@@ -136,4 +136,4 @@ class ModelArkBackend(Backend):
         error = get_path(body, "error")
         if isinstance(error, dict):
             return ErrorInfo(error.get("code"), str(error.get("message") or "error"), None)
-        return ErrorInfo(None, str(body)[:300], None)
+        return ErrorInfo(None, str(body)[:8000], None)

@@ -34,6 +34,7 @@ from airflow_provider_seedance.download_guard import (
     system_resolver,
 )
 from airflow_provider_seedance.exceptions import (
+    SeedanceConnectionError,
     SeedanceError,
     SeedanceGenerationError,
     SeedanceGenerationTimeout,
@@ -339,7 +340,13 @@ class SeedanceHook(BaseHook):
         """The answer as a ``Generation`` whose every vendor word is scrubbed (no key, no control characters,
         bounded), so whatever logs, raises or stores it later prints nothing the vendor smuggled in. An unknown
         status word is logged once per generation and word, not at every poll."""
-        generation = backend.parse_generation(body, fallback_id=fallback_id, model=model)
+        try:
+            generation = backend.parse_generation(body, fallback_id=fallback_id, model=model)
+        except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+            detail = scrub(f"{type(exc).__name__}: {exc}", (api_key,))
+            raise SeedanceConnectionError(
+                f"{backend.name} answered a generation this provider cannot read: {detail}"
+            ) from None
         generation = generation.scrubbed((api_key,))
         if not backend.state_of(generation.status)[1]:
             warning = f"Unknown status {generation.status!r} from {backend.name} for generation {generation.id}"
@@ -418,7 +425,7 @@ class SeedanceHook(BaseHook):
         limits = transfer_limits(self.settings, max_download_mb, deadline)
         try:
             with (
-                self.download_client() as client,
+                self.download_client(limits) as client,
                 client.stream("GET", url, timeout=read_timeout(self.settings, limits)) as response,
             ):
                 response.raise_for_status()
@@ -463,12 +470,14 @@ class SeedanceHook(BaseHook):
         except Exception as exc:
             raise save_error(exc, url, destination, generation_id, settings.api_key) from None
 
-    def download_client(self) -> httpx.Client:
+    def download_client(self, limits: TransferLimits | None = None) -> httpx.Client:
         """A client WITHOUT the API key (result links live on the vendor's CDN, which must never see it) that
-        fetches only what ``download_guard`` allows, every redirect hop checked."""
+        fetches only what ``download_guard`` allows, every redirect hop checked; with ``limits``, no hop
+        starts once the transfer's deadline has passed (the async twin is bounded as a whole instead)."""
         guard = GuardedTransport(self.fetch_rules(self.settings), sync_transport=self._transport)
         retry = RetryTransport(RetryPolicy(max_retries=self.settings.max_retries), sync_transport=guard)
-        return httpx.Client(transport=retry, **download_client_kwargs(self.settings))
+        hooks = {"request": [lambda request: limits.check_time()]} if limits is not None else {}
+        return httpx.Client(transport=retry, event_hooks=hooks, **download_client_kwargs(self.settings))
 
     async def adownload_client(self) -> httpx.AsyncClient:
         """The async ``download_client``: WITHOUT the API key, never the API's shared pooled client."""

@@ -418,13 +418,20 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         """The previous attempt's generation when it is still worth waiting for; None to submit anew."""
         if not state.generation_id:
             return None
+        age = time.time() - state.submitted_at
+        earlier = state.completion()
         try:
             generation = hook.get_generation(state.generation_id)
         except SeedanceNotFoundError:
+            if earlier is not None and age <= LINK_LIFETIME_S:
+                self.log.warning(
+                    "Generation %s is now unknown to the API, which reported it succeeded with a video: keeping "
+                    "that completion and its link instead of paying again",
+                    state.generation_id,
+                )
+                return earlier
             self.log.warning("Stored generation %s is unknown to the API; submitting again", state.generation_id)
             return None
-        age = time.time() - state.submitted_at
-        earlier = state.completion()
         if earlier is not None and generation.state != "succeeded" and age <= LINK_LIFETIME_S:
             self.log.warning(
                 "Generation %s: the API reported it succeeded %.0f s ago with a video, and now reports it %s (%s); "

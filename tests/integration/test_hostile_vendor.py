@@ -266,6 +266,46 @@ async def test_a_status_answer_announcing_gigabytes_is_refused_unread(monkeypatc
         await maybe_await(poll("task-1"))
 
 
+def endless_redirect_body() -> Iterator[bytes]:
+    for _ in range(5_000):  # 320 MiB at most: bounded, so the test ends even if the cap failed
+        yield b"x" * (64 * 1024)
+
+
+async def test_a_redirect_with_an_endless_body_is_cut_off(monkeypatch, tmp_path, vendor, use_async):
+    """httpx reads a redirect's body whole before the next hop; the video's own limits never see it."""
+    vendor.routes["/cdn/v.mp4"] = Answer(302, endless_redirect_body, {"Location": "/files/v.mp4"})
+    vendor.routes["/files/v.mp4"] = Answer(200, mp4(2048), {"Content-Type": "video/mp4"})
+    hook = connect(monkeypatch, vendor)
+    with pytest.raises(SeedanceSaveError, match="ran past 64 KiB"):
+        await download(hook, use_async, f"{vendor.url}/cdn/v.mp4", tmp_path / "v.mp4")
+    assert leftovers(tmp_path) == []
+
+
+async def test_a_compressed_status_answer_cannot_inflate_past_the_bound(monkeypatch, vendor, use_async):
+    import gzip
+
+    bomb = gzip.compress(b'{"id": "task-1", "status": "' + b"x" * (64 * 1024 * 1024) + b'"}')
+    vendor.routes["/v1/tasks/task-1"] = Answer(
+        200, bomb, {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    )
+    hook = connect(monkeypatch, vendor)
+    poll = hook.aget_generation if use_async else hook.get_generation
+    with pytest.raises(SeedanceConnectionError, match="far more than any status"):
+        await maybe_await(poll("task-1"))
+    assert vendor.seen[-1][2].get("Accept-Encoding") == "identity"
+
+
+async def test_error_fields_of_the_wrong_json_type_still_give_typed_errors(monkeypatch, vendor, use_async):
+    vendor.routes["/v1/tasks/task-1"] = Answer.json({"error": {"code": 400, "message": ["not", "text"]}}, 400)
+    vendor.routes["/v1/tasks/task-2"] = Answer.json(task("task-2", "failed", error={"code": 500, "message": 7}))
+    hook = connect(monkeypatch, vendor)
+    poll = hook.aget_generation if use_async else hook.get_generation
+    with pytest.raises(SeedanceAPIError, match=r"HTTP 400 400: \['not', 'text'\]"):
+        await maybe_await(poll("task-1"))
+    generation = await maybe_await(poll("task-2"))
+    assert generation.state == "failed" and generation.error_code == "500" and generation.error_message == "7"
+
+
 def test_the_key_is_registered_with_airflows_secrets_masker(monkeypatch, vendor):
     try:
         from airflow.sdk._shared.secrets_masker.secrets_masker import redact
