@@ -39,11 +39,23 @@ SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "review-screen.png"
 NOTE = "UI-NOTE: end on the logo, calmer music"
 
 
+def goto(page: Any, url: str) -> None:
+    """``page.goto``, once more when the single-page app's own navigation (after the last answer) aborted it:
+    net::ERR_ABORTED says the browser started elsewhere, not that the page is wrong (seen once in CI)."""
+    try:
+        page.goto(url)
+    except Exception as exc:
+        if "ERR_ABORTED" not in str(exc):
+            raise
+        page.wait_for_load_state()
+        page.goto(url)
+
+
 def respond(page: Any, deploy: Deployment, run_id: str, detail: dict[str, Any], option: str, note: str = "") -> None:
     """Open the review task's Required Actions page, type the note, click the option; wait for the answer."""
     ti = detail["task_instance"]
     url = f"{deploy.api_url}/dags/{DAG_ID}/runs/{run_id}/tasks/{ti['task_id']}/mapped/{ti['map_index']}"
-    page.goto(f"{url}/required_actions")
+    goto(page, f"{url}/required_actions")
     page.get_by_text(detail["subject"]).first.wait_for()
     if note:
         page.locator("[name=element_note]").fill(note)
@@ -66,8 +78,8 @@ def review_in_browser(page: Any, deploy: Deployment, run_id: str) -> None:
     respond(page, deploy, run_id, first[SHORTS], "Approve")
     respond(page, deploy, run_id, first[YOUTUBE], "Reject")
     ti = first[FEED]["task_instance"]
-    page.goto(f"{deploy.api_url}/dags/{DAG_ID}/runs/{run_id}/tasks/{ti['task_id']}/mapped/{ti['map_index']}")
-    page.goto(page.url + "/required_actions")
+    goto(page, f"{deploy.api_url}/dags/{DAG_ID}/runs/{run_id}/tasks/{ti['task_id']}/mapped/{ti['map_index']}")
+    goto(page, page.url + "/required_actions")
     page.get_by_text("Credits").first.wait_for()
     page.locator("[name=element_note]").fill(NOTE)
     page.screenshot(path=str(deploy.home / SCREENSHOT.name), full_page=True)
