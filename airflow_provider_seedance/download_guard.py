@@ -48,6 +48,15 @@ def internal_reason(address: IPAddress) -> str | None:
     return None
 
 
+def first_internal(addresses: Iterable[str]) -> tuple[str, str] | None:
+    """The first of resolved ``addresses`` (scoped IPv6 included) that is not public, with the reason."""
+    for text in addresses:
+        reason = internal_reason(ipaddress.ip_address(text.split("%", 1)[0]))
+        if reason is not None:
+            return text, reason
+    return None
+
+
 def system_resolver(host: str, port: int) -> list[str]:
     """Every address ``host`` resolves to (an IP literal resolves to itself)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -96,14 +105,14 @@ class FetchRules:
         found = list(addresses)
         if not found:
             raise DownloadRefused(f"host {url.host!r} resolves to no address")
-        for text in found:
-            reason = internal_reason(ipaddress.ip_address(text.split("%", 1)[0]))
-            if reason is not None:
-                raise DownloadRefused(
-                    f"refused to fetch from {url.host!r}: it resolves to {text}, a {reason} address, and is "
-                    "neither the connection's API origin nor in its extra download_hosts (add the host "
-                    "there if this video really lives on your own network)"
-                )
+        internal = first_internal(found)
+        if internal is not None:
+            text, reason = internal
+            raise DownloadRefused(
+                f"refused to fetch from {url.host!r}: it resolves to {text}, a {reason} address, and is "
+                "neither the connection's API origin nor in its extra download_hosts (add the host "
+                "there if this video really lives on your own network)"
+            )
         return found[0]
 
     def resolve(self, url: httpx.URL) -> list[str]:

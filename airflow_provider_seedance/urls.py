@@ -6,7 +6,13 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-from airflow_provider_seedance.download_guard import IPAddress, Resolver, internal_reason, system_resolver
+from airflow_provider_seedance.download_guard import (
+    IPAddress,
+    Resolver,
+    first_internal,
+    internal_reason,
+    system_resolver,
+)
 from airflow_provider_seedance.exceptions import SeedanceValidationError
 
 CALLBACK_MAX_LENGTH = 2048
@@ -83,12 +89,12 @@ def check_callback_resolves(url: str, resolver: Resolver = system_resolver) -> N
         addresses = resolver(host, 443)
     except OSError:
         return
-    for text in addresses:
-        reason = internal_reason(ipaddress.ip_address(text.split("%", 1)[0]))
-        if reason is not None:
-            raise SeedanceValidationError(
-                "callback_url", url, f"must not point at an internal address ({host} resolves to {text}, {reason})"
-            )
+    internal = first_internal(addresses)
+    if internal is not None:
+        text, reason = internal
+        raise SeedanceValidationError(
+            "callback_url", url, f"must not point at an internal address ({host} resolves to {text}, {reason})"
+        )
 
 
 def literal_address(host: str) -> IPAddress | None:
