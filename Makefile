@@ -1,21 +1,26 @@
 # Two commands do everything on a fresh machine: `make demo` and `make test`.
 # Each creates its own virtualenv and installs what it needs first: the provider (editable) with its
-# `emulator` extra, and the test tooling of the `dev` dependency group in pyproject.toml (PEP 735;
-# `pip install --group` needs pip >= 25.1, hence the pip upgrade first).
+# `emulator` extra, and the test tooling of the `dev` dependency group and the doc tools of the `docs` group in
+# pyproject.toml (PEP 735; `pip install --group` needs pip >= 25.1, hence the pip upgrade first).
 
 PYTHON ?= python3
 VENV ?= .venv
 AIRFLOW_VERSION ?= 3.3.2
 FLOOR_VENV ?= .venv-floor
 FLOOR_AIRFLOW_VERSION ?= 3.1.8
+DOCS_OUT ?= docs/_build
 BIN := $(VENV)/bin
 
-.PHONY: install system-deps lint test test-unit test-floor test-dist demo bench bench-throughput clean
+.PHONY: install system-deps lint docs docs-linkcheck test test-lane test-quick test-unit test-floor test-dist demo bench bench-throughput clean
+
+# Tests that only wait (renders on the emulator's clock, Airflow processes, subprocesses) run in this many
+# pytest-xdist workers; a test file stays on one worker (--dist loadfile), so its module fixtures are shared.
+XDIST ?= -n 4 --dist loadfile
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet "apache-airflow==$(AIRFLOW_VERSION)" -e ".[emulator]" --group dev
+	$(BIN)/pip install --quiet "apache-airflow==$(AIRFLOW_VERSION)" -e ".[emulator]" --group dev --group docs
 	touch $@
 
 install: $(VENV)/.installed
@@ -30,17 +35,46 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy airflow_provider_seedance
 
-# The whole suite: lint and types, unit, contract, emulator, dag.test() integration, examples, on Airflow
-# $(AIRFLOW_VERSION); then its deployment suite and, side by side with it (the suite mostly waits on renders), the
-# unit and dag.test() tests on the $(FLOOR_AIRFLOW_VERSION) floor, whose output is printed after the suite's (the
-# emulator and its tests import no Airflow, so they run once); then the distribution check.
-test: lint system-deps
-	$(BIN)/pytest -q -p no:cacheprovider --ignore=tests/deployment
-	@rm -f .floor.rc; ( $(MAKE) --no-print-directory test-floor > .floor.log 2>&1; echo $$? > .floor.rc ) & \
-	$(BIN)/pytest -q -p no:cacheprovider tests/deployment; deploy=$$?; wait; \
-	echo "---- Airflow $(FLOOR_AIRFLOW_VERSION) floor (ran beside the deployment suite) ----"; cat .floor.log; \
-	test $$deploy -eq 0 && test "$$(cat .floor.rc)" -eq 0
-	$(MAKE) test-dist
+# The documentation site (docs/, MyST Markdown + autodoc) into $(DOCS_OUT)/html. Warnings are errors and
+# nitpicky (-W -n): a broken cross-reference, a link to a missing page, file or heading anchor, or a docstring
+# with broken reST fails it. -E re-reads every page, so an unchanged page's warning is never hidden by a
+# cached build. External links are not fetched here (no network in CI): `make docs-linkcheck` checks them.
+docs: install
+	$(BIN)/sphinx-build -E -W --keep-going -n -b html docs $(DOCS_OUT)/html
+
+docs-linkcheck: install
+	$(BIN)/sphinx-build -E -W --keep-going -n -b linkcheck docs $(DOCS_OUT)/linkcheck
+
+# The whole suite: lint and types and the docs build; then the deployment suite (real Airflow processes on
+# PostgreSQL, Redis, RabbitMQ) and, side by side with it (it mostly waits on renders and Airflow's loops), one
+# lane of the rest, whose output is printed after the deployment suite's: unit, contract, emulator, dag.test()
+# integration and example tests on Airflow $(AIRFLOW_VERSION) in pytest-xdist workers, the unit and dag.test()
+# tests on the $(FLOOR_AIRFLOW_VERSION) floor (the emulator and its tests import no Airflow, so they run once),
+# then the distribution check.
+test: lint docs system-deps
+	@rm -f .lane.rc; ( $(MAKE) --no-print-directory test-lane > .lane.log 2>&1; echo $$? > .lane.rc ) & \
+	( $(call limited,$(LIMIT_DEPLOY),$(BIN)/pytest -q -p no:cacheprovider tests/deployment,the deployment suite) ); deploy=$$?; wait; \
+	echo "---- beside the deployment suite: Airflow $(AIRFLOW_VERSION) suite, $(FLOOR_AIRFLOW_VERSION) floor, distribution check ----"; \
+	cat .lane.log; test $$deploy -eq 0 && test "$$(cat .lane.rc)" -eq 0
+
+# (each part runs even when one before it failed; the lane fails if any did). Each part has a time limit
+# (LIMIT_* seconds; they take a third of it on this 2-core machine beside the deployment suite): a part that
+# hangs is stopped and named, so that the lane's log is printed and CI fails instead of running out its time.
+LIMIT_LANE ?= 1800
+LIMIT_FLOOR ?= 1200
+LIMIT_DIST ?= 600
+LIMIT_DEPLOY ?= 2700
+limited = timeout --kill-after=30 $(1) $(2) || { rc=$$?; [ $$rc -eq 124 ] && echo "make test: $(3) passed its $(1) s limit: stopped"; exit $$rc; }
+test-lane: install
+	@status=0; \
+	( $(call limited,$(LIMIT_LANE),$(BIN)/pytest -q -p no:cacheprovider $(XDIST) --ignore=tests/deployment,the Airflow $(AIRFLOW_VERSION) suite) ) || status=1; \
+	( $(call limited,$(LIMIT_FLOOR),$(MAKE) --no-print-directory test-floor,the $(FLOOR_AIRFLOW_VERSION) floor) ) || status=1; \
+	( $(call limited,$(LIMIT_DIST),$(MAKE) --no-print-directory test-dist,the distribution check) ) || status=1; \
+	exit $$status
+
+# The inner loop: lint, types and the unit and contract tests (no Airflow run, no browser), under 2 minutes.
+test-quick: lint
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 tests/unit
 
 test-unit: install
 	$(BIN)/pytest -q tests/unit
@@ -52,7 +86,7 @@ $(FLOOR_VENV)/.installed: pyproject.toml
 	touch $@
 
 test-floor: $(FLOOR_VENV)/.installed
-	$(FLOOR_VENV)/bin/pytest -q -p no:cacheprovider tests/unit tests/integration
+	$(FLOOR_VENV)/bin/pytest -q -p no:cacheprovider $(XDIST) tests/unit tests/integration
 
 # The sdist and the wheel as a user gets them: built, `twine check`ed, the wheel installed into a fresh
 # venv (no dev tooling) where Airflow lists the provider, parses a DAG and renders against the emulator.
@@ -74,4 +108,4 @@ bench-throughput: install system-deps
 	$(BIN)/python -m benchmarks.throughput
 
 clean:
-	rm -rf $(VENV) $(FLOOR_VENV) .floor.log .floor.rc .pytest_cache .mypy_cache .ruff_cache output .demo
+	rm -rf $(VENV) $(FLOOR_VENV) .lane.log .lane.rc .pytest_cache .mypy_cache .ruff_cache output .demo $(DOCS_OUT)

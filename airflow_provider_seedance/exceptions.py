@@ -19,7 +19,7 @@
       SeedanceSaveError             the video could not be saved; carries generation id and URL
 
 No message here ever contains the API key: errors are built from the API's own error body, which the hook
-scrubs (``vendor_text.scrub``: the key and bearer tokens removed, control characters escaped, bounded) before
+scrubs (``_vendor_text.scrub``: the key and bearer tokens removed, control characters escaped, bounded) before
 anything reads it, and the hook never puts request headers into them.
 """
 
@@ -27,8 +27,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_seedance.status import is_permanent_failure
-from airflow_provider_seedance.vendor_text import scrub, scrub_optional
+from airflow_provider_seedance.contract._status import is_permanent_failure
+from airflow_provider_seedance.contract._vendor_text import scrub, scrub_optional
 
 if TYPE_CHECKING:
     from airflow_provider_seedance.models import Generation
@@ -71,7 +71,7 @@ class SeedanceAPIError(SeedanceError):
 
     def scrubbed(self, secrets: tuple[str, ...]) -> SeedanceAPIError:
         """This error with the vendor's words (message, code, request id) scrubbed: the key and bearer tokens
-        removed, control characters escaped, each bounded (``vendor_text.scrub``)."""
+        removed, control characters escaped, each bounded (``_vendor_text.scrub``)."""
         self.message = scrub(self.message, secrets)
         self.code = scrub_optional(self.code, secrets, 100)
         self.request_id = scrub_optional(self.request_id, secrets, 100)
@@ -238,3 +238,30 @@ class SeedanceSaveError(SeedanceError):
     def retryable(self) -> bool:  # type: ignore[override]
         """False when a retry meets the same refusal (a URL the guard refused, a video over the size limit)."""
         return self._retryable
+
+
+_CODE_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+def _code_word(code: str | None) -> str:
+    """A vendor's error code fit to count by: its code characters only, at most 60 (it is untrusted text)."""
+    return "".join(ch for ch in (code or "") if ch in _CODE_CHARACTERS)[:60]
+
+
+def failure_reason(exc: SeedanceError) -> str:
+    """Why a render failed, in a few words with no secret and no vendor prose: what the Seedance tab counts
+    failures by (``timeout``, ``failed: <code>``, ``HTTP 402 <code>``, ``invalid request``, ``not saved``...)."""
+    if isinstance(exc, SeedanceGenerationTimeout):
+        return "timeout"
+    if isinstance(exc, SeedanceGenerationError):
+        code = _code_word(exc.generation.error_code if exc.generation else None)
+        return f"failed: {code}" if code else "failed"
+    if isinstance(exc, SeedanceAPIError):
+        code = _code_word(exc.code)
+        return f"HTTP {exc.status_code} {code}".strip()
+    if isinstance(exc, SeedanceValidationError):
+        return "invalid request"
+    if isinstance(exc, SeedanceSaveError):
+        return "not saved"
+    name = type(exc).__name__.removeprefix("Seedance").removesuffix("Error")
+    return "".join(f" {ch.lower()}" if ch.isupper() else ch for ch in name).strip() or "error"

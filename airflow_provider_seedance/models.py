@@ -1,7 +1,7 @@
 """The user-facing request (one vocabulary for every backend) and the normalized ``Generation``.
 
 Pure data: no Airflow, no I/O. Backends translate ``VideoRequest`` to their wire body and their answers
-to ``Generation``; the limits per model live in ``limits.py``.
+to ``Generation``; the limits per model live in ``contract/limits.py``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from airflow_provider_seedance.vendor_text import scrub, scrub_optional
+from airflow_provider_seedance.contract._vendor_text import scrub, scrub_optional
 
 BackendName = Literal["evolink", "aimlapi", "modelark"]
 BACKENDS: tuple[BackendName, ...] = ("evolink", "aimlapi", "modelark")
@@ -50,7 +50,8 @@ class VideoRequest(BaseModel):
     return_last_frame: bool | None = None
     service_tier: str | None = None
     callback_url: str | None = None
-    #: ModelArk-only fields (``byteplussdkarkruntime`` ``content_generation.tasks.create``; limits in ``limits.py``).
+    #: ModelArk-only fields (``byteplussdkarkruntime`` ``content_generation.tasks.create``; limits in
+    #: ``contract/limits.py``).
     execution_expires_after: int | None = None
     priority: int | None = None
     safety_identifier: str | None = None
@@ -114,7 +115,7 @@ class Generation(BaseModel):
 
     def scrubbed(self, secrets: tuple[str, ...]) -> Generation:
         """This generation with every word the vendor chose (id, status, error, model, links) scrubbed: the key
-        and bearer tokens removed, control characters escaped, each bounded (``vendor_text.scrub``)."""
+        and bearer tokens removed, control characters escaped, each bounded (``_vendor_text.scrub``)."""
         words = {name: scrub_optional(getattr(self, name), secrets) for name in ("status", "error_code", "model")}
         # machine-used (polled, fetched): redacted and escaped, bounded only far beyond any real id or link
         links = {

@@ -174,7 +174,7 @@ async def _one(
     from airflow_provider_seedance.emulator.runtime import EmulatorConfig
     from airflow_provider_seedance.hooks.seedance import SeedanceHook
     from airflow_provider_seedance.models import VideoRequest
-    from airflow_provider_seedance.render_memory import RENDER_MEMORY, render_key, render_spec
+    from airflow_provider_seedance.polling._render_memory import RENDER_MEMORY, render_key, render_spec
 
     clock = VirtualClock()
     app = create_app(EmulatorConfig(clock=clock.monotonic, render_seconds=render))
@@ -204,7 +204,7 @@ def _worker_one(
     from airflow_provider_seedance.emulator.runtime import EmulatorConfig
     from airflow_provider_seedance.hooks.seedance import SeedanceHook
     from airflow_provider_seedance.models import VideoRequest
-    from airflow_provider_seedance.render_memory import RENDER_MEMORY, render_key, render_spec
+    from airflow_provider_seedance.polling._render_memory import RENDER_MEMORY, render_key, render_spec
 
     clock = VirtualClock()
     app = create_app(EmulatorConfig(clock=clock.monotonic, render_seconds=render))
@@ -246,7 +246,7 @@ def _worker_rows() -> dict[str, Any]:
 
 def _trigger(clock: VirtualClock, hook: Any, generation: Any, request: Any, interval: float | None) -> Any:
     """The trigger the operator would defer to, just after submitting, on ``clock`` and ``hook``."""
-    from airflow_provider_seedance.render_memory import render_spec
+    from airflow_provider_seedance.polling._render_memory import render_spec
     from airflow_provider_seedance.triggers.seedance import SeedanceGenerationTrigger
 
     submitted = clock.unix()
@@ -283,7 +283,7 @@ async def _wave(centre: float) -> list[dict[str, float]]:
     from airflow_provider_seedance.emulator.runtime import EmulatorConfig
     from airflow_provider_seedance.hooks.seedance import SeedanceHook
     from airflow_provider_seedance.models import VideoRequest
-    from airflow_provider_seedance.render_memory import RENDER_MEMORY
+    from airflow_provider_seedance.polling._render_memory import RENDER_MEMORY
 
     rng = random.Random(f"polls-wave-{centre}")
     renders = [round(centre * rng.uniform(0.8, 1.2), 1) for _ in range(WAVE)]

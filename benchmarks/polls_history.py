@@ -73,12 +73,12 @@ async def _wave(
     """The renders ``items`` ((map index, render s)) on one triggerer whose memory is ``memory``; with
     ``earlier`` (run 1's results by map index) each instance starts from what ``run_history`` reads there.
     Per map index: the outcome and the XCom result the operator would return."""
+    from airflow_provider_seedance.contract.events import GenerationEvent
     from airflow_provider_seedance.emulator.app import create_app
     from airflow_provider_seedance.emulator.runtime import EmulatorConfig
-    from airflow_provider_seedance.events import GenerationEvent
     from airflow_provider_seedance.hooks.seedance import SeedanceHook
     from airflow_provider_seedance.models import VideoRequest
-    from airflow_provider_seedance.run_history import WarmStart, warm_start
+    from airflow_provider_seedance.polling._run_history import WarmStart, warm_start
     from airflow_provider_seedance.triggers import seedance as trigger_module
     from benchmarks.polls import WaveClock, _outcome, _trigger
 
@@ -126,7 +126,7 @@ async def _pipeline(
     dialect: str, centre: float, layout: str, history: bool, steady: bool = False
 ) -> list[dict[str, float]]:
     """Run 1 cold on triggerer A, then run 2 as ``layout`` says; the outcomes of run 2's renders."""
-    from airflow_provider_seedance.render_memory import RenderMemory
+    from airflow_provider_seedance.polling._render_memory import RenderMemory
 
     a, b = RenderMemory(), RenderMemory()
     first = await _wave(dialect, list(enumerate(_renders(centre, 1))), a, None)

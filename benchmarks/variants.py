@@ -16,11 +16,11 @@ from typing import Any
 
 import httpx
 
-from airflow_provider_seedance.backends import ApiCall
-from airflow_provider_seedance.calls import connection_error, parse_response, request_kwargs
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
-from airflow_provider_seedance.settings import build_async_client
 from airflow_provider_seedance.triggers.seedance import SeedanceGenerationTrigger
+from airflow_provider_seedance.wire._calls import connection_error, parse_response, request_kwargs
+from airflow_provider_seedance.wire.backends import ApiCall
+from airflow_provider_seedance.wire.settings import build_async_client
 
 
 class NewClientHook(SeedanceHook):

@@ -23,6 +23,8 @@ from typing import Any
 
 from airflow.sdk import Asset, ObjectStoragePath, Param, dag, get_current_context, task
 
+from airflow_provider_seedance.runtime.storage import make_folders
+
 try:
     from airflow.sdk.exceptions import AirflowSkipException
 except ImportError:  # Airflow < 3.2
@@ -49,8 +51,8 @@ def manifests_to_publish(context: Any) -> list[str]:
 
 
 def copy_file(source: ObjectStoragePath, target: ObjectStoragePath) -> None:
-    """Stream one file across any two stores (local -> S3, S3 -> GCS, ...)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Stream one file across any two stores (local -> S3, S3 -> GCS, ...); never creates a bucket."""
+    make_folders(target.parent)
     with source.open("rb") as reader, target.open("wb") as writer:
         shutil.copyfileobj(reader, writer, 1024 * 1024)
 
@@ -100,7 +102,7 @@ def example_seedance_publish() -> None:
             # The source's index.html shows every take with its fate; approved.html only the approved ones.
             if (source / "approved.html").exists():
                 copy_file(source / "approved.html", target / "index.html")
-            target.mkdir(parents=True, exist_ok=True)
+            make_folders(target)
             manifest.update(
                 status="ready_to_publish",
                 source=str(source),

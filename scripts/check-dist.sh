@@ -45,6 +45,7 @@ cleanup() {
     fi
 }
 trap cleanup EXIT
+trap "exit 143" TERM INT
 
 step() {
     [[ -n "$PHASE" ]] && echo "  (took $((SECONDS - PHASE_START)) s)"
@@ -89,7 +90,7 @@ echo "  $(basename "$SDIST") $(($(stat -c %s "$SDIST") / 1024)) KiB, $(basename 
 step "twine check --strict"
 "$WORK/tools/bin/twine" check --strict "$SDIST" "$WHEEL" >"$WORK/twine.log" 2>&1
 
-step "contents: LICENSE and NOTICE, py.typed, the emulator, no test-tooling extra"
+step "contents: LICENSE and NOTICE, every file of the package (py.typed, templates), no test-tooling extra"
 "$WORK/tools/bin/python" - "$ROOT" "$SDIST" "$WHEEL" <<'EOF'
 import sys
 import tarfile
@@ -116,7 +117,14 @@ with zipfile.ZipFile(wheel) as whl:
             problems.append(f"wheel: no {path}")
         elif whl.read(path) != (root / name).read_bytes():
             problems.append(f"wheel: {path} differs from the repository's")
-    for path in ("airflow_provider_seedance/py.typed", "airflow_provider_seedance/emulator/cli.py"):
+    # every file of the package in the sources (templates, py.typed: data a user's install needs) is shipped
+    package = root / "airflow_provider_seedance"
+    shipped = [
+        path.relative_to(root).as_posix()
+        for path in sorted(package.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    ]
+    for path in ("airflow_provider_seedance/py.typed", "airflow_provider_seedance/emulator/cli.py", *shipped):
         if path not in names:
             problems.append(f"wheel: no {path}")
     meta = Parser().parsestr(whl.read(f"{dist_info}/METADATA").decode())

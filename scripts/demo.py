@@ -10,7 +10,7 @@ What it does, from a fresh clone:
 4. starts an Airflow api-server on the same metadata database (a free port, one demo user), so the
    pipeline's human review can be answered through Airflow's REST API;
 5. runs ``airflow dags test example_seedance_marketing_pipeline`` (9 videos: 3 products x 3 channels,
-   gallery, manifest), and while it waits at its review tasks (``review_0``: one per product x channel)
+   gallery, manifest), and while it waits at its review tasks (``campaign.review_0``: one per product x channel)
    answers each one through the REST API (``PATCH .../hitlDetails``), approving every clip, as a reviewer
    would in the Airflow UI's Required Actions page; then ``release`` emits the Asset event, and
    ``airflow dags test example_seedance_publish`` copies the approved clips to ``ready_to_publish/``;
@@ -190,7 +190,7 @@ def show_progress(line: str) -> None:
         if match is None:
             continue
         if kind == "task":
-            task = match.group(1)
+            task = match.group(1).removeprefix("campaign.")
             if task != "render" and not task.startswith(("rerender_", "review_")):
                 say(f"  - {task}")
         elif kind == "submitted":
@@ -287,42 +287,20 @@ class ApiServer:
         self.process = None
 
 
-def approve_first(detail: dict[str, Any]) -> tuple[str, str]:
-    """The demo's choice: the first option (``Approve``, or ``Approve take 1`` with variants), no note."""
-    return str(detail["options"][0]), ""
-
-
-# A review is answered only once its task is parked (3.3: awaiting_input; 3.1/3.2: deferred on its trigger).
-# Answered earlier, while the task is still running, Airflow 3.3.2 on SQLite (no row locks) can record the
-# answer and then park the task anyway, and the task waits forever for an answer it already has.
-PARKED = ("awaiting_input", "deferred")
-
-
 def answer_reviews(
-    api: ApiServer, stop: threading.Event, answered: list[str], choose: Callable[..., tuple[str, str]] = approve_first
+    api: ApiServer, stop: threading.Event, answered: list[str], choose: Callable[..., Any] | None = None
 ) -> None:
     """The demo's reviewer: every open review of the pipeline, answered through the REST API with what
-    ``choose(hitl_detail)`` says (an option and a note), until ``stop`` is set."""
-    import httpx
+    ``choose(hitl_detail)`` says (an option and a note; by default the first option, Approve), until ``stop``
+    is set. It is the provider's ``seedance-review`` client (``airflow_provider_seedance.review_client``),
+    which answers a review only once its task is parked."""
+    from airflow_provider_seedance.review_client import ReviewClient, approve_first
 
     api.wait_healthy()
-    token = httpx.post(f"{api.url}/auth/token", json={"username": REVIEWER, "password": api.password}, timeout=30)
-    token.raise_for_status()
-    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-    with httpx.Client(base_url=api.url, headers=headers, timeout=30) as client:
-        while not stop.is_set():
-            listing = client.get(f"/api/v2/dags/{DAG_ID}/dagRuns/~/hitlDetails", params={"response_received": False})
-            for detail in listing.json().get("hitl_details", []) if listing.status_code == 200 else []:
-                ti = detail["task_instance"]
-                if ti["state"] not in PARKED:
-                    continue
-                path = f"/api/v2/dags/{DAG_ID}/dagRuns/{ti['dag_run_id']}/taskInstances/{ti['task_id']}"
-                option, note = choose(detail)
-                answer: dict[str, Any] = {"chosen_options": [option], "params_input": {"note": note}}
-                if client.patch(f"{path}/{ti['map_index']}/hitlDetails", json=answer).status_code == 200:
-                    answered.append(detail["subject"])
-                    say(f"  - {ti['task_id']}: {detail['subject']}: {answer['chosen_options'][0]!r} (REST API)")
-            stop.wait(1.0)
+    with ReviewClient(api.url, username=REVIEWER, password=api.password) as client:
+        for detail, option in client.answer_open(choose or approve_first, dag_id=DAG_ID, stop=stop):
+            answered.append(detail["subject"])
+            say(f"  - {detail['task_instance']['task_id']}: {detail['subject']}: {option!r} (REST API)")
 
 
 def newest(folder: Path, pattern: str, since: float) -> Path | None:
@@ -409,8 +387,9 @@ def main() -> int:
         say("")
         say(f"The review: the demo answered {len(answered)} review tasks itself through the REST API, approving")
         say("every clip. In a real deployment a reviewer opens the Airflow UI: Browse > Required Actions")
-        say("(/required_actions?response_received=false), or the run's review_0 task > Required Actions, plays the")
-        say("clips from the gallery link, and picks Approve, Reject or Re-render (with a note) per product x channel.")
+        say("(/required_actions?response_received=false), or the run's campaign.review_0 task > Required Actions,")
+        say("plays the clips from the gallery link, and picks Approve, Reject or Re-render (with a note) per")
+        say("product x channel.")
         return 0
     finally:
         if api is not None:

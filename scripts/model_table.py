@@ -1,8 +1,9 @@
-"""Print the README's model-limits table from ``airflow_provider_seedance.limits`` (tests keep them equal)."""
+"""Print the model-limits table of docs/operator.md from ``airflow_provider_seedance.contract.limits``
+(tests keep them equal)."""
 
 from __future__ import annotations
 
-from airflow_provider_seedance.limits import MODEL_LIMITS, ModelLimits
+from airflow_provider_seedance.contract.limits import MODEL_LIMITS, ModelLimits
 
 
 def _durations(limits: ModelLimits) -> str:

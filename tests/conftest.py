@@ -7,12 +7,13 @@ of the ``airflow_db`` fixture.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import pytest
+
+from tests.airflow_db import migrated_database, remove_templates  # sets the run's id before xdist starts workers
 
 TESTS = Path(__file__).parent
 _HOME = Path(tempfile.mkdtemp(prefix="seedance-test-airflow-"))
@@ -26,16 +27,27 @@ os.environ["AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE"] = "True"
 for key in [k for k in os.environ if k.startswith("AIRFLOW_CONN_")]:
     del os.environ[key]
 
-_migrated = False
-
 
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:
-    """A migrated SQLite metadata database under the session's AIRFLOW_HOME."""
-    global _migrated
-    if not _migrated:
-        airflow = Path(sys.executable).parent / "airflow"
-        result = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True, check=False)
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-        _migrated = True
+    """A migrated SQLite metadata database under the session's AIRFLOW_HOME (one migration per test run)."""
+    database = _HOME / "airflow.db"
+    if not database.exists():
+        migrated_database(database)
     return _HOME
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):  # the xdist controller, or a run without xdist
+        remove_templates()
+
+
+@pytest.fixture
+def s3fs_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker with the Amazon provider but not s3fs (``pip install apache-airflow-providers-amazon``
+    without its extra): the test environment has both, so the import of s3fs is refused here as Python
+    refuses a module that is not installed, and no filesystem cached by an earlier test is reused."""
+    from airflow.sdk.io import store
+
+    monkeypatch.setitem(sys.modules, "s3fs", None)
+    monkeypatch.setattr(store, "_STORE_CACHE", {})

@@ -1,26 +1,8 @@
-"""One module per API dialect; ``get_backend`` picks one by the connection's ``backend`` extra."""
+"""Moved to ``airflow_provider_seedance.wire.backends``; this path keeps working."""
 
-from __future__ import annotations
-
-from airflow_provider_seedance.backends.aimlapi import AimlApiBackend
-from airflow_provider_seedance.backends.base import ApiCall, Backend
-from airflow_provider_seedance.backends.evolink import EvoLinkBackend
-from airflow_provider_seedance.backends.modelark import ModelArkBackend
-from airflow_provider_seedance.exceptions import SeedanceValidationError
-
-_BACKENDS: dict[str, Backend] = {
-    "evolink": EvoLinkBackend(),
-    "aimlapi": AimlApiBackend(),
-    "modelark": ModelArkBackend(),
-}
-
-
-def get_backend(name: str) -> Backend:
-    """The backend for a connection's ``backend`` extra (``evolink``, ``aimlapi`` or ``modelark``)."""
-    try:
-        return _BACKENDS[name]
-    except KeyError:
-        raise SeedanceValidationError("backend", name, f"must be one of {', '.join(_BACKENDS)}") from None
-
-
-__all__ = ["AimlApiBackend", "ApiCall", "Backend", "EvoLinkBackend", "ModelArkBackend", "get_backend"]
+from airflow_provider_seedance.wire.backends import AimlApiBackend as AimlApiBackend
+from airflow_provider_seedance.wire.backends import ApiCall as ApiCall
+from airflow_provider_seedance.wire.backends import Backend as Backend
+from airflow_provider_seedance.wire.backends import EvoLinkBackend as EvoLinkBackend
+from airflow_provider_seedance.wire.backends import ModelArkBackend as ModelArkBackend
+from airflow_provider_seedance.wire.backends import get_backend as get_backend

@@ -7,15 +7,19 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import os
 import socket
 import sys
 from pathlib import Path
 from typing import Any
 
+from .declared import DeclaredModels, parse_models
 from .faults import FaultConfigError, FaultInjector
 from .runtime import SUCCESS_WORDS, EmulatorConfig
 
 PROG = "seedance-emulator"
+#: Airflow's ``[seedance] models`` option as an environment variable: the emulator's --models when not given.
+MODELS_ENV = "AIRFLOW__SEEDANCE__MODELS"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--link-ttl", type=float, default=86400.0, help="validity of result links, seconds")
     parser.add_argument("--faults", default=None, help="fault config as JSON, or @path/to/file.json")
     parser.add_argument("--seed", type=int, default=None, help="seed for deterministic fault injection")
+    parser.add_argument(
+        "--models",
+        default=None,
+        help="models to serve beyond the built-in ones, declared as for the provider: JSON of model id -> "
+        'limits (or a connection\'s extra {"models": {...}}), or @path/to/file.json; a bad declaration stops '
+        f"the start. Not given: the environment variable {MODELS_ENV} ([seedance] models), so one setting "
+        "declares them to Airflow and the emulator",
+    )
     parser.add_argument(
         "--aiml-success-word",
         choices=SUCCESS_WORDS,
@@ -74,6 +86,15 @@ def load_faults(value: str | None) -> dict[str, Any] | None:
     return config
 
 
+def load_models(value: str | None, environ: dict[str, str] | None = None) -> DeclaredModels:
+    """Parse --models (inline JSON or @file), else $AIRFLOW__SEEDANCE__MODELS read as Airflow reads it."""
+    if value is None:
+        text = (os.environ if environ is None else environ).get(MODELS_ENV, "")
+        return parse_models(text, "[seedance] models", wrapper=False)  # the very message the provider gives
+    text = Path(value[1:]).read_text(encoding="utf-8") if value.startswith("@") else value
+    return parse_models(text, "--models")
+
+
 def bind_socket(host: str, port: int) -> socket.socket:
     """Bind the listening socket now so that a taken port is reported before anything starts.
 
@@ -109,6 +130,12 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
         raise _StartError("--ssl-certfile and --ssl-keyfile go together")
     try:
+        models = load_models(args.models)
+    except OSError as exc:
+        raise _StartError(f"invalid --models: {exc}") from exc
+    except ValueError as exc:  # names the source, the model and the key
+        raise _StartError(str(exc)) from exc
+    try:
         return EmulatorConfig(
             api_key=args.api_key,
             render_seconds=args.render_seconds,
@@ -117,6 +144,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
             seed=args.seed,
             aiml_success_word=args.aiml_success_word,
             public_url=args.public_url,
+            models=models,
         )
     except ValueError as exc:
         raise _StartError(str(exc)) from exc
@@ -148,6 +176,10 @@ def serve(args: argparse.Namespace, config: EmulatorConfig, sock: socket.socket)
     root = root_url(args.host, sock.getsockname()[1], bool(args.ssl_certfile))
     print(f"{PROG} listening on {root}", flush=True)
     print("\n".join(startup_lines(args.public_url or root, args.api_key)), flush=True)
+    source = "--models" if args.models is not None else MODELS_ENV
+    for backend, models in config.declared.by_backend.items():
+        if models:
+            print(f"Declared models ({source}) on {backend}: {', '.join(models)}", flush=True)
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(config),

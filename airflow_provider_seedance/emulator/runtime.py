@@ -8,6 +8,7 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -15,6 +16,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 
 from .common import ApiError
+from .declared import DeclaredModels, ModelLimits, parse_models
 from .faults import FaultInjector
 from .store import Clock, Task, TaskStore
 from .video import MediaCache
@@ -37,8 +39,13 @@ class EmulatorConfig:
     cache_bytes: int = 256 * 1024 * 1024
     public_url: str | None = None
     signing_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    #: Models the vendors do not serve yet, declared as for the provider (``[seedance] models``: JSON text or an
+    #: object of model id -> limits, or a connection's extra ``{"models": {...}}``); see ``declared.py``.
+    models: Mapping[str, Any] | str | DeclaredModels | None = None
+    declared: DeclaredModels = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.declared = parse_models(self.models)  # a bad declaration: ValueError naming the model and key
         if self.aiml_success_word not in SUCCESS_WORDS:
             raise ValueError(f"aiml_success_word must be one of {SUCCESS_WORDS}")
         if self.render_seconds < 0 or self.link_ttl_seconds < 0:
@@ -59,6 +66,10 @@ class Emulator:
         self.store.reset()
         self.faults.configure({})
         self.cache.clear()
+
+    def declared(self, backend: str) -> Mapping[str, ModelLimits]:
+        """The declared models the ``backend`` dialect serves, by id (they override its built-in rules)."""
+        return self.config.declared.on(backend)
 
     def authenticate(self, request: Request) -> str:
         """Return the bearer token or raise a 401 (messages never echo the key)."""

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -176,6 +177,7 @@ class EmulatorProcess(_ControlClient):
         faults: dict[str, Any] | None = None,
         seed: int | None = None,
         aiml_success_word: str = "completed",
+        models: Mapping[str, Any] | str | None = None,
         log_level: str = "warning",
         extra_args: tuple[str, ...] = (),
         startup_timeout: float = 30.0,
@@ -200,6 +202,8 @@ class EmulatorProcess(_ControlClient):
             args += ["--faults", json.dumps(faults)]
         if seed is not None:
             args += ["--seed", str(seed)]
+        if models:  # else the process reads AIRFLOW__SEEDANCE__MODELS, as the command line does
+            args += ["--models", models if isinstance(models, str) else json.dumps(models)]
         self.args = [*args, *extra_args]
         self.verify_tls = "--ssl-certfile" not in extra_args  # the emulator's own self-signed cert
         self.startup_timeout = startup_timeout

@@ -15,24 +15,10 @@ from typing import Any
 import httpx
 from airflow.sdk.bases.hook import BaseHook
 
-from airflow_provider_seedance import metrics
-from airflow_provider_seedance.backends import ApiCall, Backend
-from airflow_provider_seedance.calls import (
-    connection_error,
-    parse_response,
-    request_kwargs,
-    submit_error,
-    transport_detail,
-)
-from airflow_provider_seedance.compat import amask_secret, configured_models, mask_secret
-from airflow_provider_seedance.declared_models import parse_declared_models
-from airflow_provider_seedance.download_guard import (
-    DownloadRefused,
-    FetchRules,
-    GuardedTransport,
-    Resolver,
-    system_resolver,
-)
+from airflow_provider_seedance.contract._declared_models import parse_shared_models
+from airflow_provider_seedance.contract._urls import check_callback_resolves, system_resolver
+from airflow_provider_seedance.contract._vendor_text import scrub
+from airflow_provider_seedance.contract.limits import ModelLimits, validate_request, with_vendor_expiry
 from airflow_provider_seedance.exceptions import (
     SeedanceConnectionError,
     SeedanceError,
@@ -41,20 +27,19 @@ from airflow_provider_seedance.exceptions import (
     SeedanceSaveError,
 )
 from airflow_provider_seedance.get_provider_info import get_provider_info
-from airflow_provider_seedance.limits import ModelLimits, validate_request, with_vendor_expiry
 from airflow_provider_seedance.models import Generation, VideoRequest
-from airflow_provider_seedance.poll_steps import poll_answered, poll_failed
-from airflow_provider_seedance.polling import PollPlan
-from airflow_provider_seedance.render_memory import RENDER_MEMORY, render_key
-from airflow_provider_seedance.settings import (
-    ConnectionSettings,
-    build_async_client,
-    build_client,
-    settings_from_fields,
-    shared_async_client,
-    unknown_extra_keys,
+from airflow_provider_seedance.polling._plan import PollPlan
+from airflow_provider_seedance.polling._poll_steps import poll_answered, poll_failed
+from airflow_provider_seedance.polling._render_memory import RENDER_MEMORY, render_key
+from airflow_provider_seedance.runtime import _metrics as metrics
+from airflow_provider_seedance.runtime._compat import amask_secret, configured_models, mask_secret
+from airflow_provider_seedance.runtime.download_guard import (
+    DownloadRefused,
+    FetchRules,
+    GuardedTransport,
+    Resolver,
 )
-from airflow_provider_seedance.storage import (
+from airflow_provider_seedance.runtime.storage import (
     DownloadTooLarge,
     DownloadTooSlow,
     SavedVideo,
@@ -63,9 +48,24 @@ from airflow_provider_seedance.storage import (
     missing_filesystem,
     save_stream,
 )
-from airflow_provider_seedance.transport import RetryPolicy, RetryTransport
-from airflow_provider_seedance.urls import check_callback_resolves
-from airflow_provider_seedance.vendor_text import scrub
+from airflow_provider_seedance.wire._calls import (
+    connection_error,
+    parse_response,
+    request_kwargs,
+    submit_error,
+    transport_detail,
+)
+from airflow_provider_seedance.wire._rules import RetryPolicy
+from airflow_provider_seedance.wire._transport import RetryTransport
+from airflow_provider_seedance.wire.backends import ApiCall, Backend
+from airflow_provider_seedance.wire.settings import (
+    ConnectionSettings,
+    build_async_client,
+    build_client,
+    settings_from_fields,
+    shared_async_client,
+    unknown_extra_keys,
+)
 
 #: How long a whole generation may take, submit to finish, unless the caller says (``timeout``).
 DEFAULT_GENERATION_TIMEOUT = 3600.0
@@ -229,9 +229,10 @@ class SeedanceHook(BaseHook):
         return request
 
     def declared_models(self, backend: Backend) -> dict[str, ModelLimits]:
-        """The model limits this deployment declares for ``backend``: ``[seedance] models``, then this
-        connection's extra ``models`` (which wins for a model in both)."""
-        models = parse_declared_models(configured_models(), backend.name, "[seedance] models")
+        """The model limits this deployment declares for ``backend``: ``[seedance] models`` (the models there
+        that ``backend``'s API can carry), then this connection's extra ``models`` (which wins for a model in
+        both)."""
+        models = parse_shared_models(configured_models(), backend.name, "[seedance] models")
         if self.settings.backend_name == backend.name:
             models.update(self.settings.models)
         return models
@@ -373,7 +374,7 @@ class SeedanceHook(BaseHook):
         after a jittered back-off or the server's Retry-After until ``timeout`` seconds have passed, the
         last poll lands on the deadline, and with ``render_spec`` (``render_memory.render_spec(request)``)
         renders of the same spec seen in this process stand in for a missing API estimate, else
-        ``typical_time`` (what earlier runs of the task took, ``run_history``). On success,
+        ``typical_time`` (what earlier runs of the task took, ``_run_history``). On success,
         ``last_render_s`` is how long the render took as polling saw it.
         """
         start = clock()

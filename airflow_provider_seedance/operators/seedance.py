@@ -8,6 +8,7 @@ previous one failed, was cancelled or expired, or succeeded so long ago that its
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -17,21 +18,20 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_seedance.backends import get_backend
-from airflow_provider_seedance.compat import AirflowSkipException, default_deferrable
+from airflow_provider_seedance.contract._status import is_permanent_failure
+from airflow_provider_seedance.contract.limits import backends_for_model, validate_request
+from airflow_provider_seedance.contract.submission import SubmissionState, request_hash
 from airflow_provider_seedance.exceptions import (
     SeedanceError,
     SeedanceGenerationTimeout,
     SeedanceNotFoundError,
     SeedanceValidationError,
+    failure_reason,
 )
-from airflow_provider_seedance.finish import as_airflow_error, finish, generation_from_event, video_result
 from airflow_provider_seedance.hooks.seedance import DEFAULT_GENERATION_TIMEOUT, SeedanceHook, transfer_deadline
-from airflow_provider_seedance.limits import backends_for_model, validate_request
-from airflow_provider_seedance.lineage import task_lineage
 from airflow_provider_seedance.links import ID_XCOM_KEY, LINK_XCOM_KEY, SeedanceVideoLink
 from airflow_provider_seedance.models import Generation, VideoRequest
-from airflow_provider_seedance.operators.fallbacks import (
+from airflow_provider_seedance.operators._fallbacks import (
     Leg,
     accepted_hook,
     fallback_args,
@@ -42,19 +42,22 @@ from airflow_provider_seedance.operators.fallbacks import (
     submit_in_turn,
     with_deadline,
 )
-from airflow_provider_seedance.operators.output_checks import check_output_path
-from airflow_provider_seedance.operators.request_fields import (
+from airflow_provider_seedance.operators._finish import as_airflow_error, finish, generation_from_event, video_result
+from airflow_provider_seedance.operators._output_checks import check_output_path
+from airflow_provider_seedance.operators._request_fields import (
     REQUEST_FIELDS,
+    merged_fields,
     request_from_fields,
     templated,
     url_list_arg,
 )
-from airflow_provider_seedance.polling import PollPlan
-from airflow_provider_seedance.render_memory import render_spec
-from airflow_provider_seedance.run_history import WarmStart, warm_start
-from airflow_provider_seedance.status import is_permanent_failure
-from airflow_provider_seedance.submission import SubmissionState, request_hash
+from airflow_provider_seedance.polling._plan import PollPlan
+from airflow_provider_seedance.polling._render_memory import render_spec
+from airflow_provider_seedance.polling._run_history import WarmStart, warm_start
+from airflow_provider_seedance.runtime._compat import AirflowSkipException, default_deferrable
+from airflow_provider_seedance.runtime._lineage import task_lineage
 from airflow_provider_seedance.triggers.seedance import SeedanceGenerationTrigger
+from airflow_provider_seedance.wire.backends import get_backend
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -63,6 +66,8 @@ if TYPE_CHECKING:
 LINK_LIFETIME_S = 23 * 3600.0
 #: The XCom key of the reason a ``spend_check`` gave for skipping the task (nothing was submitted).
 SKIPPED_XCOM_KEY = "seedance_skipped"
+#: Why the task's render failed (``exceptions.failure_reason``), with its backend, connection and generation.
+FAILURE_XCOM_KEY = "seedance_failure"
 #: Said with every deferral: nothing polls a deferred render without a triggerer, and Airflow says nothing.
 TRIGGERER_HINT = (
     "Only a running triggerer polls it: if this task stays deferred, start one (`airflow triggerer`) for this "
@@ -81,6 +86,11 @@ MAX_REPLAYED_FAILURES = 8
 
 class SeedanceGenerateVideoOperator(BaseOperator):
     """Generate one video with Seedance (text-, image- or reference-to-video) and save it.
+
+    The request is ``request`` (templated: a dict of request fields or a ``VideoRequest``, so that a mapped
+    task can ``.expand(request=[...])``) with the named arguments laid over it: each one given (not None,
+    empty text or an empty list) replaces the request's field, and ``extra_params`` are merged. A request
+    key that is no request field is refused, naming it. Every field is validated per model either way.
 
     Request fields (``model``, ``prompt``, ``image_urls``, ``video_urls``, ``audio_urls``, ``duration``,
     ``quality``, ``aspect_ratio``, ``generate_audio``, ``seed``, ``camera_fixed``, ``watermark``,
@@ -122,11 +132,12 @@ class SeedanceGenerateVideoOperator(BaseOperator):
     :param spend_check: called as ``spend_check(context, request)`` right before a create would be sent (not
         when a retry reattaches, not after the trigger): a string skips the task with that reason, pushed
         to the ``seedance_skipped`` XCom, and nothing is submitted; None submits. For a budget shared by a
-        run's renders (see ``airflow_provider_seedance.budget.spend_refusal``).
+        run's renders (see ``airflow_provider_seedance.contract.budget.spend_refusal``).
     """
 
     template_fields: Sequence[str] = (
         "seedance_conn_id",
+        "request",
         "model",
         "prompt",
         "image_urls",
@@ -166,7 +177,8 @@ class SeedanceGenerateVideoOperator(BaseOperator):
     def __init__(
         self,
         *,
-        model: str,
+        request: dict[str, Any] | VideoRequest | str | None = None,
+        model: str | None = None,
         prompt: str = "",
         image_urls: Sequence[str] | None = None,
         video_urls: Sequence[str] | None = None,
@@ -207,6 +219,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.request = request
         self.model = model
         self.prompt = prompt
         # A string (a template, or one URL) or an XComArg stays as given; it becomes a list after rendering.
@@ -248,18 +261,22 @@ class SeedanceGenerateVideoOperator(BaseOperator):
     # -- request ------------------------------------------------------------------------------------
 
     def build_request(self) -> VideoRequest:
-        """The rendered fields as a ``VideoRequest``; a wrong type names the field."""
-        return request_from_fields({name: getattr(self, name) for name in REQUEST_FIELDS}, self.model)
+        """``request`` with the named arguments laid over it, rendered, as a ``VideoRequest``; a wrong type
+        names the field."""
+        fields = merged_fields(self.request, {name: getattr(self, name) for name in REQUEST_FIELDS})
+        if not fields.get("model"):
+            raise SeedanceValidationError("model", None, "is missing: give model= or a request with a model")
+        return request_from_fields(fields, str(fields["model"]))
 
     def _validate_literal_request(self) -> None:
         """At DAG parse time, where nothing is templated and the model names one backend, fail early."""
-        if any(templated(getattr(self, name)) for name in REQUEST_FIELDS):
-            return
-        backends = backends_for_model(self.model)
-        if len(backends) != 1:
+        if templated(self.request) or any(templated(getattr(self, name)) for name in REQUEST_FIELDS):
             return
         try:
-            validate_request(get_backend(backends[0]), self.build_request())
+            request = self.build_request()
+            backends = backends_for_model(request.model)
+            if len(backends) == 1:
+                validate_request(get_backend(backends[0]), request)
         except SeedanceValidationError as exc:
             raise exc.in_task(self.task_id) from None
 
@@ -278,7 +295,19 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         try:
             return self._execute(context)
         except SeedanceError as exc:
+            self._record_failure(context, exc)
             raise as_airflow_error(exc) from None
+
+    def _record_failure(self, context: Context, exc: SeedanceError) -> None:
+        """Leave why this render failed (a reason word, the connection, the generation; never the message) for
+        the Seedance tab's failures by backend and reason. Never raises: the task fails with ``exc`` anyway."""
+        backend = getattr(exc, "backend", None) or getattr(getattr(exc, "generation", None), "backend", None)
+        conn_id = self._route.get("seedance_conn_id") or self._accepted_conn_id or self.seedance_conn_id
+        with contextlib.suppress(Exception):
+            backend = backend or self._hook_for(conn_id).backend.name
+        with contextlib.suppress(Exception):
+            facts = {"reason": failure_reason(exc), "backend": backend, "seedance_conn_id": conn_id}
+            context["ti"].xcom_push(key=FAILURE_XCOM_KEY, value={**facts, "generation_id": self._generation_id})
 
     def _execute(self, context: Context) -> Any:
         hook = self.hook
@@ -348,7 +377,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         context: Context,
     ) -> Any:
         """Defer to the triggerer (the default), or poll on this worker until the deadline; either starts from
-        the render times earlier runs of this task left (``run_history``)."""
+        the render times earlier runs of this task left (``_run_history``)."""
         warm = warm_start(context, hook.backend.name, request, self.log)
         if self.deferrable:
             self.log.info("%s", deferral_line(generation, state, self.poll_interval, warm))
@@ -457,6 +486,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         """Back on a worker after the trigger fired: validate the event, then save and return."""
+        self._generation_id = str(event.get("generation_id") or "") or None
         try:
             generation, elapsed = generation_from_event(event)
             self._route = recalled_route(context, self.seedance_conn_id, bool(self.fallback_conn_ids))
@@ -465,6 +495,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
             times = warm.result_fields(event.get("render_s"))
             return self._finish(hook, generation, context, elapsed, request, event.get("deadline"), times)
         except SeedanceError as exc:
+            self._record_failure(context, exc)
             raise as_airflow_error(exc) from None
 
     def _finish(
@@ -509,7 +540,7 @@ class SeedanceGenerateVideoOperator(BaseOperator):
         return task_lineage(self._media_urls(), None)
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
-        """Inputs: the media URLs; output: the saved video; run facet ``seedance`` (see ``lineage.py``)."""
+        """Inputs: the media URLs; output: the saved video; run facet ``seedance`` (see ``runtime/_lineage.py``)."""
         return task_lineage(self._media_urls(), self._result)
 
     def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:

@@ -16,14 +16,14 @@ from typing import Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
-from airflow_provider_seedance.compat import default_deferrable
 from airflow_provider_seedance.exceptions import SeedanceError
-from airflow_provider_seedance.finish import as_airflow_error, finish, generation_from_event
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
-from airflow_provider_seedance.lineage import task_lineage
 from airflow_provider_seedance.links import SeedanceVideoLink
 from airflow_provider_seedance.models import Generation
-from airflow_provider_seedance.poll_steps import progress_line
+from airflow_provider_seedance.operators._finish import as_airflow_error, finish, generation_from_event
+from airflow_provider_seedance.polling._poll_steps import progress_line
+from airflow_provider_seedance.runtime._compat import default_deferrable
+from airflow_provider_seedance.runtime._lineage import task_lineage
 from airflow_provider_seedance.triggers.seedance import SeedanceGenerationTrigger
 
 

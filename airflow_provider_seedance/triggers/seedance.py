@@ -14,14 +14,14 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_seedance import metrics
-from airflow_provider_seedance.events import EventStatus, GenerationEvent
+from airflow_provider_seedance.contract.events import EventStatus, GenerationEvent
 from airflow_provider_seedance.exceptions import SeedanceConnectionError, SeedanceError
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
 from airflow_provider_seedance.models import Generation
-from airflow_provider_seedance.poll_steps import poll_answered, poll_failed
-from airflow_provider_seedance.polling import Nap, Outcome, PollPlan
-from airflow_provider_seedance.render_memory import RENDER_MEMORY, RenderKey, render_key
+from airflow_provider_seedance.polling._plan import Nap, Outcome, PollPlan
+from airflow_provider_seedance.polling._poll_steps import poll_answered, poll_failed
+from airflow_provider_seedance.polling._render_memory import RENDER_MEMORY, RenderKey, render_key
+from airflow_provider_seedance.runtime import _metrics as metrics
 
 #: The last poll, at the deadline, may still take this long.
 FINAL_POLL_BUDGET = 30.0
@@ -47,7 +47,7 @@ class SeedanceGenerationTrigger(BaseTrigger):
         this process a typical render time, which stands in when the API gives no estimate; a trigger
         still polling blind is woken as soon as its spec has one.
     :param typical_time: the typical render time of this spec read by the operator from earlier runs of its
-        task (``run_history``), so the trigger starts warm on any triggerer, after any restart; used until
+        task (``_run_history``), so the trigger starts warm on any triggerer, after any restart; used until
         this process has its own. A number, never the request.
     :param typical_samples: how many earlier renders ``typical_time`` rests on (for the log).
     """

@@ -21,7 +21,7 @@ def dag(dag_id: str) -> DAG:
 
 
 with dag("seedance_output_unwritable") as output_unwritable:
-    # The README's first example on a worker without s3fs: refused before anything is paid for.
+    # The first example of docs/operator.md (once the README's) on a worker without s3fs: refused before anything is paid for.
     SeedanceGenerateVideoOperator(
         task_id="s3_without_s3fs",
         seedance_conn_id="seedance_evolink",

@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.deployment.harness import Deployment, DeploymentError
+from airflow_provider_seedance.review_client import PARKED
+from tests.deployment.harness import ADMIN_PASSWORD, ADMIN_USER, Deployment, DeploymentError
 
 DAG_ID = "example_seedance_marketing_pipeline"
 PUBLISH_DAG_ID = "example_seedance_publish"
@@ -38,7 +39,7 @@ def open_reviews(deploy: Deployment, run_id: str, count: int, timeout: float = 3
         body = deploy.api(
             "GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/hitlDetails", params={"response_received": False}
         )
-        details = [d for d in body["hitl_details"] if d["task_instance"]["state"] in ("deferred", "awaiting_input")]
+        details = [d for d in body["hitl_details"] if d["task_instance"]["state"] in PARKED]
         if len(details) >= count and all(parked(deploy, run_id, d["task_instance"]) for d in details):
             return sorted(details, key=lambda d: d["subject"])
         if deploy.dag_run(DAG_ID, run_id)["state"] in ("success", "failed"):
@@ -59,10 +60,14 @@ def parked(deploy: Deployment, run_id: str, ti: dict[str, Any]) -> bool:
 
 
 def answer(deploy: Deployment, run_id: str, detail: dict[str, Any], option: str, note: str = "") -> None:
-    """One review answered through the REST API, as any client (a chat bot, a script) would."""
-    ti = detail["task_instance"]
-    path = f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/{ti['map_index']}/hitlDetails"
-    deploy.api("PATCH", path, json={"chosen_options": [option], "params_input": {"note": note}})
+    """One review answered through the REST API by the provider's own client (``seedance-review``'s
+    ``ReviewClient``), as any client (a chat bot, a script) would."""
+    from airflow_provider_seedance.review_client import ReviewClient
+
+    assert detail["task_instance"]["dag_run_id"] == run_id, detail
+    with ReviewClient(deploy.api_url, username=ADMIN_USER, password=ADMIN_PASSWORD) as client:
+        if not client.answer(detail, option, note):
+            raise DeploymentError(f"the api-server did not take {option!r} for {detail['subject']!r}")
 
 
 def prompts_sent(emulator: Any) -> list[str]:

@@ -2,7 +2,7 @@
 
 Log in, add a connection of type Seedance, check the form (masked API key, Base URL, Backend dropdown),
 save it, run "Test connection" against the emulator and see it succeed. The form's screenshot is saved to
-``docs/connection-form.png`` for the README.
+``docs/connection-form.png`` for docs/connection.md.
 """
 
 from __future__ import annotations

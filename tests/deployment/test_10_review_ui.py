@@ -4,7 +4,7 @@ The reviewer logs in and, on each review task's Required Actions page (what the 
 list links to), reads the clip's prompt, model and credits, approves one clip, rejects one and asks for a
 re-render of the third with a note typed into the form; the note reaches the vendor (the emulator's log);
 the re-render comes back and is approved; only the two approved clips land in ``ready_to_publish``. The
-review screen is saved to ``docs/review-screen.png`` for the README.
+review screen is saved to ``docs/review-screen.png`` for docs/review-and-budget.md.
 """
 
 from __future__ import annotations

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_seedance.backends import get_backend
+from airflow_provider_seedance.contract.limits import GENERIC_PROMPT_MAX, MODEL_LIMITS, generic_limits, validate_request
 from airflow_provider_seedance.emulator.common import ApiError, TaskSpec
 from airflow_provider_seedance.emulator.dialects import aimlapi, evolink, modelark_request
 from airflow_provider_seedance.exceptions import SeedanceValidationError
-from airflow_provider_seedance.limits import GENERIC_PROMPT_MAX, MODEL_LIMITS, generic_limits, validate_request
 from airflow_provider_seedance.models import VideoRequest
+from airflow_provider_seedance.wire.backends import get_backend
 
 VALIDATORS: dict[str, Callable[[dict[str, Any]], TaskSpec]] = {
     "evolink": evolink.validate,

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_seedance.emulator.server import EmulatorServer
+from tests.airflow_db import migrated_database
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "example_dags"
@@ -44,10 +45,7 @@ def airflow_env(home: Path, **extra: str) -> dict[str, str]:
 def examples_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite Airflow home for the example DAGs (shared by the demo test)."""
     home = tmp_path_factory.mktemp("examples-airflow")
-    result = subprocess.run(
-        [str(AIRFLOW), "db", "migrate"], env=airflow_env(home), capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    migrated_database(home / "airflow.db")
     return home
 
 

@@ -16,6 +16,7 @@ EXPECTED = {
     "example_seedance_quickstart",
     "example_seedance_image_to_video",
     "example_seedance_reference_to_video",
+    "example_seedance_campaign",
     "example_seedance_marketing_pipeline",
     "example_seedance_publish",
 }
@@ -81,7 +82,7 @@ def test_image_to_video_takes_first_and_last_frame(dagbag):
 
 
 def test_default_models_fit_the_default_backend(dagbag):
-    from airflow_provider_seedance.limits import limits_for
+    from airflow_provider_seedance.contract.limits import limits_for
 
     for dag_id, mode in (
         ("example_seedance_quickstart", "text"),
@@ -99,13 +100,14 @@ def test_marketing_pipeline_maps_deferrable_renders_in_the_pool_and_emits_the_ga
     assert dag.schedule == "@weekly"
     assert {"model", "seedance_conn_id", "duration", "quality", "output_root", "max_videos"} <= set(dag.params)
     dag.params.validate()
-    render = dag.get_task("render")
+    render = dag.get_task("campaign.render")
     assert render.is_mapped
     assert render.partial_kwargs["pool"] == "seedance_renders"
     assert render.partial_kwargs["deferrable"] is True
-    assert {t.task_id for t in render.upstream_list} == {"plan"}
-    gallery = dag.get_task("gallery")
-    assert {t.task_id for t in gallery.upstream_list} == {"plan", "render"}
+    assert {t.task_id for t in render.upstream_list} == {"campaign.plan"}
+    assert {t.task_id for t in dag.get_task("campaign.plan").upstream_list} == {"brief"}
+    gallery = dag.get_task("campaign.gallery")
+    assert {t.task_id for t in gallery.upstream_list} == {"campaign.plan", "campaign.render"}
     assert gallery.outlets == []  # nothing is announced before the review
 
 
@@ -114,16 +116,16 @@ def test_marketing_pipeline_reviews_with_hitl_rounds_and_only_release_emits_the_
 
     dag = dagbag.dags["example_seedance_marketing_pipeline"]
     assert {"variants", "max_rerenders", "max_credits", "credits_per_second"} <= set(dag.params)
-    review = dag.get_task("review_0")
+    review = dag.get_task("campaign.review_0")
     assert review.is_mapped and issubclass(review.operator_class, HITLOperator)
-    assert {t.task_id for t in review.upstream_list} == {"gallery"}
-    assert {t.task_id for t in dag.get_task("rerender_1").upstream_list} == {"decide_0"}
-    assert {t.task_id for t in dag.get_task("review_1").upstream_list} == {"collect_1"}
-    release = dag.get_task("release")
+    assert {t.task_id for t in review.upstream_list} == {"campaign.gallery"}
+    assert {t.task_id for t in dag.get_task("campaign.rerender_1").upstream_list} == {"campaign.decide_0"}
+    assert {t.task_id for t in dag.get_task("campaign.review_1").upstream_list} == {"campaign.collect_1"}
+    release = dag.get_task("campaign.release")
     assert [a.uri for a in release.outlets] == ["seedance://marketing/gallery"]
     assert release.trigger_rule == "all_done"
     emitting = [t.task_id for t in dag.tasks if getattr(t, "outlets", None)]
-    assert emitting == ["release"]
+    assert emitting == ["campaign.release"]
 
 
 def test_publish_is_scheduled_on_the_gallery_asset(dagbag):
@@ -131,48 +133,12 @@ def test_publish_is_scheduled_on_the_gallery_asset(dagbag):
     assert [a.uri for a in dag.schedule] == ["seedance://marketing/gallery"]
 
 
-def test_prompts_carry_the_channel_format_in_words_only_when_the_model_takes_no_aspect_ratio():
+def test_the_brief_becomes_one_take_per_product_and_channel_in_the_channel_format():
     module = _module("example_seedance_marketing_pipeline")
     brief = module.load_brief(None)
-    ratios = {c["aspect_ratio"] for c in brief["channels"]}
-    assert ratios == {"9:16", "16:9", "1:1"}
+    assert {c["aspect_ratio"] for c in brief["channels"]} == {"9:16", "16:9", "1:1"}
     product, channel = brief["products"][0], brief["channels"][0]
-    plain = module.build_prompt(brief, product, channel, framing=False)
-    framed = module.build_prompt(brief, product, channel, framing=True)
-    assert product["message"] in plain and channel["direction"] in plain
-    assert "9:16" not in plain and framed.endswith("Composed for vertical 9:16 framing.")
-
-
-def test_gallery_page_escapes_text_and_links_relatively():
-    module = _module("example_seedance_marketing_pipeline")
-    video = {
-        "channel": "feed",
-        "channel_name": "Feeds",
-        "aspect_ratio": "1:1",
-        "product_name": "<Flask>",
-        "message": "Hot & fresh",
-        "prompt": 'a "quoted" <b>prompt</b>',
-        "file": "videos/a.mp4",
-        "poster": None,
-        "model": "m",
-        "duration": 5,
-        "credits": 1.5,
-        "elapsed_s": 4.25,
-    }
-    manifest = {
-        "brand": "B",
-        "campaign": "c",
-        "model": "m",
-        "backend": "evolink",
-        "total_credits": 1.5,
-        "total_render_s": 4.2,
-        "generated_at": "now",
-        "dag_id": "d",
-        "run_id": "r",
-        "videos": [video],
-    }
-    page = module.render_html(manifest)
-    assert '<video controls preload="metadata" playsinline src="videos/a.mp4"' in page
-    assert "poster=" not in page
-    assert "&lt;Flask&gt;" in page and "<b>prompt</b>" not in page
-    assert "4.25 s" in page or "4.2 s" in page
+    take = module.take(brief, product, channel, {"duration": 5, "quality": "720p"})
+    assert take["name"] == "trail-runner-shorts" and take["aspect_ratio"] == "9:16"
+    assert product["message"] in take["prompt"] and channel["direction"] in take["prompt"]
+    assert take["labels"]["product"] == "trail-runner" and take["section"] == channel["name"]

@@ -7,7 +7,7 @@ the type "Seedance" and checks exactly the fields it shows. Runs under the 3.3 v
 Airflow 3.1 does not read the declarative ``conn-fields`` / ``ui-field-behaviour`` of
 ``get_provider_info``: it imports the hook and asks ``get_ui_field_behaviour`` and
 ``get_connection_form_widgets``. From 3.2 on the declaration is read and the hook methods are skipped.
-The 3.1 form is saved to ``docs/connection-form-3.1.png`` for the README (when missing, or with
+The 3.1 form is saved to ``docs/connection-form-3.1.png`` for docs/connection.md (when missing, or with
 SEEDANCE_UPDATE_SCREENSHOT=1).
 """
 
@@ -18,9 +18,6 @@ import io
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +28,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.airflow_db import migrated_database
+from tests.api_server import api_server as running_api_server
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 pytestmark = pytest.mark.timeout(240)
@@ -42,86 +41,17 @@ CONN_ID = "seedance_ui"
 API_KEY = "sk-ui-test-key-4b1d"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _env(home: Path, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PYTEST"))}
-    env.update(
-        {
-            "AIRFLOW_HOME": str(home),
-            "PYTHONUNBUFFERED": "1",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
-            "AIRFLOW__CORE__AUTH_MANAGER": (
-                "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
-            ),
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
-            "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
-            "AIRFLOW__API__HOST": "127.0.0.1",
-            "AIRFLOW__API__PORT": str(port),
-            "AIRFLOW__API__WORKERS": "1",
-            "AIRFLOW__API__SECRET_KEY": "seedance-ui-test-secret-key",
-            "AIRFLOW__API_AUTH__JWT_SECRET": "seedance-ui-test-jwt-secret-0123456789abcdef",
-            "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-        }
-    )
-    return env
-
-
 @contextlib.contextmanager
 def api_server() -> Iterator[str]:
     """A migrated SQLite Airflow and its api-server on a free port; yields the base URL."""
     home = Path(tempfile.mkdtemp(prefix="seedance-ui-"))
     (home / "dags").mkdir()
-    port = _free_port()
-    env = _env(home, port)
-    migrate = subprocess.run([AIRFLOW, "db", "migrate"], env=env, capture_output=True, text=True, check=False)
-    assert migrate.returncode == 0, f"airflow db migrate failed:\n{migrate.stdout[-3000:]}{migrate.stderr[-3000:]}"
-    log = (home / "api-server.log").open("wb")
-    process = subprocess.Popen(
-        [AIRFLOW, "api-server", "--port", str(port), "--host", "127.0.0.1"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
+    migrated_database(home / "airflow.db")
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the api-server exited ({process.returncode}):\n{_tail(home)}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/api/v2/monitor/health", timeout=5).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(f"the api-server did not answer on {url} within 90 s:\n{_tail(home)}")
-            time.sleep(0.5)
-        yield url
+        with running_api_server(home, {"AIRFLOW__CORE__TEST_CONNECTION": "Enabled"}) as url:
+            yield url
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
-        log.close()
         shutil.rmtree(home, ignore_errors=True)
-
-
-def _tail(home: Path) -> str:
-    with contextlib.suppress(OSError):
-        return (home / "api-server.log").read_text(errors="replace")[-4000:]
-    return ""
 
 
 def _shown(dialog: Any) -> dict[str, Any]:

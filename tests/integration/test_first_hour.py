@@ -30,6 +30,7 @@ def connection(monkeypatch, conn_id: str, host: str, backend: str, **extra) -> N
     monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
 
 
+@pytest.mark.usefixtures("s3fs_missing")
 def test_an_output_path_whose_filesystem_is_missing_is_refused_before_any_create(emulator, dags, captured):
     before = creates(emulator)
     run = dags["seedance_output_unwritable"].test()

@@ -10,7 +10,7 @@ import pytest
 from airflow_provider_seedance.exceptions import SeedanceGenerationError, SeedanceSaveError
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
 from airflow_provider_seedance.models import VideoRequest
-from airflow_provider_seedance.storage import SavedVideo
+from airflow_provider_seedance.runtime.storage import SavedVideo
 from tests.integration.conftest import API_KEY, mp4_facts
 
 pytestmark = pytest.mark.usefixtures("connections")

@@ -1,5 +1,5 @@
 """Render times that outlive a triggerer, in real DAG runs against the emulator: a scheduled pipeline's second
-run reads what its first returned (``run_history``) and starts polling warm, after every triggerer restarted
+run reads what its first returned (``_run_history``) and starts polling warm, after every triggerer restarted
 (the process's render-time memory emptied between the runs)."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def status_polls(emulator, generation_id: str) -> int:
 
 def run(dag, emulator, day: int) -> list[tuple[dict, int]]:
     """One scheduled run on a freshly started triggerer: each mapped result and the status polls it cost."""
-    from airflow_provider_seedance.render_memory import RENDER_MEMORY
+    from airflow_provider_seedance.polling._render_memory import RENDER_MEMORY
 
     RENDER_MEMORY.clear()  # dag.test() runs the triggers in this process: empty, as after a restart
     dag_run = dag.test(logical_date=datetime(2026, 3, day, tzinfo=timezone.utc))

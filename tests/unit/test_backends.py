@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_seedance.backends import get_backend
-from airflow_provider_seedance.settings import settings_from_fields
+from airflow_provider_seedance.wire.backends import get_backend
+from airflow_provider_seedance.wire.settings import settings_from_fields
 
 EVOLINK_ERROR = {"error": {"code": "resource_not_found", "message": "no task"}}
 AIMLAPI_ERROR = {"statusCode": 404, "message": "not found", "error": "Not Found"}

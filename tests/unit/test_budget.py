@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_seedance.budget import BudgetGate, estimate_cost, history_by_spec, refusal
+from airflow_provider_seedance.contract.budget import BudgetGate, estimate_cost, history_by_spec, refusal
 
 FAST = "seedance-2.0-fast-text-to-video"
 
@@ -79,7 +79,7 @@ def test_a_draft_is_its_own_spec_apart_from_a_final_of_the_same_quality():
 
 
 def test_spend_refusal_counts_what_was_spent_and_what_is_still_planned():
-    from airflow_provider_seedance.budget import spend_refusal
+    from airflow_provider_seedance.contract.budget import spend_refusal
 
     assert spend_refusal(None, 500, 500) is None
     assert spend_refusal(100, 60, 40) is None

@@ -24,10 +24,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from airflow_provider_seedance.backends import get_backend
+from airflow_provider_seedance.contract.limits import MODEL_LIMITS, validate_request
 from airflow_provider_seedance.exceptions import SeedanceValidationError
-from airflow_provider_seedance.limits import MODEL_LIMITS, validate_request
 from airflow_provider_seedance.models import VideoRequest
+from airflow_provider_seedance.wire.backends import get_backend
 
 SCHEMAS = Path(__file__).parent.parent / "fixtures" / "vendor_schemas"
 IMG, VID, AUD = "https://cdn.example.com/i.png", "https://cdn.example.com/v.mp4", "https://cdn.example.com/a.mp3"

@@ -9,12 +9,12 @@ from typing import Any
 import httpx
 import pytest
 
-from airflow_provider_seedance.backends import get_backend
-from airflow_provider_seedance.declared_models import parse_declared_models
+from airflow_provider_seedance.contract._declared_models import parse_declared_models
+from airflow_provider_seedance.contract.limits import validate_request
 from airflow_provider_seedance.exceptions import SeedanceValidationError
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
-from airflow_provider_seedance.limits import validate_request
 from airflow_provider_seedance.models import VideoRequest
+from airflow_provider_seedance.wire.backends import get_backend
 
 NEW = "dreamina-seedance-2-5-261001"
 SPEC: dict[str, Any] = {
@@ -120,3 +120,21 @@ def test_the_provider_option_declares_models_and_the_connection_wins(monkeypatch
         from_config.prepare(VideoRequest(model=NEW, prompt="p"), from_config.backend)
     assert info.value.field == f"[seedance] models[{NEW!r}].durations"
     assert sent == []
+
+
+def test_the_provider_option_declares_a_model_for_the_backends_whose_api_carries_it(monkeypatch):
+    """A ModelArk-only declaration (a draft field) in the deployment-wide option must not break the tasks of an
+    EvoLink connection; a declaration that no backend's API can carry is refused everywhere."""
+    sent: list[httpx.Request] = []
+    monkeypatch.setenv("AIRFLOW__SEEDANCE__MODELS", json.dumps({NEW: SPEC}))
+    evolink = hook(monkeypatch, sent, backend="evolink")
+    evolink.submit(VideoRequest(model="seedance-2.0-fast-text-to-video", prompt="p", duration=5))
+    assert NEW not in evolink.declared_models(evolink.backend)
+    modelark = hook(monkeypatch, sent, backend="modelark")
+    assert modelark.declared_models(modelark.backend)[NEW].max_duration == 30
+    nowhere = {**SPEC, "optional_fields": ["duration", "draft", "web_search"]}  # ModelArk's and EvoLink's
+    monkeypatch.setenv("AIRFLOW__SEEDANCE__MODELS", json.dumps({NEW: nowhere}))
+    with pytest.raises(SeedanceValidationError) as info:
+        evolink.prepare(VideoRequest(model="seedance-2.0-fast-text-to-video", prompt="p"), evolink.backend)
+    assert info.value.field == f"[seedance] models[{NEW!r}].optional_fields"
+    assert len(sent) == 1

@@ -1,4 +1,5 @@
-"""The README stays true: its model table is the limits table, its connection form is the provider's."""
+"""The docs stay true: the model table of docs/operator.md is the limits table, the connection form of
+docs/connection.md is the provider's (both moved there from the README)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ from pathlib import Path
 from airflow_provider_seedance.get_provider_info import get_provider_info
 
 ROOT = Path(__file__).parents[2]
-README = (ROOT / "README.md").read_text()
+OPERATOR_PAGE = (ROOT / "docs" / "operator.md").read_text()
+CONNECTION_PAGE = (ROOT / "docs" / "connection.md").read_text()
 
 
-def test_readme_model_table_matches_the_limits_table():
+def test_docs_model_table_matches_the_limits_table():
     table = runpy.run_path(str(ROOT / "scripts" / "model_table.py"))["model_table"]()
-    block = re.search(r"<!-- model-table:start -->\n(.*?)\n<!-- model-table:end -->", README, re.S)
-    assert block, "README lost its model-table markers"
-    assert block.group(1) == table, "README model table is stale: run `python scripts/model_table.py`"
+    block = re.search(r"<!-- model-table:start -->\n(.*?)\n<!-- model-table:end -->", OPERATOR_PAGE, re.S)
+    assert block, "docs/operator.md lost its model-table markers"
+    assert block.group(1) == table, "docs/operator.md model table is stale: run `python scripts/model_table.py`"
 
 
 def test_connection_form_is_declared_for_the_ui():
@@ -25,7 +27,9 @@ def test_connection_form_is_declared_for_the_ui():
     assert conn["ui-field-behaviour"]["relabeling"] == {"password": "API key", "host": "Base URL"}
     assert set(conn["ui-field-behaviour"]["hidden-fields"]) == {"schema", "port", "login"}
     assert conn["conn-fields"]["backend"]["schema"]["enum"] == ["evolink", "aimlapi", "modelark"]
-    assert "`extra.backend`" in README and "`extra.timeout`" in README and "`extra.max_retries`" in README
+    assert "`extra.backend`" in CONNECTION_PAGE
+    assert "`extra.timeout`" in CONNECTION_PAGE
+    assert "`extra.max_retries`" in CONNECTION_PAGE
 
 
 def test_provider_info_validates_against_airflows_schema():

@@ -15,11 +15,11 @@ try:  # Airflow 3.2+
 except ImportError:  # Airflow 3.1
     from airflow.exceptions import TaskDeferred  # type: ignore[no-redef]
 
-from airflow_provider_seedance.compat import AirflowException
+from airflow_provider_seedance.contract.failover import equivalent_model, fallback_model, model_family
 from airflow_provider_seedance.exceptions import SeedanceValidationError
-from airflow_provider_seedance.failover import equivalent_model, fallback_model, model_family
 from airflow_provider_seedance.models import VideoRequest
 from airflow_provider_seedance.operators.seedance import SeedanceGenerateVideoOperator
+from airflow_provider_seedance.runtime._compat import AirflowException
 
 ARK = "http://ark.failover.test/api/v3"
 ARK_TASKS = ARK + "/contents/generations/tasks"
@@ -302,7 +302,7 @@ def test_a_model_family_drops_vendor_prefix_date_and_mode():
 
 
 def test_each_fallback_is_counted_and_logged(monkeypatch, caplog, capfd):
-    from airflow_provider_seedance import metrics
+    from airflow_provider_seedance.runtime import _metrics as metrics
 
     sent: list[tuple[str, object, dict[str, str]]] = []
 

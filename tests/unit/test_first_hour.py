@@ -11,15 +11,16 @@ from typing import Any
 import httpx
 import pytest
 
-from airflow_provider_seedance.backends import get_backend
+from airflow_provider_seedance.contract.limits import validate_request
 from airflow_provider_seedance.exceptions import SeedanceSaveError, SeedanceValidationError
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
-from airflow_provider_seedance.limits import validate_request
 from airflow_provider_seedance.models import VideoRequest
-from airflow_provider_seedance.operators.output_checks import varies_by_item
-from airflow_provider_seedance.settings import unknown_extra_keys
-from airflow_provider_seedance.storage import OutputNotWritable, check_writable, missing_filesystem, save_stream
-from airflow_provider_seedance.transport import RetryPolicy, RetryTransport, sends
+from airflow_provider_seedance.operators._output_checks import varies_by_item
+from airflow_provider_seedance.runtime.storage import OutputNotWritable, check_writable, missing_filesystem, save_stream
+from airflow_provider_seedance.wire._rules import RetryPolicy
+from airflow_provider_seedance.wire._transport import RetryTransport, sends
+from airflow_provider_seedance.wire.backends import get_backend
+from airflow_provider_seedance.wire.settings import unknown_extra_keys
 from tests.unit.dns import public_resolver
 
 MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100
@@ -54,6 +55,7 @@ def test_a_writable_destination_passes_and_leaves_nothing_behind(tmp_path: Path)
         ("nosuchfs://bucket/teaser.mp4", "install the fsspec filesystem for nosuchfs:// on every worker"),
     ],
 )
+@pytest.mark.usefixtures("s3fs_missing")
 def test_a_destination_whose_filesystem_is_missing_says_what_to_install(destination: str, needle: str) -> None:
     with pytest.raises(OutputNotWritable, match=needle):
         check_writable(destination)
@@ -105,6 +107,7 @@ def test_which_mapped_paths_vary_by_item(template: str, varies: bool) -> None:
     assert varies_by_item(template) is varies
 
 
+@pytest.mark.usefixtures("s3fs_missing")
 @pytest.mark.parametrize("use_async", [False, True])
 async def test_a_save_that_fails_for_any_reason_carries_the_id_and_the_link(monkeypatch, use_async) -> None:
     """A missing filesystem package at save time used to escape as a raw ImportError, id and link lost."""
@@ -133,7 +136,7 @@ def test_every_retry_is_logged_with_its_reason_and_what_makes_it_safe(caplog: py
     transport = RetryTransport(
         RetryPolicy(max_retries=4), sync_transport=httpx.MockTransport(handler), sleep=lambda _: None
     )
-    caplog.set_level(logging.INFO, logger="airflow_provider_seedance.transport")
+    caplog.set_level(logging.INFO, logger="airflow_provider_seedance.wire._transport")
     with httpx.Client(transport=transport, base_url="http://api.test") as client:
         response = client.post("/v1/videos/generations?x=1", json={}, headers={"Idempotency-Key": "airflow-k1"})
     assert response.status_code == 200

@@ -28,7 +28,7 @@ from airflow_provider_seedance.exceptions import (
 )
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
 from airflow_provider_seedance.models import Generation, VideoRequest
-from airflow_provider_seedance.poll_steps import progress_line
+from airflow_provider_seedance.polling._poll_steps import progress_line
 from tests.unit.dns import public_resolver
 
 KEY = "sk-hook-test-8c1f4e"
@@ -522,8 +522,8 @@ def test_the_worker_side_wait_uses_and_feeds_the_render_time_memory(monkeypatch)
     """With the render's spec, renders of it seen in this process stand in for a missing estimate (ModelArk),
     and this render's time is remembered on success."""
     from airflow_provider_seedance.hooks import seedance as module
-    from airflow_provider_seedance.polling import REMEMBERED_FIRST_FRACTION
-    from airflow_provider_seedance.render_memory import RenderMemory, render_key
+    from airflow_provider_seedance.polling._plan import REMEMBERED_FIRST_FRACTION
+    from airflow_provider_seedance.polling._render_memory import RenderMemory, render_key
 
     memory = RenderMemory()
     monkeypatch.setattr(module, "RENDER_MEMORY", memory)

@@ -1,13 +1,14 @@
-"""The package's import graph: no cycle among its modules, and the pure layer never imports Airflow.
+"""The package's import graph: no cycle among its modules, the pure layer never imports Airflow, and each
+layer imports only itself and the layers before it (``docs/architecture.md`` draws them).
 
 Read with ``ast`` from the source, nothing is imported. What counts as an edge from module A to module B:
 
 * every ``import`` and ``from ... import`` statement anywhere in A: at the top, inside functions and
   methods, under ``if TYPE_CHECKING:``, in ``try`` blocks. A lazy import that dodges a cycle at run time
   is still a dependency of the design, and a ``TYPE_CHECKING`` import is one mypy follows, so both count;
-* the target is the deepest module the statement names: ``from airflow_provider_seedance.backends import
-  get_backend`` is an edge to ``backends`` (its ``__init__``), ``from airflow_provider_seedance.backends
-  import base`` one to ``backends.base``; relative imports are resolved against A's package;
+* the target is the deepest module the statement names: ``from airflow_provider_seedance.wire.backends import
+  get_backend`` is an edge to ``wire.backends`` (its ``__init__``), ``from airflow_provider_seedance.wire.backends
+  import base`` one to ``wire.backends.base``; relative imports are resolved against A's package;
 * importing a submodule runs its parent packages' ``__init__`` too, but that is not an edge: otherwise every
   package whose ``__init__`` imports its own submodules would count as a cycle.
 """
@@ -27,28 +28,41 @@ ROOT = Path(__file__).parents[2] / PACKAGE
 #: it runs without Airflow). ``get_provider_info`` imports nothing either but is left out: describing the
 #: provider to Airflow, it has no reason to promise that.
 PURE = (
+    "plugin.ranges",
+    "plugin.renders",
+    "campaign.options",
+    "campaign.takes",
+    "campaign.manifest",
+    "campaign.fates",
+    "campaign.spend",
+    "campaign.gallery",
+    "campaign.posters",
     "models",
-    "limits",
-    "vendor_fields",
-    "declared_models",
-    "urls",
-    "status",
-    "backends",
-    "backends.base",
-    "backends.evolink",
-    "backends.aimlapi",
-    "backends.modelark",
-    "transport",
-    "settings",
-    "calls",
+    "contract",
+    "contract.limits",
+    "contract._vendor_fields",
+    "contract._declared_models",
+    "contract._urls",
+    "contract._status",
+    "wire",
+    "wire.backends",
+    "wire.backends.base",
+    "wire.backends.evolink",
+    "wire.backends.aimlapi",
+    "wire.backends.modelark",
+    "wire._rules",
+    "wire._transport",
+    "wire.settings",
+    "wire._calls",
     "exceptions",
     "polling",
-    "events",
-    "render_memory",
-    "run_history",
-    "poll_steps",
-    "submission",
-    "failover",
+    "polling._plan",
+    "contract.events",
+    "polling._render_memory",
+    "polling._run_history",
+    "polling._poll_steps",
+    "contract.submission",
+    "contract.failover",
     "version",
     "emulator",
 )
@@ -56,16 +70,64 @@ PURE = (
 #: The modules that import Airflow themselves. ``storage`` is one: it saves through Airflow's
 #: ``ObjectStoragePath`` (imported inside ``to_object_path``, and under ``TYPE_CHECKING`` for the annotations).
 AIRFLOW_SHELL = {
-    "compat",
-    "metrics",
-    "storage",
+    "plugin.app",
+    "plugin.queries",
+    "plugin.seedance",
+    "runtime._compat",
+    "runtime._metrics",
+    "runtime.storage",
     "hooks.seedance",
     "triggers.seedance",
     "operators.seedance",
     "links",
     "sensors.seedance",
-    "lineage",
+    "runtime._lineage",
+    "operators.review",
+    "campaign.review_operator",
+    "campaign.store",
+    "campaign.group",
+    "runtime._local_review",  # the scheduler's timeout sweep, imported by the sweep itself (dag.test on 3.3 only)
 }
+
+#: The layers in order, each a set of module prefixes (a module is in a layer when its name, less the package,
+#: is a prefix or starts with one and a dot; ``""`` is the package's ``__init__``). A module may import its
+#: own layer and those before it, never one after: the contract knows nothing of the wire, the wire nothing
+#: of polling, none of them anything of Airflow's utilities or the shell.
+LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("contract", frozenset({"contract", "models", "exceptions", "version"})),
+    ("wire", frozenset({"wire"})),
+    ("polling", frozenset({"polling"})),
+    ("runtime", frozenset({"runtime"})),
+    (
+        "shell",
+        frozenset(
+            {
+                "",
+                "get_provider_info",
+                "hooks",
+                "operators",
+                "triggers",
+                "sensors",
+                "links",
+                "campaign",
+                "review_client",
+                "plugin",
+            }
+        ),
+    ),
+)
+#: The emulator stands apart: it imports itself and the contract (what parses declared models), nothing of
+#: layers 2-5 (the client code it must catch the mistakes of, not share them).
+EMULATOR = "emulator"
+#: The old flat paths kept for users (``tests/unit/test_shims.py``): each imports its new home and nothing
+#: else; no package module imports them.
+SHIMS = frozenset(
+    {"budget", "limits", "review", "submission", "events", "failover", "settings", "backends", "backends.base"}
+    | {"storage", "download_guard"}
+)
+#: The I/O of the wire. The backends are sans-IO and the contract is pure: neither reaches these, however
+#: indirectly (the pure rules they share with the transport are in ``wire._rules``).
+WIRE_IO = frozenset({"wire._transport", "wire._calls", "wire.settings"})
 
 
 def _module_name(path: Path) -> str:
@@ -146,10 +208,10 @@ def _short(name: str) -> str:
 def test_the_graph_sees_every_kind_of_import():
     edges = graph()
     # A relative import (the emulator's), an import inside a function (the hook's provider info) and one
-    # under TYPE_CHECKING (status.py's models) are all edges.
+    # under TYPE_CHECKING (contract/_status.py's models) are all edges.
     assert f"{PACKAGE}.emulator.app" in edges[f"{PACKAGE}.emulator"]
     assert f"{PACKAGE}.get_provider_info" in edges[f"{PACKAGE}.hooks.seedance"]
-    assert f"{PACKAGE}.models" in edges[f"{PACKAGE}.status"]
+    assert f"{PACKAGE}.models" in edges[f"{PACKAGE}.contract._status"]
 
 
 def test_the_cycle_finder_names_a_cycle():
@@ -192,5 +254,106 @@ def test_the_airflow_shell_is_what_imports_airflow():
 
 def test_the_limits_table_and_validator_know_nothing_of_the_backends():
     """Facts about an API live on its backend; the validator is given the backend, never looks it up."""
-    reached = {_short(name) for name in _reachable(f"{PACKAGE}.limits")}
-    assert not {name for name in reached if name.split(".")[0] in ("backends", "settings")}, reached
+    reached = {_short(name) for name in _reachable(f"{PACKAGE}.contract.limits")}
+    assert not {name for name in reached if name.split(".")[0] == "wire"}, reached
+
+
+def _in(short: str, prefix: str) -> bool:
+    return short == prefix or (prefix != "" and short.startswith(prefix + "."))
+
+
+def layer_of(name: str, layers: tuple[tuple[str, frozenset[str]], ...] = LAYERS) -> int | None:
+    """The index of ``name``'s layer in ``layers`` (None for the emulator and the shims), by its longest prefix."""
+    short = "" if name == PACKAGE else _short(name)
+    if _in(short, EMULATOR) or short in SHIMS:
+        return None
+    found = [(len(p), i) for i, (_, prefixes) in enumerate(layers) for p in prefixes if _in(short, p)]
+    assert found, f"{short or PACKAGE} is in no layer: place it in LAYERS (and on docs/architecture.md)"
+    return max(found)[1]
+
+
+def layer_violations(
+    edges: dict[str, frozenset[str]], layers: tuple[tuple[str, frozenset[str]], ...] = LAYERS
+) -> list[str]:
+    """Every import of a module from a later layer than its own, as ``a (layer) imports b (layer)``."""
+    found = []
+    for source in sorted(edges):
+        here = layer_of(source, layers)
+        if here is None:
+            continue
+        for target in sorted(edges[source]):
+            there = layer_of(target, layers)
+            if there is None:
+                found.append(f"{_short(source)} imports {_short(target)}, an old path kept for users (a shim)")
+            elif there > here:
+                found.append(
+                    f"{_short(source)} ({layers[here][0]}) imports {_short(target)} ({layers[there][0]}), a later layer"
+                )
+    return found
+
+
+def test_every_module_is_in_one_layer():
+    for name in graph():
+        layer_of(name)
+
+
+def test_the_layer_check_names_the_offending_import():
+    edges = {
+        f"{PACKAGE}.wire.backends.base": frozenset({f"{PACKAGE}.runtime.storage", f"{PACKAGE}.models"}),
+        f"{PACKAGE}.contract.limits": frozenset({f"{PACKAGE}.budget"}),
+        f"{PACKAGE}.models": frozenset(),
+        f"{PACKAGE}.runtime.storage": frozenset({f"{PACKAGE}.wire.settings"}),
+    }
+    assert layer_violations(edges) == [
+        "contract.limits imports budget, an old path kept for users (a shim)",
+        "wire.backends.base (wire) imports runtime.storage (runtime), a later layer",
+    ]
+
+
+def test_each_layer_imports_only_itself_and_the_layers_before_it():
+    violations = layer_violations(graph())
+    assert violations == [], "imports against the layers:\n" + "\n".join(violations)
+
+
+def test_the_emulator_imports_nothing_of_the_wire_polling_runtime_or_shell():
+    bad = [
+        f"{_short(source)} imports {_short(target)}"
+        for source in sorted(graph())
+        if _in(_short(source), EMULATOR)
+        for target in sorted(graph()[source])
+        if not _in(_short(target), EMULATOR) and layer_of(target) != 0
+    ]
+    assert bad == [], bad
+
+
+@pytest.mark.parametrize("shim", sorted(SHIMS))
+def test_a_shim_imports_new_paths_only(shim):
+    name = f"{PACKAGE}.{shim}"
+    assert name in graph(), f"{name} is gone: update SHIMS"
+    assert all(layer_of(target) is not None for target in graph()[name]), graph()[name]
+
+
+def _backends_and_contract() -> list[str]:
+    return sorted(n for n in graph() if _in(_short(n), "wire.backends") or _in(_short(n), "contract"))
+
+
+@pytest.mark.parametrize("module", _backends_and_contract())
+def test_the_backends_and_the_contract_never_reach_the_wires_io(module):
+    """Sans-IO: a backend describes calls and parses answers; what it shares with the transport (the
+    idempotency header, ``Retry-After``) it takes from ``wire._rules``."""
+    for reached in sorted(_reachable(module)):
+        for target in sorted(graph()[reached] & {f"{PACKAGE}.{io}" for io in WIRE_IO}):
+            via = "" if reached == module else f" (through {_short(reached)})"
+            pytest.fail(f"{_short(module)} reaches {_short(target)}{via}: take the pure rule from wire._rules")
+
+
+#: Modules that must not import httpx, directly or through any package module: the contract, the wire's
+#: pure rules, the backends and the poll plan.
+SANS_IO = ("contract", "models", "exceptions", "wire._rules", "wire.backends", "polling")
+
+
+@pytest.mark.parametrize("module", sorted(n for n in _modules() if any(_in(_short(n), p) for p in SANS_IO)))
+def test_the_sans_io_modules_never_import_httpx(module):
+    for reached in sorted(_reachable(module)):
+        httpx = sorted(i for i in _imports(reached) if i == "httpx" or i.startswith("httpx."))
+        assert not httpx, f"{_short(module)} reaches {_short(reached)}, which imports {httpx[0]}"

@@ -8,10 +8,10 @@ import json
 import httpx
 import pytest
 
-from airflow_provider_seedance.backends import get_backend
+from airflow_provider_seedance.contract.limits import MODEL_LIMITS, backends_for_model, known_models, validate_request
 from airflow_provider_seedance.exceptions import SeedanceValidationError
-from airflow_provider_seedance.limits import MODEL_LIMITS, backends_for_model, known_models, validate_request
 from airflow_provider_seedance.models import VideoRequest
+from airflow_provider_seedance.wire.backends import get_backend
 
 IMG = "https://example.com/a.jpg"
 VID = "https://example.com/v.mp4"
@@ -278,7 +278,7 @@ async def test_hook_refuses_an_overriding_extra_param_before_any_request(monkeyp
 
 @pytest.mark.parametrize("url", ["https://cdn.test/a b.png", "https://cdn.test/a.png\n", "https://cdn.test/\ta.png"])
 def test_urls_with_spaces_or_control_characters_are_refused(url):
-    from airflow_provider_seedance.urls import check_callback_url, check_media_url
+    from airflow_provider_seedance.contract._urls import check_callback_url, check_media_url
 
     with pytest.raises(SeedanceValidationError, match="percent-encode"):
         check_media_url("image_urls", url, allow_data=True)

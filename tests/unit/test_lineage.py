@@ -1,4 +1,4 @@
-"""The OpenLineage facet builder (lineage.py) and the operator's and sensor's ``get_openlineage_facets_on_*``."""
+"""The OpenLineage facet builder (runtime/_lineage.py) and the operator's and sensor's ``get_openlineage_facets_on_*``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from airflow_provider_seedance.lineage import (
+from airflow_provider_seedance.runtime._lineage import (
     RUN_FACET_KEY,
     input_names,
     output_name,
@@ -177,7 +177,7 @@ def test_importing_the_provider_imports_nothing_of_openlineage():
         """
         import sys
         import airflow_provider_seedance.operators.seedance, airflow_provider_seedance.sensors.seedance
-        import airflow_provider_seedance.lineage
+        import airflow_provider_seedance.runtime._lineage
         print(sorted(m for m in sys.modules if "openlineage" in m))
         """
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_seedance import metrics
 from airflow_provider_seedance.exceptions import (
     SeedanceAuthError,
     SeedanceConnectionError,
@@ -12,6 +11,7 @@ from airflow_provider_seedance.exceptions import (
     SeedanceRateLimitError,
     SeedanceServerError,
 )
+from airflow_provider_seedance.runtime import _metrics as metrics
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import httpx
 import pytest
 import respx
 
-from airflow_provider_seedance.events import VideoResult
+from airflow_provider_seedance.contract.events import VideoResult
 from airflow_provider_seedance.exceptions import SeedanceValidationError
 from airflow_provider_seedance.operators.seedance import SeedanceGenerateVideoOperator
 
@@ -142,7 +142,7 @@ def test_submit_without_waiting_returns_the_full_result_shape(modelark):
 
 
 def test_a_spend_check_refusal_skips_the_task_before_any_request(modelark):
-    from airflow_provider_seedance.compat import AirflowSkipException
+    from airflow_provider_seedance.runtime._compat import AirflowSkipException
 
     seen = []
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_seedance.models import Generation
-from airflow_provider_seedance.polling import (
+from airflow_provider_seedance.polling._plan import (
     ERROR_BACKOFF_FLOOR,
     MIN_INTERVAL,
     Nap,
@@ -71,7 +71,7 @@ def test_a_remembered_render_time_makes_polling_cheap_and_prompt_without_an_esti
 
 
 def test_remembered_time_schedule_aims_just_before_it_then_steps_by_the_margin_then_backs_off():
-    from airflow_provider_seedance.polling import REMEMBERED_FIRST_FRACTION, REMEMBERED_SPAN
+    from airflow_provider_seedance.polling._plan import REMEMBERED_FIRST_FRACTION, REMEMBERED_SPAN
 
     assert next_poll_delay(PollState(0, 0, remembered_time=60)) == pytest.approx(60 * REMEMBERED_FIRST_FRACTION)
     # Started late (a triggerer restart): only the rest of the way.
@@ -98,7 +98,7 @@ def test_the_api_estimate_and_a_fixed_interval_win_over_the_remembered_time():
 
 
 def test_only_a_blind_schedule_would_change_with_a_remembered_time():
-    from airflow_provider_seedance.polling import learns_from_memory
+    from airflow_provider_seedance.polling._plan import learns_from_memory
 
     assert learns_from_memory(PollState(10, 1))
     assert not learns_from_memory(PollState(10, 1), fixed_interval=8)

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from airflow_provider_seedance.models import VideoRequest
-from airflow_provider_seedance.render_memory import RenderMemory, render_key, render_spec
+from airflow_provider_seedance.polling._render_memory import RenderMemory, render_key, render_spec
 
 KEY = render_key("modelark", {"model": "seedance-1-0-pro-fast-251015", "duration": 5, "quality": "720p"})
 
@@ -118,7 +118,7 @@ async def test_learned_returns_once_enough_renders_are_known_and_leaves_no_waite
 
 
 def test_typical_time_is_the_memorys_rule_on_any_list_of_samples():
-    from airflow_provider_seedance.render_memory import typical_time
+    from airflow_provider_seedance.polling._render_memory import typical_time
 
     assert typical_time([60.0, 61.0]) is None  # fewer than MIN_SAMPLES
     assert typical_time([60.0, 61.0, 900.0]) == 61.0  # a straggler does not move the median
@@ -148,7 +148,7 @@ def _result(render_s, history=None, **overrides):
 
 
 def test_samples_from_results_keeps_the_same_backend_and_spec_only():
-    from airflow_provider_seedance.render_memory import samples_from_results
+    from airflow_provider_seedance.polling._render_memory import samples_from_results
 
     spec = {"model": "bytedance/seedance-1-0-lite-t2v", "duration": 5, "quality": "720p", "service_tier": None}
     results = [

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_seedance.review import (
-    FATES,
+from airflow_provider_seedance.contract.review import (
     decide,
     rerender_prompt,
     rerender_seed,
@@ -62,10 +61,3 @@ def test_rerender_adds_the_note_and_a_new_reproducible_seed():
     seeds = {rerender_seed(42, r, t) for r in (1, 2) for t in (1, 2)}
     assert len(seeds) == 4 and 42 not in seeds
     assert rerender_seed(42, 1, 1) == rerender_seed(42, 1, 1)
-
-
-def test_every_fate_says_whether_it_is_published():
-    assert FATES["approved"].endswith("published") and "not published" not in FATES["approved"]
-    assert all(
-        "not published" in text or key in ("approved", "rerendered", "draft_approved") for key, text in FATES.items()
-    )

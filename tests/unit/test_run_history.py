@@ -1,4 +1,4 @@
-"""Render times read back from earlier runs' XCom results (``run_history``), and what of them reaches the
+"""Render times read back from earlier runs' XCom results (``_run_history``), and what of them reaches the
 trigger's kwargs: two numbers, never the prompt."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import respx
 
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
 from airflow_provider_seedance.operators.seedance import SeedanceGenerateVideoOperator
-from airflow_provider_seedance.polling import REMEMBERED_FIRST_FRACTION
-from airflow_provider_seedance.render_memory import SAMPLES
-from airflow_provider_seedance.run_history import WarmStart, latest_results, warm_start
+from airflow_provider_seedance.polling._plan import REMEMBERED_FIRST_FRACTION
+from airflow_provider_seedance.polling._render_memory import SAMPLES
+from airflow_provider_seedance.polling._run_history import WarmStart, latest_results, warm_start
 
 try:
     from airflow.sdk.exceptions import TaskDeferred

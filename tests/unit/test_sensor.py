@@ -18,7 +18,7 @@ import pytest
 import respx
 
 import airflow_provider_seedance.sensors.seedance as sensor_module
-from airflow_provider_seedance.events import GenerationEvent
+from airflow_provider_seedance.contract.events import GenerationEvent
 from airflow_provider_seedance.models import Generation
 from airflow_provider_seedance.sensors.seedance import SeedanceGenerationSensor
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_seedance.contract.submission import STATE_KEY, SubmissionState, request_hash
 from airflow_provider_seedance.models import VideoRequest
-from airflow_provider_seedance.submission import STATE_KEY, SubmissionState, request_hash
 
 
 class Store:

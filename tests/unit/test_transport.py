@@ -7,7 +7,8 @@ import random
 import httpx
 import pytest
 
-from airflow_provider_seedance.transport import RetryPolicy, RetryTransport, retry_delay
+from airflow_provider_seedance.wire._rules import RetryPolicy
+from airflow_provider_seedance.wire._transport import RetryTransport, retry_delay
 
 POLICY = RetryPolicy(max_retries=3, backoff_base=0.5, backoff_max=8.0, retry_after_max=60.0)
 RAND = random.Random(1)
@@ -97,7 +98,7 @@ def test_paid_post_is_not_retried_on_5xx_but_idempotent_post_is():
 async def test_shared_async_client_gates_requests_in_flight():
     import asyncio
 
-    from airflow_provider_seedance.settings import MAX_IN_FLIGHT, ConnectionSettings, build_async_client
+    from airflow_provider_seedance.wire.settings import MAX_IN_FLIGHT, ConnectionSettings, build_async_client
 
     in_flight = peak = 0
 
@@ -120,7 +121,7 @@ async def test_requests_waiting_out_a_retry_after_hold_no_slot():
     """Sixteen rate-limited polls sleeping on Retry-After must not stall the other polls of the client."""
     import asyncio
 
-    from airflow_provider_seedance.settings import MAX_IN_FLIGHT, ConnectionSettings, build_async_client
+    from airflow_provider_seedance.wire.settings import MAX_IN_FLIGHT, ConnectionSettings, build_async_client
 
     limited: set[str] = set()
     served: list[str] = []

@@ -14,9 +14,9 @@ import httpx
 import pytest
 import respx
 
-from airflow_provider_seedance.events import GenerationEvent
-from airflow_provider_seedance.finish import generation_from_event
-from airflow_provider_seedance.polling import REMEMBERED_FIRST_FRACTION
+from airflow_provider_seedance.contract.events import GenerationEvent
+from airflow_provider_seedance.operators._finish import generation_from_event
+from airflow_provider_seedance.polling._plan import REMEMBERED_FIRST_FRACTION
 from airflow_provider_seedance.triggers.seedance import SeedanceGenerationTrigger
 
 KEY = "sk-trigger-secret-5b2d"
@@ -291,7 +291,7 @@ async def test_a_connection_moved_to_another_backend_fails_at_once(conn):
 @pytest.fixture
 def fresh_memory(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, dict[str, Any], Any]:
     """An empty render-time memory in place of the process's; a ModelArk spec and its key."""
-    from airflow_provider_seedance.render_memory import RenderMemory, render_key
+    from airflow_provider_seedance.polling._render_memory import RenderMemory, render_key
     from airflow_provider_seedance.triggers import seedance as module
 
     memory = RenderMemory()

@@ -13,13 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from airflow_provider_seedance.download_guard import DownloadRefused, FetchRules, GuardedTransport, internal_reason
+from airflow_provider_seedance.contract._urls import check_callback_resolves, check_callback_url, internal_reason
+from airflow_provider_seedance.contract._vendor_text import MAX_VENDOR_TEXT, scrub
+from airflow_provider_seedance.contract.review import markdown_text, review_request
 from airflow_provider_seedance.exceptions import SeedanceAPIError, SeedanceGenerationError, SeedanceValidationError
 from airflow_provider_seedance.hooks.seedance import MIN_DOWNLOAD_S, SeedanceHook, transfer_deadline
-from airflow_provider_seedance.review import markdown_text, review_request
-from airflow_provider_seedance.storage import is_part_of, save_stream
-from airflow_provider_seedance.urls import check_callback_resolves, check_callback_url
-from airflow_provider_seedance.vendor_text import MAX_VENDOR_TEXT, scrub
+from airflow_provider_seedance.runtime.download_guard import DownloadRefused, FetchRules, GuardedTransport
+from airflow_provider_seedance.runtime.storage import is_part_of, save_stream
 
 MP4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00" * 1000
 KEY = "sk-prop-WOMBAT-19f3e2a7c4"
@@ -249,7 +249,7 @@ def test_no_vendor_error_body_makes_a_message_carry_the_key_or_exceed_its_bound(
 @settings(max_examples=150, deadline=None)
 @given(reason=text_around_key)
 def test_no_failure_reason_makes_the_generation_error_carry_the_key(reason: str) -> None:
-    from airflow_provider_seedance.backends import get_backend
+    from airflow_provider_seedance.wire.backends import get_backend
 
     body = {"id": "task-1", "status": "failed", "error": {"code": "x", "message": reason}}
     generation = get_backend("evolink").parse_generation(body).scrubbed((KEY,))

@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
-from airflow_provider_seedance.backends import get_backend
+from airflow_provider_seedance.contract._vendor_fields import expiry_for
+from airflow_provider_seedance.contract.limits import validate_request, with_vendor_expiry
 from airflow_provider_seedance.exceptions import SeedanceValidationError
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
-from airflow_provider_seedance.limits import validate_request, with_vendor_expiry
 from airflow_provider_seedance.models import VideoRequest
 from airflow_provider_seedance.operators.seedance import SeedanceGenerateVideoOperator
-from airflow_provider_seedance.vendor_fields import expiry_for
+from airflow_provider_seedance.wire.backends import get_backend
 
 PRO_15 = "seedance-1-5-pro-251215"
 PRO_10 = "seedance-1-0-pro-250528"

@@ -4,6 +4,7 @@ statuses queued/generating/completed|succeeded/error; errors as {message, path, 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -11,7 +12,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from airflow_provider_seedance.emulator import declared as declared_models
 from airflow_provider_seedance.emulator.common import (
+    RATIOS,
     RESOLUTIONS,
     ApiError,
     TaskSpec,
@@ -22,7 +25,9 @@ from airflow_provider_seedance.emulator.common import (
     opt_bool,
     opt_enum,
     opt_int,
+    resolve_ratio,
 )
+from airflow_provider_seedance.emulator.declared import ModelLimits
 from airflow_provider_seedance.emulator.runtime import Emulator, emulator_of, new_token
 from airflow_provider_seedance.emulator.store import Phase, Task
 
@@ -32,6 +37,8 @@ PATH = "/v2/video/generations"
 ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 CREDITS_PER_SECOND = {"480p": 100_000, "720p": 200_000, "1080p": 400_000}
 IMAGE_SCHEMES = ("http", "https", "data")
+#: The body keys a declared model's limits apply to (``image_url`` and ``last_image_url`` are the frames).
+PARAMS = declared_models.Params(quality="resolution", images="image_url")
 
 
 def error(
@@ -67,19 +74,44 @@ def _check_frame_urls(body: dict[str, Any]) -> tuple[Any, Any]:
     return image, last
 
 
-def validate(body: dict[str, Any]) -> TaskSpec:
-    """Check a create request against the AIML API schema."""
+def _check_params(body: dict[str, Any]) -> tuple[str, int, str, bool]:
+    """Seedance 1.0 pro fast: 5 or 10 s, 16:9, no audio; (resolution, duration, ratio, audio)."""
+    resolution = opt_enum(body, "resolution", RESOLUTIONS, "1080p") or "1080p"
+    duration = opt_int(body, "duration", 5, allow_str=True) or 0
+    if duration not in (5, 10):
+        raise bad(f"duration must be one of 5, 10; got {body.get('duration')!r}", "duration")
+    return resolution, duration, "16:9", False
+
+
+def _check_declared(body: dict[str, Any], limits: ModelLimits, frames: int) -> tuple[str, int, str, bool]:
+    """A declared model: its declaration's limits instead of 1.0 pro fast's; (resolution, duration, ratio, audio)."""
+    asked = declared_models.Asked(
+        duration=opt_int(body, "duration", allow_str=True),
+        quality=opt_enum(body, "resolution", RESOLUTIONS, None),
+        ratio=opt_enum(body, "aspect_ratio", (*RATIOS, "adaptive", "keep_ratio"), None),
+        images=frames,
+    )
+    granted = declared_models.check(limits, asked, PARAMS, quality="1080p")
+    audio = declared_models.audio(limits, opt_bool(body, "generate_audio"))
+    return granted.quality, granted.duration, granted.ratio, audio
+
+
+def validate(body: dict[str, Any], declared: Mapping[str, ModelLimits] | None = None) -> TaskSpec:
+    """Check a create request against the AIML API schema, or a declared model's limits."""
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise bad("model is required", "model")
-    if model != MODEL:
-        raise bad(f"Invalid model {model!r} for this endpoint; supported: {MODEL}", "model")
-    prompt, directives = check_prompt(body.get("prompt"))  # the AIML schema sets no maxLength
-    resolution = opt_enum(body, "resolution", RESOLUTIONS, "1080p") or "1080p"
-    duration = opt_int(body, "duration", 5, allow_str=True)
-    if duration is None or duration not in (5, 10):
-        raise bad(f"duration must be one of 5, 10; got {body.get('duration')!r}", "duration")
+    limits = (declared or {}).get(model)
+    if model != MODEL and limits is None:
+        supported = ", ".join([MODEL, *(m for m in declared or {} if m != MODEL)])
+        raise bad(f"Invalid model {model!r} for this endpoint; supported: {supported}", "model")
+    # The AIML schema sets no maxLength; a declaration may.
+    prompt, directives = check_prompt(body.get("prompt"), max_chars=limits.prompt_max if limits else None)
     image, last = _check_frame_urls(body)
+    if limits is not None:
+        resolution, duration, ratio, audio = _check_declared(body, limits, (image is not None) + (last is not None))
+    else:
+        resolution, duration, ratio, audio = _check_params(body)
     for key in ("watermark", "camerafixed"):
         opt_bool(body, key)
     seed = opt_int(body, "seed")
@@ -95,8 +127,9 @@ def validate(body: dict[str, Any]) -> TaskSpec:
         model=model,
         prompt=prompt,
         duration=duration,
-        ratio="16:9",
+        ratio=resolve_ratio(ratio),
         resolution=resolution,
+        generate_audio=audio,
         seed=seed,
         directives=directives,
         extra=extra,
@@ -142,7 +175,7 @@ async def create(request: Request) -> Response:
     emu = emulator_of(request)
     try:
         emu.authenticate(request)
-        spec = validate(await emu.json_body(request))
+        spec = validate(await emu.json_body(request), emu.declared(NAME))
         task = emu.store.create(new_token(21, ID_ALPHABET), NAME, spec)
         emu.set_ctx(request, task_id=task.id)
         return JSONResponse({"id": task.id, "status": "queued", "meta": {"usage": {"credits_used": credits(task)}}})

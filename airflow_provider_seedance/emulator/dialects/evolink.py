@@ -4,12 +4,14 @@ GET /v1/tasks/{task_id}; Idempotency-Key replay; errors as {"error": {code, mess
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from airflow_provider_seedance.emulator import declared as declared_models
 from airflow_provider_seedance.emulator.common import (
     RATIOS,
     RESOLUTIONS,
@@ -25,6 +27,7 @@ from airflow_provider_seedance.emulator.common import (
     resolve_ratio,
     url_list,
 )
+from airflow_provider_seedance.emulator.declared import ModelLimits
 from airflow_provider_seedance.emulator.runtime import Emulator, emulator_of, fingerprint, new_token
 from airflow_provider_seedance.emulator.store import Phase, Task
 
@@ -95,12 +98,13 @@ def _unsupported(body: dict[str, Any], key: str, model: str) -> None:
         raise bad(f"{key} is not supported by model {model}", key)
 
 
-def _check_model(body: dict[str, Any]) -> str:
+def _check_model(body: dict[str, Any], declared: Mapping[str, ModelLimits]) -> str:
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise bad("model is required", "model")
-    if model not in MODELS:
-        raise bad(f"Unsupported model {model!r}; supported models: {', '.join(MODELS)}", "model")
+    if model not in MODELS and model not in declared:
+        supported = ", ".join([*MODELS, *(m for m in declared if m not in MODELS)])
+        raise bad(f"Unsupported model {model!r}; supported models: {supported}", "model")
     return model
 
 
@@ -153,16 +157,41 @@ def _check_params_20(
     return duration, quality, ratio, audio
 
 
-def validate(body: dict[str, Any]) -> TaskSpec:
-    """Check a create request against the EvoLink docs; return the normalised spec."""
-    model = _check_model(body)
-    prompt, directives = check_prompt(body.get("prompt"), max_chars=PROMPT_MAX_CHARS.get(model))
-    images = url_list(body, "image_urls", IMAGE_SCHEMES_10 if model == MODEL_10 else IMAGE_SCHEMES_20)
+def _check_params_declared(
+    body: dict[str, Any], limits: ModelLimits, materials: tuple[list[str], list[str], list[str]], web_search: Any
+) -> tuple[int, str, str, bool]:
+    """A declared model: its declaration's limits instead of a family's; (duration, quality, ratio, audio)."""
+    images, videos, audios = materials
+    asked = declared_models.Asked(
+        duration=opt_int(body, "duration"),
+        quality=opt_enum(body, "quality", RESOLUTIONS, None),
+        ratio=opt_enum(body, "aspect_ratio", (*RATIOS, "adaptive", "keep_ratio"), None),
+        images=len(images),
+        videos=len(videos),
+        audios=len(audios),
+    )
+    granted = declared_models.check(limits, asked, declared_models.Params())
+    if web_search is not None and granted.mode != "text":
+        raise _web_search_refused()
+    audio = declared_models.audio(limits, opt_bool(body, "generate_audio"))
+    return granted.duration, granted.quality, granted.ratio, audio
+
+
+def validate(body: dict[str, Any], declared: Mapping[str, ModelLimits] | None = None) -> TaskSpec:
+    """Check a create request against the EvoLink docs, or a declared model's limits; return the normalised spec."""
+    model = _check_model(body, declared or {})
+    limits = (declared or {}).get(model)
+    max_chars = PROMPT_MAX_CHARS.get(model) if limits is None else limits.prompt_max
+    prompt, directives = check_prompt(body.get("prompt"), max_chars=max_chars)
+    schemes = IMAGE_SCHEMES_10 if model == MODEL_10 and limits is None else IMAGE_SCHEMES_20
+    images = url_list(body, "image_urls", schemes)
     videos = url_list(body, "video_urls")
     audios = url_list(body, "audio_urls")
     callback = check_callback_url(body.get("callback_url"))
     web_search = _check_web_search(body)
-    if model == MODEL_10:
+    if limits is not None:
+        duration, quality, ratio, audio = _check_params_declared(body, limits, (images, videos, audios), web_search)
+    elif model == MODEL_10:
         duration, quality, ratio, audio = _check_params_10(body, model, images, web_search)
     else:
         duration, quality, ratio, audio = _check_params_20(body, model, (images, videos, audios), web_search)
@@ -265,7 +294,7 @@ async def create(request: Request) -> Response:
                 if previous is not None:
                     emu.set_ctx(request, task_id=previous.id, idempotency_replayed=True)
                     return JSONResponse(task_json(emu, request, previous), headers={"idempotency-replayed": "true"})
-        spec = validate(body)
+        spec = validate(body, emu.declared(NAME))
         task_id = f"task-unified-{int(emu.store.unix())}-{new_token(8)}"
         task = emu.store.create(task_id, NAME, spec)
         if key:

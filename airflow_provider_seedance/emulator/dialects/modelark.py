@@ -104,7 +104,7 @@ async def create(request: Request) -> Response:
         draft_id = draft_task_id(body)
         if draft_id is not None:
             body = final_from_draft(body, _draft_body(emu, draft_id), draft_id)
-        spec = validate(body)
+        spec = validate(body, emu.declared(NAME))
         spec.extra["draft_task_id"] = draft_id
         spec.extra["reusable"] = {key: body[key] for key in FROM_DRAFT if key in body}
         stamp = datetime.fromtimestamp(emu.store.unix(), timezone.utc).strftime("%Y%m%d%H%M%S")

@@ -51,12 +51,13 @@ def final_from_draft(body: dict[str, Any], draft_body: dict[str, Any], draft_id:
     return merged
 
 
-def check_draft(body: dict[str, Any], model: str) -> bool:
-    """``draft``: Seedance 1.5 pro only, 480p, no last frame, not on the flex tier. Returns it."""
+def check_draft(body: dict[str, Any], model: str, declared: bool = False) -> bool:
+    """``draft``: Seedance 1.5 pro only (``declared``: whichever model the declaration lets, checked by the
+    caller), 480p, no last frame, not on the flex tier. Returns it."""
     draft = bool(opt_bool(body, "draft", False))
     if not draft:
         return False
-    if not is_v15(model):
+    if not declared and not is_v15(model):
         raise bad(f"draft is only supported by Seedance 1.5 pro, not {model}", "draft")
     if body.get("resolution") not in (None, "480p"):
         raise bad("a draft renders at 480p only", "resolution")
@@ -67,12 +68,13 @@ def check_draft(body: dict[str, Any], model: str) -> bool:
     return True
 
 
-def check_frames(body: dict[str, Any], model: str, is_v1: bool) -> int | None:
-    """``frames`` (instead of ``duration``): 25 + 4n within [29, 289], Seedance 1.0 only; the seconds it makes."""
+def check_frames(body: dict[str, Any], model: str, allowed: bool) -> int | None:
+    """``frames`` (instead of ``duration``): 25 + 4n within [29, 289], where ``allowed`` (Seedance 1.0, or a
+    declaration listing it); the seconds it makes."""
     frames = opt_int(body, "frames")
     if frames is None:
         return None
-    if not is_v1:
+    if not allowed:
         raise bad(f"frames is not supported by {model}", "frames")
     check_range(frames, "frames", 29, 289)
     if (frames - 25) % 4:

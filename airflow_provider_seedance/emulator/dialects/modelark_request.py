@@ -1,11 +1,13 @@
-"""BytePlus ModelArk request validation: model id families, the ``content`` array (text,
-first/last frame, reference image/video/audio) and the generation parameters."""
+"""BytePlus ModelArk request validation: model id families (or a declared model's limits), the ``content``
+array (text, first/last frame, reference image/video/audio) and the generation parameters."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
+from airflow_provider_seedance.emulator import declared as declared_models
 from airflow_provider_seedance.emulator.common import (
     RATIOS,
     RESOLUTIONS,
@@ -20,6 +22,7 @@ from airflow_provider_seedance.emulator.common import (
     opt_int,
     resolve_ratio,
 )
+from airflow_provider_seedance.emulator.declared import ModelLimits
 
 from .modelark_drafts import check_draft, check_extras, check_frames, is_v15
 
@@ -27,6 +30,11 @@ MODEL_PREFIXES = ("seedance-", "bytedance-seedance-", "dreamina-seedance-", "dou
 MEDIA_SCHEMES = ("http", "https", "data", "asset")
 IMAGE_ROLES = ("first_frame", "last_frame", "reference_image")
 SERVICE_TIERS = ("default", "flex")
+ALL_RATIOS = (*RATIOS, "adaptive", "keep_ratio")
+#: A declared model's limits name these body keys (the media all live in ``content``).
+PARAMS = declared_models.Params(
+    quality="resolution", ratio="ratio", images="content", videos="content", audios="content"
+)
 
 
 #: ModelArk's own ids: a Seedance family, lower-case words joined by hyphens, then a yymmdd version
@@ -104,10 +112,8 @@ def _check_image_roles(image_roles: list[str | None]) -> tuple[list[str | None],
     return frames, references
 
 
-def _check_references(model: str, frames: list[str | None], references: int, videos: int, audios: int) -> None:
-    """Frames exclude references; reference counts, 2.0-only video/audio and no audio alone."""
-    if frames and (references or videos or audios):
-        raise bad("first/last frame images cannot be combined with reference images, videos or audio", "content")
+def _check_references(model: str, references: int, videos: int, audios: int) -> None:
+    """A built-in model's reference counts, 2.0-only video/audio and no audio alone."""
     if references > 9 or videos > 3 or audios > 3:
         raise bad("at most 9 reference images, 3 reference videos and 3 reference audios", "content")
     if (videos or audios) and not is_v2(model):
@@ -116,15 +122,19 @@ def _check_references(model: str, frames: list[str | None], references: int, vid
         raise bad("reference audio cannot be given alone; add at least one image or video", "content")
 
 
-def parse_content(model: str, content: Any) -> tuple[Any, dict[str, Any]]:
-    """Validate the content array; return (prompt text or None, material summary)."""
+def parse_content(model: str, content: Any, family_rules: bool = True) -> tuple[Any, dict[str, Any]]:
+    """Validate the content array (``family_rules``: the counts and media of the model's family); return
+    (prompt text or None, material summary)."""
     if not isinstance(content, list) or not content:
         raise bad("content must be a non-empty array", "content")
     texts, image_roles, videos, audios = _scan_content(content)
     if len(texts) > 1:
         raise bad("content may contain at most one text item", "content")
     frames, references = _check_image_roles(image_roles)
-    _check_references(model, frames, references, videos, audios)
+    if frames and (references or videos or audios):
+        raise bad("first/last frame images cannot be combined with reference images, videos or audio", "content")
+    if family_rules:
+        _check_references(model, references, videos, audios)
     if not texts and not image_roles and not videos:
         raise bad("content must include a text prompt or an image", "content")
     summary = {
@@ -137,11 +147,11 @@ def parse_content(model: str, content: Any) -> tuple[Any, dict[str, Any]]:
     return (texts[0] if texts else None), summary
 
 
-def _check_model(body: dict[str, Any]) -> str:
+def _check_model(body: dict[str, Any], declared: Mapping[str, ModelLimits]) -> str:
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise bad("model is required", "model")
-    if not serves_model(model):
+    if not serves_model(model) and model not in declared:
         raise bad(
             f"The model {model!r} does not exist or is not a Seedance video model "
             f"(ModelArk ids start with {', '.join(MODEL_PREFIXES)} and end with a version date, "
@@ -182,19 +192,55 @@ def _check_flags(body: dict[str, Any], model: str) -> bool:
     return bool(opt_bool(body, "generate_audio", not is_v1(model)))
 
 
-def validate(body: dict[str, Any]) -> TaskSpec:
-    """Check a ModelArk create-task body; return the normalised spec."""
-    model = _check_model(body)
-    text, summary = parse_content(model, body.get("content"))
-    prompt, directives = check_prompt(text, "content.text", required=False)  # no length cap documented
+def _check_family(body: dict[str, Any], model: str, ratio: str) -> tuple[int, bool, str, str, bool]:
+    """A built-in model: its family's rules; (duration, draft, resolution, ratio, generate_audio)."""
     duration = _check_duration(body, model)
     draft = check_draft(body, model)
     resolution = _check_resolution(body, model, draft)
-    has_image = summary["first_frame"] or summary["reference_images"] > 0
-    ratio = opt_enum(body, "ratio", (*RATIOS, "adaptive", "keep_ratio"), "adaptive" if has_image else "16:9") or "16:9"
+    return duration, draft, resolution, opt_enum(body, "ratio", ALL_RATIOS, ratio) or "16:9", _check_flags(body, model)
+
+
+def _check_declared(
+    body: dict[str, Any], limits: ModelLimits, summary: dict[str, Any], ratio: str
+) -> tuple[int, bool, str, str, bool]:
+    """A declared model: its declaration's limits instead of a family's; (duration, draft, resolution, ratio,
+    generate_audio). ``ratio`` is the default."""
+    frames_seconds = check_frames(body, limits.model, "frames" in limits.fields)
+    draft = check_draft(body, limits.model, declared=True)
+    duration = opt_int(body, "duration")
+    references = summary["reference_images"] + summary["reference_videos"] + summary["reference_audios"]
+    asked = declared_models.Asked(
+        duration=None if duration == -1 else duration,
+        quality=opt_enum(body, "resolution", RESOLUTIONS, None),
+        ratio=opt_enum(body, "ratio", ALL_RATIOS, None),
+        images=summary["reference_images"] + summary["first_frame"] + summary["last_frame"],
+        videos=summary["reference_videos"],
+        audios=summary["reference_audios"],
+        mode="image" if summary["first_frame"] else "reference" if references else "text",
+        draft=draft,
+    )
+    granted = declared_models.check(limits, asked, PARAMS, quality="480p" if draft else "720p", ratio=ratio)
+    for key in ("camera_fixed", "watermark", "return_last_frame"):
+        opt_bool(body, key)
+    audio = declared_models.audio(limits, opt_bool(body, "generate_audio"))
+    return frames_seconds or granted.duration, draft, granted.quality, granted.ratio, audio
+
+
+def validate(body: dict[str, Any], declared: Mapping[str, ModelLimits] | None = None) -> TaskSpec:
+    """Check a ModelArk create-task body against the model's family, or its declared limits; return the
+    normalised spec."""
+    model = _check_model(body, declared or {})
+    limits = (declared or {}).get(model)
+    text, summary = parse_content(model, body.get("content"), family_rules=limits is None)
+    cap = limits.prompt_max if limits is not None else None  # no length cap documented; a declaration may set one
+    prompt, directives = check_prompt(text, "content.text", required=False, max_chars=cap)
+    default_ratio = "adaptive" if summary["first_frame"] or summary["reference_images"] else "16:9"
+    if limits is not None:
+        duration, draft, resolution, ratio, audio = _check_declared(body, limits, summary, default_ratio)
+    else:
+        duration, draft, resolution, ratio, audio = _check_family(body, model, default_ratio)
     seed = opt_int(body, "seed", -1)
     check_range(seed if seed is not None else -1, "seed", -1, 2**32 - 1)
-    audio = _check_flags(body, model)
     callback = check_callback_url(body.get("callback_url"))
     tier = opt_enum(body, "service_tier", SERVICE_TIERS, "default")
     expires_after = opt_int(body, "execution_expires_after", 172800)

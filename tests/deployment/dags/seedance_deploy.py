@@ -98,7 +98,7 @@ class _PauseAfterSubmitHook(SeedanceHook):
         if not (self.pause_download_s and _first_try()):
             return super().download_video(url, destination, generation_id=generation_id, replace=replace, **limits)
         from airflow_provider_seedance.hooks.seedance import content_length
-        from airflow_provider_seedance.storage import save_stream
+        from airflow_provider_seedance.runtime.storage import save_stream
 
         with self.download_client() as client, client.stream("GET", url) as response:
             response.raise_for_status()

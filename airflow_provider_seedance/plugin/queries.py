@@ -1,0 +1,72 @@
+"""The metadata database reads behind the Seedance tab, in the API server (Airflow's own session).
+
+Only the XCom keys a render leaves are read (``return_value``, ``seedance_failure``, the campaign's
+``folder``), a bounded number of rows at a time, so a run with thousands of other XComs costs little.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from airflow.models.dagrun import DagRun
+from airflow.models.xcom import XComModel
+from sqlalchemy import select
+
+from airflow_provider_seedance.plugin.renders import FAILURE_KEY, RESULT_KEY, XComRow
+
+#: The campaign's plan task keeps the run's folder under this key (``campaign.tasks.FOLDER``).
+CAMPAIGN_FOLDER_KEY = "folder"
+KEYS = (RESULT_KEY, FAILURE_KEY, CAMPAIGN_FOLDER_KEY)
+#: XCom rows read for one run's tab, and for the page across runs.
+MAX_RUN_ROWS = 5_000
+MAX_OVERVIEW_ROWS = 20_000
+
+
+def _value(row: Any) -> Any:
+    try:
+        return XComModel.deserialize_value(row)
+    except Exception:  # a value this reader cannot decode is not a render
+        return None
+
+
+def _rows(statement: Any, session: Any) -> list[XComRow]:
+    found = []
+    for xcom, run_after in session.execute(statement):
+        found.append(
+            XComRow(
+                dag_id=xcom.dag_id,
+                run_id=xcom.run_id,
+                task_id=xcom.task_id,
+                map_index=xcom.map_index,
+                key=xcom.key,
+                value=_value(xcom),
+                run_after=run_after.isoformat() if run_after is not None else "",
+            )
+        )
+    return found
+
+
+def _joined() -> Any:
+    return select(XComModel, DagRun.run_after).join(DagRun, XComModel.dag_run_id == DagRun.id)
+
+
+def run_rows(session: Any, dag_id: str, run_id: str, task_id: str | None = None) -> list[XComRow]:
+    """The render XComs of one run (of one task, when given)."""
+    statement = _joined().where(XComModel.dag_id == dag_id, XComModel.run_id == run_id, XComModel.key.in_(KEYS))
+    if task_id is not None:
+        statement = statement.where(XComModel.task_id == task_id)
+    return _rows(statement.order_by(XComModel.task_id, XComModel.map_index).limit(MAX_RUN_ROWS), session)
+
+
+def overview_rows(session: Any, dag_ids: Collection[str]) -> list[XComRow]:
+    """The newest render XComs of the DAGs given (the ones the user may read), newest first."""
+    if not dag_ids:
+        return []
+    statement = (
+        _joined()
+        .where(XComModel.dag_id.in_(sorted(dag_ids)), XComModel.key.in_(KEYS))
+        .order_by(DagRun.run_after.desc())
+        .limit(MAX_OVERVIEW_ROWS)
+    )
+    return _rows(statement, session)

@@ -1,0 +1,199 @@
+"""What the Seedance tab shows: a run's renders read from its tasks' XComs, and spend across runs. Pure.
+
+A render is found wherever a task's ``return_value`` has the shape of a ``VideoResult`` (the operator's and
+the sensor's result, in any DAG) or a task left a ``seedance_failure`` (the operator's last error, as a
+reason word). Values are read defensively: an XCom is only as trusted as the task that wrote it, so every
+field is type-checked and every text bounded before it reaches a page.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_seedance.contract._vendor_text import inert
+
+RESULT_KEY = "return_value"
+FAILURE_KEY = "seedance_failure"
+#: What a page shows of a prompt, a reason or a path at most.
+MAX_TEXT = 600
+MAX_PATH = 4096
+
+
+@dataclass(frozen=True)
+class XComRow:
+    """One XCom of a run, as the API server read it."""
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int
+    key: str
+    value: Any
+    run_after: str = ""
+
+
+@dataclass
+class Render:
+    """One render of a run: what its task returned (or the reason it failed)."""
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int
+    generation_id: str | None = None
+    backend: str | None = None
+    seedance_conn_id: str | None = None
+    model: str | None = None
+    status: str | None = None
+    prompt: str | None = None
+    duration: int | None = None
+    quality: str | None = None
+    aspect_ratio: str | None = None
+    credits: float | None = None
+    render_s: float | None = None
+    output_path: str | None = None
+    size_bytes: int | None = None
+    draft: bool = False
+    failure: str | None = None
+    #: Filled in by the campaign's manifest when the run is a campaign's: the clip's status and fate.
+    review: str | None = None
+    fate: str | None = None
+    review_task_id: str | None = None
+    run_after: str = ""
+    #: Whether the saved file is still there (None: not looked at).
+    present: bool | None = None
+
+    @property
+    def saved(self) -> bool:
+        return bool(self.output_path)
+
+    @property
+    def media_path(self) -> str:
+        """The media route of this render's video, relative to the plugin's root (no file path in it)."""
+        return f"media/{self.dag_id}/{self.run_id}/{self.task_id}/{self.map_index}"
+
+
+def _text(value: Any) -> str | None:
+    return inert(value, MAX_TEXT) if isinstance(value, str) and value else None
+
+
+def _path(value: Any) -> str | None:
+    """A saved video's location, kept whole (it is looked up, never shown unescaped); absurd ones dropped."""
+    return value if isinstance(value, str) and 0 < len(value) <= MAX_PATH and "\x00" not in value else None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _whole(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def is_video_result(value: Any) -> bool:
+    """Whether an XCom value has the shape of a ``VideoResult`` (the three fields every result has)."""
+    return isinstance(value, Mapping) and all(
+        isinstance(value.get(name), str) and value.get(name) for name in ("generation_id", "backend", "status")
+    )
+
+
+def render_from_result(row: XComRow) -> Render:
+    """A render from a ``VideoResult``-shaped ``return_value`` (see :func:`is_video_result`)."""
+    value: Mapping[str, Any] = row.value
+    return Render(
+        dag_id=row.dag_id,
+        run_id=row.run_id,
+        task_id=row.task_id,
+        map_index=row.map_index,
+        generation_id=_text(value.get("generation_id")),
+        backend=_text(value.get("backend")),
+        seedance_conn_id=_text(value.get("seedance_conn_id")),
+        model=_text(value.get("model")),
+        status=_text(value.get("status")),
+        prompt=_text(value.get("prompt")),
+        duration=_whole(value.get("duration")),
+        quality=_text(value.get("quality")),
+        aspect_ratio=_text(value.get("aspect_ratio")),
+        credits=_number(value.get("credits")),
+        render_s=_number(value.get("render_s")),
+        output_path=_path(value.get("output_path")),
+        size_bytes=_whole(value.get("size_bytes")),
+        draft=value.get("draft") is True,
+        run_after=row.run_after,
+    )
+
+
+def renders_of(rows: Iterable[XComRow]) -> list[Render]:
+    """Every render the rows name, one per task instance, in task and map-index order."""
+    found: dict[tuple[str, str, str, int], Render] = {}
+    failures: dict[tuple[str, str, str, int], Mapping[str, Any]] = {}
+    for row in rows:
+        ident = (row.dag_id, row.run_id, row.task_id, row.map_index)
+        if row.key == RESULT_KEY and is_video_result(row.value):
+            found[ident] = render_from_result(row)
+        elif row.key == FAILURE_KEY and isinstance(row.value, Mapping):
+            failures[ident] = row.value
+            found.setdefault(ident, Render(*ident, run_after=row.run_after))
+    for ident, failure in failures.items():
+        render = found[ident]
+        if render.status is None:  # the task ended without a result: it failed
+            render.failure = _text(failure.get("reason")) or "failed"
+            render.backend = render.backend or _text(failure.get("backend"))
+            render.seedance_conn_id = render.seedance_conn_id or _text(failure.get("seedance_conn_id"))
+            render.generation_id = render.generation_id or _text(failure.get("generation_id"))
+            render.model = render.model or _text(failure.get("model"))
+    return sorted(found.values(), key=lambda r: (r.dag_id, r.run_id, r.task_id, r.map_index))
+
+
+def find_render(renders: Iterable[Render], task_id: str, map_index: int) -> Render | None:
+    return next((r for r in renders if r.task_id == task_id and r.map_index == map_index), None)
+
+
+@dataclass
+class RunSpend:
+    """One run's renders summed up, for the page across runs."""
+
+    dag_id: str
+    run_id: str
+    run_after: str
+    renders: int = 0
+    failures: int = 0
+    credits: float = 0.0
+    campaign: str | None = None
+
+
+@dataclass
+class Overview:
+    runs: list[RunSpend] = field(default_factory=list)
+    #: (backend, outcome) -> count, where the outcome is "rendered" or a failure's reason.
+    outcomes: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: campaign (the DAG id, or the campaign's name) -> credits, over the runs shown.
+    campaigns: dict[str, float] = field(default_factory=dict)
+
+
+def overview(renders: Iterable[Render], campaigns: Mapping[tuple[str, str], str] | None = None) -> Overview:
+    """Spend per run (oldest first) and per campaign, and renders and failures by backend and reason."""
+    runs: dict[tuple[str, str], RunSpend] = {}
+    outcomes: dict[tuple[str, str], int] = defaultdict(int)
+    names = campaigns or {}
+    for render in renders:
+        key = (render.dag_id, render.run_id)
+        spend = runs.setdefault(key, RunSpend(render.dag_id, render.run_id, render.run_after, campaign=names.get(key)))
+        backend = render.backend or "unknown"
+        if render.failure:
+            spend.failures += 1
+            outcomes[(backend, render.failure)] += 1
+        else:
+            spend.renders += 1
+            spend.credits += render.credits or 0.0
+            outcomes[(backend, "rendered")] += 1
+    ordered = sorted(runs.values(), key=lambda s: (s.run_after, s.dag_id, s.run_id))
+    per_campaign: dict[str, float] = defaultdict(float)
+    for spend in ordered:
+        per_campaign[spend.campaign or spend.dag_id] += spend.credits
+    return Overview(ordered, dict(sorted(outcomes.items())), dict(per_campaign))

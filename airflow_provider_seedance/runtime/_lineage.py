@@ -1,0 +1,152 @@
+"""OpenLineage facets of a generation: the media it read, the video it wrote, and a ``seedance`` run facet.
+
+The operator's and the sensor's ``get_openlineage_facets_on_*`` methods call ``task_lineage``. This module
+imports nothing of OpenLineage at module level: the classes come from the ``common.compat`` shims and the
+OpenLineage provider inside the functions, and without the provider ``task_lineage`` returns None (Airflow
+then calls nothing of ours anyway, since no listener is registered).
+
+What is emitted, and what never is:
+
+* inputs: every ``image_urls``, ``video_urls`` and ``audio_urls`` entry. An http(s) URL is namespace
+  ``scheme://host[:port]`` and name its path, without user info, query string or fragment (a signed link
+  carries its secret there). A ``data:`` URI is never emitted verbatim: it becomes namespace ``data`` and name
+  ``<media type>;sha256=<hex digest of the decoded payload>``, which names the content without leaking it.
+* output: the saved video, as its ``ObjectStoragePath`` names it (``s3://bucket`` + key; a local file is
+  namespace ``file`` and its absolute path, as Airflow's file assets are). With no ``output_path``, the API's
+  result link (query string stripped) is the output, since that is where the video is.
+* run facet ``seedance``: backend, model, generation id, status, credits and render time (``elapsed_s``),
+  the connection that rendered (``connId``: with ``fallback_conn_ids``, the one that accepted; backend and
+  model are its) and the connections that refused the create before it (``refusedConnIds``).
+  Never the API key, the prompt, or a URL's query string.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Iterable, Mapping
+from functools import cache
+from typing import Any
+from urllib.parse import urlsplit
+
+#: The run facet's key in the event's ``run.facets``.
+RUN_FACET_KEY = "seedance"
+
+
+def url_dataset_name(url: str) -> tuple[str, str]:
+    """An OpenLineage (namespace, name) for a media URL: no user info, query string or fragment; a ``data:``
+    URI by its media type and the sha256 of its payload."""
+    if url.startswith("data:"):
+        header, _, payload = url[len("data:") :].partition(",")
+        media_type = header.split(";", 1)[0] or "text/plain"
+        try:
+            content = base64.b64decode(payload, validate=False) if ";base64" in header else payload.encode()
+        except (binascii.Error, ValueError):
+            content = payload.encode()
+        return "data", f"{media_type};sha256={hashlib.sha256(content).hexdigest()}"
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    namespace = f"{parts.scheme}://{host}" if host else (parts.scheme or "file")
+    return namespace, parts.path or "/"
+
+
+def storage_dataset_name(path: str) -> tuple[str, str]:
+    """An OpenLineage (namespace, name) for a saved file, as its ``ObjectStoragePath`` names it."""
+    if path.startswith(("http://", "https://")):
+        return url_dataset_name(path)
+    from airflow_provider_seedance.runtime.storage import to_object_path
+
+    target = to_object_path(path)
+    if target.protocol in ("file", "local"):
+        return "file", "/" + target.key.lstrip("/")
+    # Airflow 3.1 keeps the storage connection id in the namespace (s3://aws_default@bucket); 3.3 does not
+    scheme, sep, rest = str(target.namespace).partition("://")
+    namespace = f"{scheme}://{rest.rpartition('@')[2]}" if sep else scheme
+    return namespace, str(target.key)
+
+
+def input_names(urls: Iterable[str]) -> list[tuple[str, str]]:
+    """Each distinct media URL once, in order; what is not a URL (an unrendered template or XComArg) skipped."""
+    names: list[tuple[str, str]] = []
+    for url in urls:
+        try:
+            if not isinstance(url, str) or not (url.startswith("data:") or urlsplit(url).netloc):
+                continue
+            name = url_dataset_name(url)
+        except ValueError:  # a malformed URL (bad port, bracket) names no dataset; lineage never fails a task
+            continue
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def output_name(result: Mapping[str, Any] | None) -> tuple[str, str] | None:
+    """Where the video is: the saved file, else the API's result link; None before either exists."""
+    if not result:
+        return None
+    if result.get("output_path"):
+        return storage_dataset_name(str(result["output_path"]))
+    if result.get("video_url"):
+        return url_dataset_name(str(result["video_url"]))
+    return None
+
+
+def run_facet_fields(result: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The ``seedance`` run facet's fields from a ``VideoResult`` dict; None without a generation."""
+    if not result or not result.get("generation_id"):
+        return None
+    return {
+        "backend": result.get("backend"),
+        "model": result.get("model"),
+        "generationId": result.get("generation_id"),
+        "status": result.get("status"),
+        "credits": result.get("credits"),
+        "renderTimeS": result.get("elapsed_s"),
+        "connId": result.get("seedance_conn_id"),
+        "refusedConnIds": [attempt.get("conn_id") for attempt in result.get("attempts") or []],
+    }
+
+
+@cache
+def _run_facet_class() -> type[Any]:
+    """``SeedanceRunFacet``, defined on first use: its base class exists only with OpenLineage installed."""
+    import attr
+    from airflow.providers.common.compat.openlineage.facet import RunFacet
+
+    @attr.define
+    class SeedanceRunFacet(RunFacet):  # type: ignore[misc, unused-ignore]
+        """The generation behind this run: backend, model, id, status, credits, render time (s), the
+        connection that rendered and those that refused the create before it."""
+
+        backend: str | None = None
+        model: str | None = None
+        generationId: str | None = None
+        status: str | None = None
+        credits: float | None = None
+        renderTimeS: float | None = None
+        connId: str | None = None
+        refusedConnIds: list[str] = attr.field(factory=list)
+
+    SeedanceRunFacet.__module__ = __name__
+    SeedanceRunFacet.__qualname__ = "SeedanceRunFacet"
+    return SeedanceRunFacet
+
+
+def task_lineage(input_urls: Iterable[str], result: Mapping[str, Any] | None) -> Any:
+    """An ``OperatorLineage`` for a task that read ``input_urls`` and returned ``result`` (a ``VideoResult``
+    dict, or None when it has none yet); None when the OpenLineage provider is not installed."""
+    try:
+        from airflow.providers.openlineage.extractors import OperatorLineage
+    except ImportError:
+        return None
+    from airflow.providers.common.compat.openlineage.facet import InputDataset, OutputDataset
+
+    inputs = [InputDataset(namespace=ns, name=name) for ns, name in input_names(input_urls)]
+    output = output_name(result)
+    outputs = [OutputDataset(namespace=output[0], name=output[1])] if output else []
+    fields = run_facet_fields(result)
+    run_facets = {RUN_FACET_KEY: _run_facet_class()(**fields)} if fields else {}
+    return OperatorLineage(inputs=inputs, outputs=outputs, run_facets=run_facets)

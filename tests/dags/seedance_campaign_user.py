@@ -1,0 +1,1 @@
+../../example_dags/example_seedance_campaign.py

@@ -1,0 +1,131 @@
+"""The Seedance tab's pure parts: Range headers, renders read from XCom rows, spend across runs, links."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_seedance.contract.review import review_request
+from airflow_provider_seedance.exceptions import (
+    SeedanceAPIError,
+    SeedanceGenerationError,
+    SeedanceGenerationTimeout,
+    SeedanceSaveError,
+    SeedanceValidationError,
+    failure_reason,
+)
+from airflow_provider_seedance.models import Generation
+from airflow_provider_seedance.operators.seedance import FAILURE_XCOM_KEY
+from airflow_provider_seedance.plugin.addresses import anchor, run_page, run_page_template
+from airflow_provider_seedance.plugin.ranges import ByteRange, RangeNotSatisfiable, parse_range
+from airflow_provider_seedance.plugin.renders import FAILURE_KEY, XComRow, overview, renders_of
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, None),
+        ("bytes=0-", ByteRange(0, 999, 1000)),
+        ("bytes=100-199", ByteRange(100, 199, 1000)),
+        ("bytes=900-5000", ByteRange(900, 999, 1000)),
+        ("bytes=-100", ByteRange(900, 999, 1000)),
+        ("bytes=-5000", ByteRange(0, 999, 1000)),
+        ("BYTES = 5-6", ByteRange(5, 6, 1000)),
+        ("items=0-5", None),  # another unit: ignored, the whole file
+        ("bytes=0-5,10-20", None),  # several ranges: the whole file
+        ("bytes=abc", None),
+        ("bytes=5-2", None),
+        ("bytes=-", None),
+    ],
+)
+def test_a_range_header_against_a_files_size(header, expected):
+    assert parse_range(header, 1000) == expected
+
+
+@pytest.mark.parametrize("header", ["bytes=1000-", "bytes=5000-6000", "bytes=-0"])
+def test_a_range_outside_the_file_is_not_satisfiable(header):
+    with pytest.raises(RangeNotSatisfiable) as caught:
+        parse_range(header, 1000)
+    assert caught.value.content_range == "bytes */1000"
+
+
+def test_a_byte_range_says_its_length_and_content_range():
+    assert ByteRange(100, 199, 1000).length == 100
+    assert ByteRange(100, 199, 1000).content_range == "bytes 100-199/1000"
+
+
+def _row(task_id, value, key="return_value", map_index=-1, run_id="r1", run_after="2026-12-01T00:00:00"):
+    return XComRow("d", run_id, task_id, map_index, key, value, run_after)
+
+
+RESULT = {"generation_id": "g1", "backend": "evolink", "status": "completed", "credits": 40, "duration": 4}
+
+
+def test_renders_are_results_of_the_video_result_shape_and_failures_with_their_reason():
+    rows = [
+        _row("render", {**RESULT, "output_path": "file:///v/0.mp4", "prompt": "a\nboat"}, map_index=0),
+        _row("render", {**RESULT, "generation_id": "g2", "credits": True}, map_index=1),  # a bool is no price
+        _row("other", {"generation_id": "x"}),  # not a result: no backend, no status
+        _row("other2", [1, 2, 3]),
+        _row("refused", {"reason": "failed: content_policy_violation", "backend": "evolink"}, key=FAILURE_KEY),
+        _row("unsaved", {"reason": "not saved", "generation_id": "g9"}, key=FAILURE_KEY),
+    ]
+    renders = {(r.task_id, r.map_index): r for r in renders_of(rows)}
+    assert set(renders) == {("render", 0), ("render", 1), ("refused", -1), ("unsaved", -1)}
+    first = renders[("render", 0)]
+    assert first.output_path == "file:///v/0.mp4" and first.credits == 40 and first.prompt == "a\\nboat"
+    assert first.media_path == "media/d/r1/render/0" and not first.failure
+    assert renders[("render", 1)].credits is None
+    assert renders[("refused", -1)].failure == "failed: content_policy_violation"
+    assert renders[("refused", -1)].backend == "evolink"
+    assert renders[("unsaved", -1)].generation_id == "g9"
+
+
+def test_a_result_with_a_failure_key_from_an_earlier_try_is_a_render_not_a_failure():
+    rows = [_row("t", {"reason": "timeout"}, key=FAILURE_KEY), _row("t", RESULT)]
+    (render,) = renders_of(rows)
+    assert render.failure is None and render.generation_id == "g1"
+
+
+def test_texts_are_bounded_and_absurd_paths_dropped():
+    (render,) = renders_of([_row("t", {**RESULT, "prompt": "p" * 5000, "output_path": "x" * 5000})])
+    assert len(render.prompt or "") < 700 and render.output_path is None
+
+
+def test_spend_per_run_and_campaign_and_outcomes_by_backend_and_reason():
+    rows = [
+        _row("a", {**RESULT, "credits": 40}, run_id="r1", run_after="2026-12-01"),
+        _row("b", {**RESULT, "credits": 60, "backend": "modelark"}, run_id="r2", run_after="2026-12-02"),
+        _row("c", {"reason": "timeout", "backend": "modelark"}, key=FAILURE_KEY, run_id="r2", run_after="2026-12-02"),
+    ]
+    summary = overview(renders_of(rows), {("d", "r2"): "d: spring"})
+    assert [(s.run_id, s.credits, s.renders, s.failures) for s in summary.runs] == [("r1", 40, 1, 0), ("r2", 60, 1, 1)]
+    assert summary.campaigns == {"d": 40.0, "d: spring": 60.0}
+    assert summary.outcomes == {("evolink", "rendered"): 1, ("modelark", "rendered"): 1, ("modelark", "timeout"): 1}
+
+
+def test_the_operator_leaves_its_failure_under_the_key_the_tab_reads():
+    assert FAILURE_XCOM_KEY == FAILURE_KEY
+
+
+def test_failure_reasons_are_short_words_without_vendor_prose():
+    failed = Generation(id="g", backend="evolink", state="failed", status="failed", error_code="bad code<script>")
+    assert failure_reason(SeedanceGenerationTimeout("deadline", None)) == "timeout"
+    assert failure_reason(SeedanceGenerationError("x", failed)) == "failed: badcodescript"
+    assert failure_reason(SeedanceGenerationError("x")) == "failed"
+    assert failure_reason(SeedanceAPIError("sk-secret in text", status_code=402, code="quota")) == "HTTP 402 quota"
+    assert failure_reason(SeedanceValidationError("duration", 99, "4-15")) == "invalid request"
+    assert failure_reason(SeedanceSaveError("cut", generation_id="g", video_url="https://x")) == "not saved"
+
+
+def test_links_to_a_runs_page_and_the_review_bodys_watch_line():
+    assert run_page("d", "manual__2026+00:00", "http://af:8080/") == (
+        "http://af:8080/seedance/run?dag_id=d&run_id=manual__2026%2B00%3A00"
+    )
+    template = run_page_template("http://af:8080")
+    assert template == "http://af:8080/seedance/run?dag_id={{ dag.dag_id | urlencode }}&run_id={{ run_id | urlencode }}"
+    assert anchor("g 1)") == "generation-g%201%29"
+    clip = {"name": "c", "generation_id": "g-1", "url": "file:///v.mp4"}
+    body = review_request("slot", [clip], "gallery", player=template)["body"]
+    assert f"[play it in Airflow]({template}#generation-g-1)" in body
+    assert "Watch" not in review_request("slot", [clip], "gallery")["body"]
+    assert "Watch" not in review_request("slot", [{"name": "c"}], "gallery", player=template)["body"]
