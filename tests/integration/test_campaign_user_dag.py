@@ -1,5 +1,5 @@
-"""The README's campaign DAG (``example_dags/example_seedance_campaign.py``, linked into the test dags folder
-as it is) run with ``dag.test()`` on BytePlus ModelArk in the emulator, on Airflow 3.1 and 3.3: drafts are
+"""The README's campaign DAG (``example_dags/example_seedance_campaign.py``, compiled as it is from the test dags
+folder) run with ``dag.test()`` on BytePlus ModelArk in the emulator, on Airflow 3.1 and 3.3: drafts are
 rendered, the gallery and manifest are written, the reviews (answered by nobody here: ``dag.test()`` has no
 reviewer) time out after the review's hours, and the release gives every clip its fate. The reviewer's
 re-render with a note is ``tests/examples/test_campaign_example.py`` (an api-server answering)."""

@@ -103,6 +103,5 @@ def test_the_campaign_dag_of_the_readme_and_docs_is_the_example_file_and_fits_25
     assert len(source.splitlines()) <= 25
     for page in (ROOT / "README.md", ROOT / "docs" / "campaigns.md"):
         assert f"```python\n{source}```" in page.read_text(encoding="utf-8"), page
-    assert (ROOT / "tests" / "dags" / "seedance_campaign_user.py").resolve() == (
-        ROOT / "example_dags" / "example_seedance_campaign.py"
-    ).resolve()
+    runner = (ROOT / "tests" / "dags" / "seedance_campaign_user.py").read_text(encoding="utf-8")
+    assert '"example_dags" / "example_seedance_campaign.py"' in runner and "exec(compile(" in runner
