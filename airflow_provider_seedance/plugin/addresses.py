@@ -1,19 +1,42 @@
 """Addresses of the Seedance tab's pages, for links from elsewhere (a review's body, the gallery). Pure.
 
-The app is mounted at :data:`URL_PREFIX` on the api-server; ``base_url`` is Airflow's ``[api] base_url``
+The app is mounted at ``URL_PREFIX`` (``/seedance``) on the api-server; ``base_url`` is Airflow's ``[api] base_url``
 (empty: a link relative to the api-server, which works from Airflow's own pages).
 """
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 URL_PREFIX = "/seedance"
 
 
+def _query(ids: dict[str, object]) -> str:
+    # %20 for a space, never "+": the app reads a "+" as a plus (see literal_query)
+    return urlencode(ids, quote_via=quote)
+
+
 def run_page(dag_id: str, run_id: str, base_url: str = "") -> str:
     """A run's Seedance page."""
-    return f"{base_url.rstrip('/')}{URL_PREFIX}/run?{urlencode({'dag_id': dag_id, 'run_id': run_id})}"
+    return f"{base_url.rstrip('/')}{URL_PREFIX}/run?{_query({'dag_id': dag_id, 'run_id': run_id})}"
+
+
+def task_instance_query(dag_id: str, run_id: str, task_id: str, map_index: int) -> str:
+    """The query string naming one task instance (the media and poster routes)."""
+    return _query({"dag_id": dag_id, "run_id": run_id, "task_id": task_id, "map_index": map_index})
+
+
+def literal_query(query: str) -> dict[str, str]:
+    """A query string's values with a ``+`` read as a plus, not a space.
+
+    Airflow 3.1's UI puts the DAG and run ids into a tab's address as they are, unencoded, and a run id holds
+    a ``+`` (``manual__2026-12-01T09:00:00+00:00``); form decoding would turn it into a space and name no run.
+    Every address this package builds encodes a space as ``%20``, and Airflow 3.3 encodes every id."""
+    values: dict[str, str] = {}
+    for part in query.split("&"):
+        name, _, value = part.partition("=")
+        values.setdefault(unquote(name), unquote(value))
+    return values
 
 
 def run_page_template(base_url: str = "") -> str:

@@ -27,6 +27,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from airflow_provider_seedance.plugin import media, queries
+from airflow_provider_seedance.plugin.addresses import literal_query
 from airflow_provider_seedance.plugin.campaigns import campaign_names, with_review_state
 from airflow_provider_seedance.plugin.ranges import RangeNotSatisfiable, parse_range
 from airflow_provider_seedance.plugin.renders import Render, find_render, overview, renders_of
@@ -39,7 +40,14 @@ _TEMPLATES = jinja2.Environment(
 _DAG_READ = [Depends(requires_access_dag("GET"))]
 
 DagId = Annotated[str, Query(min_length=1, max_length=250)]
-RunId = Annotated[str, Query(min_length=1, max_length=250)]
+
+
+def _literal_run_id(request: Request, run_id: Annotated[str, Query(min_length=1, max_length=250)]) -> str:
+    """The run id with a ``+`` read as a plus: Airflow 3.1's UI sends it unencoded (``literal_query``)."""
+    return literal_query(request.url.query).get("run_id", run_id)
+
+
+RunId = Annotated[str, Depends(_literal_run_id)]
 TaskId = Annotated[str, Query(min_length=1, max_length=250)]
 MapIndex = Annotated[int, Query(ge=-1)]
 

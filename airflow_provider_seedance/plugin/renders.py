@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_seedance.contract._vendor_text import inert
+from airflow_provider_seedance.plugin.addresses import task_instance_query
 
 RESULT_KEY = "return_value"
 FAILURE_KEY = "seedance_failure"
@@ -71,9 +72,9 @@ class Render:
         return bool(self.output_path)
 
     @property
-    def media_path(self) -> str:
-        """The media route of this render's video, relative to the plugin's root (no file path in it)."""
-        return f"media/{self.dag_id}/{self.run_id}/{self.task_id}/{self.map_index}"
+    def query(self) -> str:
+        """The query string of this render's media and poster routes: its task instance, never a file path."""
+        return task_instance_query(self.dag_id, self.run_id, self.task_id, self.map_index)
 
 
 def _text(value: Any) -> str | None:

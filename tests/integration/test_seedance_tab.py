@@ -135,6 +135,10 @@ def test_the_run_page_shows_every_render_with_its_facts_and_what_is_missing(serv
     assert tab_run["gone_id"] in page
     assert "Failed: failed: content_policy_violation" in page
     assert API_KEY not in page and "Bearer" not in page
+    # Airflow 3.1's UI puts the ids into the tab's address unencoded: the run id's "+" must stay a plus
+    assert "+" in tab_run["run_id"]
+    raw = _get(server, f"/seedance/run?dag_id={tab_run['dag_id']}&run_id={tab_run['run_id']}").text
+    assert raw.count("<video ") == 2, raw[:500]
     one = _get(server, f"/seedance/task?{_ids(tab_run, 'render', 1)}").text
     assert one.count("<video ") == 1 and "a red kite over green hills" in one
     overview = _get(server, "/seedance/overview").text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_provider_seedance.campaign.manifest import Clip, ClipStatus, Manifest
 from airflow_provider_seedance.contract.review import review_request
 from airflow_provider_seedance.exceptions import (
     SeedanceAPIError,
@@ -15,7 +16,15 @@ from airflow_provider_seedance.exceptions import (
 )
 from airflow_provider_seedance.models import Generation
 from airflow_provider_seedance.operators.seedance import FAILURE_XCOM_KEY
-from airflow_provider_seedance.plugin.addresses import anchor, run_page, run_page_template
+from airflow_provider_seedance.plugin import media
+from airflow_provider_seedance.plugin.addresses import (
+    anchor,
+    literal_query,
+    run_page,
+    run_page_template,
+    task_instance_query,
+)
+from airflow_provider_seedance.plugin.campaigns import MAX_MANIFEST_BYTES, with_review_state
 from airflow_provider_seedance.plugin.ranges import ByteRange, RangeNotSatisfiable, parse_range
 from airflow_provider_seedance.plugin.renders import FAILURE_KEY, XComRow, overview, renders_of
 
@@ -73,7 +82,7 @@ def test_renders_are_results_of_the_video_result_shape_and_failures_with_their_r
     assert set(renders) == {("render", 0), ("render", 1), ("refused", -1), ("unsaved", -1)}
     first = renders[("render", 0)]
     assert first.output_path == "file:///v/0.mp4" and first.credits == 40 and first.prompt == "a\\nboat"
-    assert first.media_path == "media/d/r1/render/0" and not first.failure
+    assert first.query == "dag_id=d&run_id=r1&task_id=render&map_index=0" and not first.failure
     assert renders[("render", 1)].credits is None
     assert renders[("refused", -1)].failure == "failed: content_policy_violation"
     assert renders[("refused", -1)].backend == "evolink"
@@ -129,3 +138,61 @@ def test_links_to_a_runs_page_and_the_review_bodys_watch_line():
     assert f"[play it in Airflow]({template}#generation-g-1)" in body
     assert "Watch" not in review_request("slot", [clip], "gallery")["body"]
     assert "Watch" not in review_request("slot", [{"name": "c"}], "gallery", player=template)["body"]
+
+
+def _manifest(folder, *clips):
+    manifest = Manifest(campaign="spring", backend="modelark", folder=str(folder), root=str(folder), videos=list(clips))
+    (folder / "manifest.json").write_text(manifest.model_dump_json(), encoding="utf-8")
+
+
+def test_a_campaign_clip_shows_its_review_state_and_fate_from_the_runs_manifest(tmp_path):
+    clip = dict(slot="review_0", file="a.mp4")
+    _manifest(
+        tmp_path,
+        Clip(name="a", status=ClipStatus.REJECTED, generation_id="g1", **clip),
+        Clip(name="b", status=ClipStatus.APPROVED, generation_id="g2", fate="approved: published as b.mp4", **clip),
+    )
+    rows = [
+        _row("campaign.render", RESULT, map_index=0),
+        _row("campaign.render", {**RESULT, "generation_id": "g2"}, map_index=1),
+        _row("elsewhere", {**RESULT, "generation_id": "g3"}),
+        _row("campaign.plan", str(tmp_path), key="folder"),
+    ]
+    states = {r.generation_id: (r.review, r.fate, r.review_task_id) for r in with_review_state(renders_of(rows), rows)}
+    assert states == {
+        "g1": ("rejected", "rejected by the reviewer: not published", "review_0"),
+        "g2": ("approved", "approved: published as b.mp4", "review_0"),
+        "g3": (None, None, None),  # not a campaign clip: no review state
+    }
+
+
+@pytest.mark.parametrize("content", ["{not json", "[]", "x" * (MAX_MANIFEST_BYTES + 1)])
+def test_an_unreadable_or_oversized_manifest_leaves_the_renders_without_review_state(tmp_path, content):
+    (tmp_path / "manifest.json").write_text(content, encoding="utf-8")
+    rows = [_row("render", RESULT), _row("plan", str(tmp_path), key="folder")]
+    (render,) = with_review_state(renders_of(rows), rows)
+    assert render.generation_id == "g1" and render.review is None
+
+
+def test_a_video_is_streamed_a_bounded_chunk_at_a_time_and_a_missing_one_is_none(tmp_path):
+    data = bytes(range(256)) * (5 * media.CHUNK // 256 + 7)
+    (tmp_path / "v.mp4").write_bytes(data)
+    found = media.locate(str(tmp_path / "v.mp4"))
+    assert found is not None and found.size == len(data) and found.content_type == "video/mp4"
+    start, length = 1000, 3 * media.CHUNK + 5
+    parts = list(media.chunks(found, start, length))
+    assert max(len(p) for p in parts) <= media.CHUNK and b"".join(parts) == data[start : start + length]
+    assert media.locate(str(tmp_path / "gone.mp4")) is None
+    assert media.locate("nosuchscheme://bucket/v.mp4") is None
+
+
+def test_ids_in_a_query_keep_a_plus_and_the_packages_own_addresses_encode_a_space_as_percent_20():
+    assert literal_query("dag_id=d&run_id=manual__2026-12-01T09:00:00+00:00") == {
+        "dag_id": "d",
+        "run_id": "manual__2026-12-01T09:00:00+00:00",
+    }
+    assert literal_query("run_id=a%2Bb%20c&run_id=second")["run_id"] == "a+b c"  # the first value counts
+    built = task_instance_query("d", "a+b c", "t", 2)
+    assert built == "dag_id=d&run_id=a%2Bb%20c&task_id=t&map_index=2"
+    assert literal_query(built)["run_id"] == "a+b c"
+    assert literal_query(run_page("d", "a+b c").partition("?")[2])["run_id"] == "a+b c"
