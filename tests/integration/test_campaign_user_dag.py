@@ -18,18 +18,22 @@ from tests.integration.conftest import DAGS, task_state, xcom
 pytestmark = pytest.mark.usefixtures("airflow_db", "connections")
 
 
+def _campaign_dag():
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:  # Airflow < 3.2
+        from airflow.models.dagbag import DagBag
+
+    return DagBag(str(DAGS / "seedance_campaign_user.py")).dags["example_seedance_campaign"]
+
+
 def test_the_readme_campaign_renders_drafts_reviews_and_releases_with_fates(
     emulator, output_dir, monkeypatch, captured
 ):
     root = Path(output_dir) / "campaign-user"
     monkeypatch.setenv("AIRFLOW_CONN_SEEDANCE_DEFAULT", os.environ["AIRFLOW_CONN_SEEDANCE_MODELARK"])
     monkeypatch.setenv("AIRFLOW_VAR_SEEDANCE_OUTPUT_ROOT", str(root))
-    try:
-        from airflow.dag_processing.dagbag import DagBag
-    except ImportError:  # Airflow < 3.2
-        from airflow.models.dagbag import DagBag
-
-    dag = DagBag(str(DAGS / "seedance_campaign_user.py")).dags["example_seedance_campaign"]
+    dag = _campaign_dag()
     # Nobody answers under dag.test(): the review waits 2 seconds instead of the DAG's 24 hours, then Reject.
     dag.get_task("campaign.plan").op_kwargs["options"]["review"]["hours"] = 2 / 3600
     before = emulator.stats()["creates_total"]
@@ -49,3 +53,23 @@ def test_the_readme_campaign_renders_drafts_reviews_and_releases_with_fates(
     assert all((path.parent / c["file"]).stat().st_size > 0 for c in clips.values())
     assert xcom(run, "campaign.release") == []
     assert manifest["fates"] == {unanswered: 2} and manifest["budget"]["max_credits"] == 250_000
+
+
+def test_the_readme_campaign_over_its_budget_is_refused_before_any_render_and_fails(
+    emulator, output_dir, monkeypatch, captured
+):
+    """The same DAG with a budget its two drafts pass (2 x 5 s at 10,000 credits a second, against 1,000)."""
+    root = Path(output_dir) / "campaign-user-refused"
+    monkeypatch.setenv("AIRFLOW_CONN_SEEDANCE_DEFAULT", os.environ["AIRFLOW_CONN_SEEDANCE_MODELARK"])
+    monkeypatch.setenv("AIRFLOW_VAR_SEEDANCE_OUTPUT_ROOT", str(root))
+    dag = _campaign_dag()
+    dag.get_task("campaign.plan").op_kwargs["options"]["budget"]["max_credits"] = 1_000
+    before = emulator.stats()["creates_total"]
+    run = dag.test()
+    log = captured()
+    assert emulator.stats()["creates_total"] == before, "a refused campaign sent a create"
+    assert task_state(run, "campaign.plan")[0] == "failed"
+    assert task_state(run, "campaign.release")[0] == "failed", log[-5000:]
+    assert run.state == "failed"
+    assert "run refused for budget" in log and "1000" in log.replace(",", ""), log[-3000:]
+    assert not list(root.glob("campaigns/spring-launch/*/*.mp4"))
