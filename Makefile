@@ -17,10 +17,15 @@ BIN := $(VENV)/bin
 # pytest-xdist workers; a test file stays on one worker (--dist loadfile), so its module fixtures are shared.
 XDIST ?= -n 4 --dist loadfile
 
+# The editable install leaves setuptools' airflow_provider_seedance.egg-info in the checkout; it is removed, because
+# wherever the checkout is on sys.path (tests, the deployment's PYTHONPATH) it is a second distribution with the
+# same `airflow.plugins` entry point, and the task SDK of Airflow 3.3 stops loading entry-point plugins at the
+# first duplicate (OpenLineage's listener would then be skipped in every task).
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet "apache-airflow==$(AIRFLOW_VERSION)" -e ".[emulator]" --group dev --group docs
+	rm -rf airflow_provider_seedance.egg-info
 	touch $@
 
 install: $(VENV)/.installed
@@ -83,6 +88,7 @@ $(FLOOR_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(FLOOR_VENV)
 	$(FLOOR_VENV)/bin/pip install --quiet --upgrade pip
 	$(FLOOR_VENV)/bin/pip install --quiet "apache-airflow==$(FLOOR_AIRFLOW_VERSION)" -e ".[emulator]" --group dev
+	rm -rf airflow_provider_seedance.egg-info
 	touch $@
 
 test-floor: $(FLOOR_VENV)/.installed

@@ -76,7 +76,6 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "extra-links": ["airflow_provider_seedance.links.SeedanceVideoLink"],
-        "plugins": [{"name": "seedance", "plugin-class": "airflow_provider_seedance.plugin.seedance.SeedancePlugin"}],
         "config": {
             "seedance": {
                 "description": "Seedance video generation provider.",
