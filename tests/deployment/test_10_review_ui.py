@@ -39,16 +39,21 @@ SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "review-screen.png"
 NOTE = "UI-NOTE: end on the logo, calmer music"
 
 
-def goto(page: Any, url: str) -> None:
-    """``page.goto``, once more when the single-page app's own navigation (after the last answer) aborted it:
-    net::ERR_ABORTED says the browser started elsewhere, not that the page is wrong (seen once in CI)."""
-    try:
-        page.goto(url)
-    except Exception as exc:
-        if "ERR_ABORTED" not in str(exc):
-            raise
-        page.wait_for_load_state()
-        page.goto(url)
+#: What Chromium says when the single-page app's own navigation (after the login's redirect, after an answer)
+#: cut a ``page.goto`` short: the browser went elsewhere, the page is not wrong (each seen in CI).
+CUT_SHORT = ("ERR_ABORTED", "is interrupted by another navigation")
+
+
+def goto(page: Any, url: str, tries: int = 3) -> None:
+    """``page.goto``, again (up to ``tries`` times) when the app's own navigation cut it short."""
+    for attempt in range(1, tries + 1):
+        try:
+            page.goto(url)
+            return
+        except Exception as exc:
+            if attempt == tries or not any(words in str(exc) for words in CUT_SHORT):
+                raise
+            page.wait_for_load_state()
 
 
 def respond(page: Any, deploy: Deployment, run_id: str, detail: dict[str, Any], option: str, note: str = "") -> None:
