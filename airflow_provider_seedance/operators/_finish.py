@@ -69,15 +69,13 @@ def finish(
 ) -> dict[str, Any]:
     """Save the video (if asked), push the link, emit asset events, and return the XCom result.
 
-    A generation that did not succeed raises its Airflow error instead (see ``as_airflow_error``). A save
-    that fails for any reason pushes ``seedance_unsaved_result`` (the id and the link) before raising; it is
+    A generation that did not succeed raises its ``SeedanceError`` instead (the caller records it and raises
+    its Airflow error: ``as_airflow_error``). A save that fails pushes ``seedance_unsaved_result`` (the id and
+    the link) before raising; it is
     final where a retry would meet the same refusal (a URL the download guard refused, a video over
     ``max_download_mb``). ``download_deadline``: Unix time by which the transfer must have ended.
     """
-    try:
-        raise_unless_succeeded(generation)
-    except SeedanceError as exc:
-        raise as_airflow_error(exc) from None
+    raise_unless_succeeded(generation)
     # the hook's connection is the one that rendered (the operator's extra says so too, with its fallbacks)
     result = video_result(
         generation, elapsed_s=elapsed_s, **{"seedance_conn_id": hook.seedance_conn_id, **(extra or {})}
@@ -96,12 +94,12 @@ def _save(
     hook: SeedanceHook, url: str, result: VideoResult, context: Any, *, output_path: Any, **download: Any
 ) -> VideoResult:
     """Save the video; on any failure keep the id and the link in XCom (a retry, or a person, can still fetch
-    it within 24 hours) and raise its Airflow error."""
+    it within 24 hours) and raise the error."""
     try:
         saved = hook.download_video(url, output_path, generation_id=result.generation_id, **download)
-    except SeedanceError as exc:
+    except SeedanceError:
         context["ti"].xcom_push(key=UNSAVED_XCOM_KEY, value=result.to_xcom())
-        raise as_airflow_error(exc) from None
+        raise
     if saved.rewritten:
         metrics.saved(result.backend, result.model, saved.size_bytes)
     hook.log.info(

@@ -1,6 +1,7 @@
 """The Seedance tab's FastAPI app, mounted by the api-server at ``/seedance`` (see ``plugin.seedance``).
 
-Routes (every one behind Airflow's auth manager: read access to the DAG, else 403; no token, 401):
+Routes (every one behind Airflow's auth manager: read access to the DAG and its XComs, as Airflow's own XCom
+reads ask, else 403; no token, 401):
 
 * ``GET /seedance/run?dag_id=&run_id=``: every render of a DAG run, playable (the DAG-run tab);
 * ``GET /seedance/task?dag_id=&run_id=&task_id=&map_index=``: the same for one task instance (its tab);
@@ -16,11 +17,15 @@ file. Ids go in the query string, so a run id with a ``/`` in it routes as well 
 from __future__ import annotations
 
 import functools
+import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import jinja2
+from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
 from airflow.api_fastapi.common.db.common import SessionDep
 from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
@@ -37,7 +42,10 @@ _TEMPLATES = jinja2.Environment(
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
-_DAG_READ = [Depends(requires_access_dag("GET"))]
+_TEMPLATES.filters["segment"] = lambda value: quote(str(value), safe="")  # one path segment of a link
+_DAG_READ = [Depends(requires_access_dag("GET", DagAccessEntity.XCOM))]
+#: On every video and poster: never sniffed into another type, never a document that runs script.
+_MEDIA_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
 
 DagId = Annotated[str, Query(min_length=1, max_length=250)]
 
@@ -49,7 +57,15 @@ def _literal_run_id(request: Request, run_id: Annotated[str, Query(min_length=1,
 
 RunId = Annotated[str, Depends(_literal_run_id)]
 TaskId = Annotated[str, Query(min_length=1, max_length=250)]
-MapIndex = Annotated[int, Query(ge=-1)]
+
+
+def _map_index(map_index: Annotated[str, Query(max_length=12)] = "-1") -> int:
+    """The map index; -1 (not mapped) when the UI left ``{MAP_INDEX}`` unfilled, as it does on the tab of a
+    task that is not mapped (its page has no map index)."""
+    return int(map_index) if re.fullmatch(r"-1|[0-9]{1,9}", map_index) else -1
+
+
+MapIndex = Annotated[int, Depends(_map_index)]
 
 app = FastAPI(title="Seedance renders", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -80,9 +96,7 @@ def run_page(dag_id: DagId, run_id: RunId, session: SessionDep) -> HTMLResponse:
 
 
 @app.get("/task", response_class=HTMLResponse, dependencies=_DAG_READ)
-def task_page(
-    dag_id: DagId, run_id: RunId, task_id: TaskId, session: SessionDep, map_index: MapIndex = -1
-) -> HTMLResponse:
+def task_page(dag_id: DagId, run_id: RunId, task_id: TaskId, session: SessionDep, map_index: MapIndex) -> HTMLResponse:
     renders = _shown(session, dag_id, run_id, task_id)
     if map_index >= 0:
         renders = [r for r in renders if r.map_index == map_index]
@@ -105,10 +119,11 @@ def _located(render: Render) -> media.MediaFile:
 
 @app.api_route("/media", methods=["GET", "HEAD"], dependencies=_DAG_READ)
 def video(
-    request: Request, dag_id: DagId, run_id: RunId, task_id: TaskId, session: SessionDep, map_index: MapIndex = -1
+    request: Request, dag_id: DagId, run_id: RunId, task_id: TaskId, session: SessionDep, map_index: MapIndex
 ) -> Response:
-    found = _located(_render(session, dag_id, run_id, task_id, map_index))
-    headers = {"Accept-Ranges": "bytes", "Cache-Control": "private, max-age=300"}
+    render = _render(session, dag_id, run_id, task_id, map_index)
+    found = _located(render)
+    headers = {"Accept-Ranges": "bytes", "Cache-Control": "private, max-age=300", **_MEDIA_HEADERS}
     try:
         wanted = parse_range(request.headers.get("range"), found.size)
     except RangeNotSatisfiable as exc:
@@ -119,25 +134,35 @@ def video(
     headers["Content-Length"] = str(length)
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers, media_type=found.content_type)
-    body: Iterator[bytes] = media.chunks(found, start, length)
+    handle = media.open_at(found, start)
+    if handle is None:
+        raise HTTPException(404, f"the video of generation {render.generation_id} is missing")
+    body: Iterator[bytes] = media.chunks(handle, length)
     return StreamingResponse(body, status_code=status, headers=headers, media_type=found.content_type)
 
 
-@functools.lru_cache(maxsize=64)
+#: Posters decoded at once (each request waits its turn): a page of renders asks for all of theirs together.
+_DECODING = threading.BoundedSemaphore(2)
+
+
+@functools.lru_cache(maxsize=64)  # small JPEGs (at most 960 pixels a side)
 def _poster(output_path: str, size: int) -> bytes | None:
     from airflow_provider_seedance.campaign.posters import poster_jpeg
 
     found = media.locate(output_path)
-    return poster_jpeg(found.path) if found is not None and found.size == size else None
+    if found is None or found.size != size:
+        return None
+    with _DECODING:
+        return poster_jpeg(found.path)
 
 
 @app.get("/poster", dependencies=_DAG_READ)
-def poster(dag_id: DagId, run_id: RunId, task_id: TaskId, session: SessionDep, map_index: MapIndex = -1) -> Response:
+def poster(dag_id: DagId, run_id: RunId, task_id: TaskId, session: SessionDep, map_index: MapIndex) -> Response:
     render = _render(session, dag_id, run_id, task_id, map_index)
     jpeg = _poster(render.output_path or "", _located(render).size)
     if jpeg is None:
         raise HTTPException(404, "no poster (PyAV and Pillow make one)")
-    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300", **_MEDIA_HEADERS})
 
 
 @app.get("/overview", response_class=HTMLResponse)

@@ -11,8 +11,9 @@ import logging
 from collections.abc import Iterable
 
 from airflow_provider_seedance.campaign.manifest import Clip, ClipStatus, Manifest
+from airflow_provider_seedance.contract._vendor_text import inert
+from airflow_provider_seedance.plugin.media import storage_path
 from airflow_provider_seedance.plugin.renders import Render, XComRow
-from airflow_provider_seedance.runtime.storage import to_object_path
 
 log = logging.getLogger(__name__)
 
@@ -21,13 +22,16 @@ MANIFEST = "manifest.json"
 
 
 def manifest_of(folder: str) -> Manifest | None:
+    base = storage_path(folder)  # object storage or a local folder: never fetched over http
+    if base is None:
+        return None
     try:
-        path = to_object_path(folder) / MANIFEST
+        path = base / MANIFEST
         if not path.is_file() or int(path.stat().st_size) > MAX_MANIFEST_BYTES:
             return None
         return Manifest.model_validate_json(path.read_text(encoding="utf-8"))
     except Exception as exc:  # the tab shows the renders without their review state
-        log.warning("No campaign manifest read from %s: %s", folder, type(exc).__name__)
+        log.warning("No campaign manifest read from %s: %s", inert(folder, 200), type(exc).__name__)
         return None
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from airflow.models.dagrun import DagRun
 from airflow.models.xcom import XComModel
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from airflow_provider_seedance.plugin.renders import FAILURE_KEY, RESULT_KEY, XComRow
 
@@ -54,8 +54,8 @@ def _joined() -> Any:
 def run_rows(session: Any, dag_id: str, run_id: str, task_id: str | None = None) -> list[XComRow]:
     """The render XComs of one run (of one task, when given)."""
     statement = _joined().where(XComModel.dag_id == dag_id, XComModel.run_id == run_id, XComModel.key.in_(KEYS))
-    if task_id is not None:
-        statement = statement.where(XComModel.task_id == task_id)
+    if task_id is not None:  # that task's renders, and the campaign's folder (its review state) from any task
+        statement = statement.where(or_(XComModel.task_id == task_id, XComModel.key == CAMPAIGN_FOLDER_KEY))
     return _rows(statement.order_by(XComModel.task_id, XComModel.map_index).limit(MAX_RUN_ROWS), session)
 
 

@@ -7,6 +7,7 @@ range that starts past the end is not satisfiable (416).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -39,19 +40,21 @@ class RangeNotSatisfiable(ValueError):
         return f"bytes */{self.size}"
 
 
+#: One byte range, ASCII digits only (at most 19 of them: beyond any file's size).
+_RANGE = re.compile(r"\s*bytes\s*=\s*([0-9]{0,19})\s*-\s*([0-9]{0,19})\s*", re.IGNORECASE)
+
+
 def parse_range(header: str | None, size: int) -> ByteRange | None:
     """The one range ``header`` asks for in a file of ``size`` bytes, or None to serve the whole file.
 
     Raises :class:`RangeNotSatisfiable` for a well-formed range that lies outside the file."""
     if not header:
         return None
-    unit, _, spec = header.strip().partition("=")
-    if unit.strip().lower() != "bytes" or "," in spec:
+    match = _RANGE.fullmatch(header)
+    if match is None:  # another unit, several ranges, anything else: the whole file
         return None
-    first, dash, last = spec.strip().partition("-")
-    if not dash or not (first.isdigit() or last.isdigit()) or (first and not first.isdigit()):
-        return None
-    if last and not last.isdigit():
+    first, last = match.groups()
+    if not first and not last:
         return None
     if not first:  # bytes=-N: the last N bytes
         suffix = int(last)

@@ -8,10 +8,12 @@ field is type-checked and every text bounded before it reaches a page.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from airflow_provider_seedance.contract._vendor_text import inert
 from airflow_provider_seedance.plugin.addresses import task_instance_query
@@ -72,9 +74,22 @@ class Render:
         return bool(self.output_path)
 
     @property
+    def shown_path(self) -> str:
+        """Where the video was saved, as a page may show it: no user, password or query (a signature)."""
+        return shown_address(self.output_path or "")
+
+    @property
     def query(self) -> str:
         """The query string of this render's media and poster routes: its task instance, never a file path."""
         return task_instance_query(self.dag_id, self.run_id, self.task_id, self.map_index)
+
+
+def shown_address(address: str) -> str:
+    """``address`` without its userinfo, query and fragment, bounded."""
+    parts = urlsplit(address)
+    if parts.scheme and parts.netloc:
+        address = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+    return inert(address, MAX_TEXT) or ""
 
 
 def _text(value: Any) -> str | None:
@@ -87,7 +102,7 @@ def _path(value: Any) -> str | None:
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
         return None
     return float(value)
 
@@ -189,10 +204,12 @@ def overview(renders: Iterable[Render], campaigns: Mapping[tuple[str, str], str]
         if render.failure:
             spend.failures += 1
             outcomes[(backend, render.failure)] += 1
-        else:
+        elif render.status in (None, "succeeded"):
             spend.renders += 1
             spend.credits += render.credits or 0.0
             outcomes[(backend, "rendered")] += 1
+        else:  # a submit that did not wait (queued, running): its sensor's result counts once it is done
+            outcomes[(backend, "pending")] += 1
     ordered = sorted(runs.values(), key=lambda s: (s.run_after, s.dag_id, s.run_id))
     per_campaign: dict[str, float] = defaultdict(float)
     for spend in ordered:

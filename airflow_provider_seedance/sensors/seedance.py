@@ -105,7 +105,10 @@ class SeedanceGenerationSensor(BaseSensorOperator):
         self.log.info("%s", progress_line(generation, elapsed))
         if not generation.is_terminal:
             return False
-        return PokeReturnValue(is_done=True, xcom_value=self._finish(hook, generation, context, elapsed))
+        try:
+            return PokeReturnValue(is_done=True, xcom_value=self._finish(hook, generation, context, elapsed))
+        except SeedanceError as exc:
+            raise as_airflow_error(exc) from None
 
     def _elapsed(self, generation: Generation, context: Any) -> float:
         """Seconds by the API's timestamps if it gives them, else since the first poke."""

@@ -108,6 +108,9 @@ def test_media_streams_ranges_of_only_the_files_the_results_name(server, tab_run
     assert tail.status_code == 206 and tail.content == saved[-64:]
     past = _get(server, video, headers={"Range": f"bytes={size}-"})
     assert past.status_code == 416 and past.headers["content-range"] == f"bytes */{size}"
+    assert (
+        whole.headers["x-content-type-options"] == "nosniff" and whole.headers["content-security-policy"] == "sandbox"
+    )
     head = _get(server, video, method="HEAD")
     assert head.status_code == 200 and head.headers["content-length"] == str(size) and not head.content
 
@@ -140,6 +143,9 @@ def test_the_run_page_shows_every_render_with_its_facts_and_what_is_missing(serv
     raw = _get(server, f"/seedance/run?dag_id={tab_run['dag_id']}&run_id={tab_run['run_id']}").text
     assert raw.count("<video ") == 2, raw[:500]
     one = _get(server, f"/seedance/task?{_ids(tab_run, 'render', 1)}").text
+    # the tab of a task that is not mapped: the UI leaves {MAP_INDEX} as it is
+    unmapped = _get(server, f"/seedance/task?{_ids(tab_run, 'gone')}".replace("map_index=-1", "map_index={MAP_INDEX}"))
+    assert unmapped.status_code == 200 and tab_run["gone_id"] in unmapped.text, unmapped.text[:300]
     assert one.count("<video ") == 1 and "a red kite over green hills" in one
     overview = _get(server, "/seedance/overview").text
     assert 'id="spend-chart"' in overview and "seedance_tab" in overview
@@ -206,9 +212,16 @@ def test_the_tab_plays_inside_airflow_in_chromium(server, tab_run):
             page.wait_for_function("v => !v.seeking && v.readyState >= 2", arg=big.element_handle())
             page.wait_for_timeout(500)
             tab_png = page.screenshot(full_page=False)
+            # the tab of a task that is not mapped (the UI fills in no map index there)
+            page.goto(f"{url}/dags/{tab_run['dag_id']}/runs/{run}/tasks/gone/plugin/seedance-task")
+            page.frame_locator("iframe").locator(".missing-file").wait_for()
             page.goto(f"{url}/plugin/seedance-renders")
-            page.frame_locator("iframe").locator("#spend-chart rect").first.wait_for()
+            overview = page.frame_locator("iframe")
+            overview.locator("#spend-chart rect").first.wait_for()
             overview_png = page.screenshot(full_page=False)
+            # a link back into Airflow leaves the sandboxed frame: the UI's router goes to the run
+            overview.locator("#runs a.airflow-link").first.click()
+            page.wait_for_url(f"**/dags/{tab_run['dag_id']}/runs/**", timeout=30_000)
         finally:
             browser.close()
     assert played["ready"] >= 4 and played["time"] > 0.5, played

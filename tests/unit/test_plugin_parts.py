@@ -66,7 +66,7 @@ def _row(task_id, value, key="return_value", map_index=-1, run_id="r1", run_afte
     return XComRow("d", run_id, task_id, map_index, key, value, run_after)
 
 
-RESULT = {"generation_id": "g1", "backend": "evolink", "status": "completed", "credits": 40, "duration": 4}
+RESULT = {"generation_id": "g1", "backend": "evolink", "status": "succeeded", "credits": 40, "duration": 4}
 
 
 def test_renders_are_results_of_the_video_result_shape_and_failures_with_their_reason():
@@ -174,16 +174,68 @@ def test_an_unreadable_or_oversized_manifest_leaves_the_renders_without_review_s
     assert render.generation_id == "g1" and render.review is None
 
 
+def _mp4(path, size):
+    head = b"\x00\x00\x00\x18ftypisom"
+    path.write_bytes(head + bytes(range(256)) * ((size - len(head)) // 256 + 1))
+    return path.read_bytes()
+
+
 def test_a_video_is_streamed_a_bounded_chunk_at_a_time_and_a_missing_one_is_none(tmp_path):
-    data = bytes(range(256)) * (5 * media.CHUNK // 256 + 7)
-    (tmp_path / "v.mp4").write_bytes(data)
+    data = _mp4(tmp_path / "v.mp4", 5 * media.CHUNK + 1000)
     found = media.locate(str(tmp_path / "v.mp4"))
     assert found is not None and found.size == len(data) and found.content_type == "video/mp4"
     start, length = 1000, 3 * media.CHUNK + 5
-    parts = list(media.chunks(found, start, length))
+    handle = media.open_at(found, start)
+    assert handle is not None
+    parts = list(media.chunks(handle, length))
     assert max(len(p) for p in parts) <= media.CHUNK and b"".join(parts) == data[start : start + length]
+    assert handle.closed
     assert media.locate(str(tmp_path / "gone.mp4")) is None
-    assert media.locate("nosuchscheme://bucket/v.mp4") is None
+    (tmp_path / "v.mp4").unlink()
+    assert media.open_at(found, 0) is None  # gone since it was located: a 404, not a cut-off answer
+
+
+def test_only_a_video_the_provider_could_have_saved_is_served(tmp_path):
+    """A result is only as trusted as whoever wrote the XCom: no system file, no script, no fetch."""
+    _mp4(tmp_path / "ok.mov", 4096)
+    assert media.locate((tmp_path / "ok.mov").as_uri()).content_type == "video/quicktime"
+    (tmp_path / "x.svg").write_text("<svg><script>alert(1)</script></svg>")
+    (tmp_path / "fake.mp4").write_bytes(b"root:x:0:0:root:/root:/bin/bash\n" * 10)
+    (tmp_path / "link.mp4").symlink_to("/etc/hostname")
+    for refused in (
+        "/etc/passwd",
+        str(tmp_path / "x.svg"),
+        str(tmp_path / "fake.mp4"),  # not an ISO media file
+        str(tmp_path / "link.mp4"),
+        "/proc/self/environ",
+        "/proc/self/../self/fd/0.mp4",
+        "http://169.254.169.254/latest/meta-data.mp4",
+        "https://example.com/v.mp4",
+        "ftp://example.com/v.mp4",
+        "nosuchscheme://bucket/v.mp4",
+    ):
+        assert media.locate(refused) is None, refused
+    assert media.storage_path("http://127.0.0.1:9/latest") is None  # the manifest's folder too
+
+
+@pytest.mark.parametrize(
+    "header", ["bytes=\u00b2-", "bytes=0-\u00b2", "bytes=-\u00b2", "bytes=\u0663-\u0665", "bytes=" + "1" * 5000]
+)
+def test_a_range_of_other_digits_or_absurd_length_is_ignored(header):
+    assert parse_range(header, 1000) is None
+
+
+def test_shown_paths_drop_credentials_and_signatures_and_prices_must_be_finite():
+    shown = renders_of([_row("t", {**RESULT, "output_path": "https://u:s3cr3t@host/v/a.mp4?X-Amz-Signature=abc"})])
+    assert shown[0].shown_path == "https://host/v/a.mp4"
+    assert renders_of([_row("t", {**RESULT, "output_path": "/data/v/a.mp4"})])[0].shown_path == "/data/v/a.mp4"
+    for price in (float("inf"), float("nan"), -5):
+        assert renders_of([_row("t", {**RESULT, "credits": price})])[0].credits is None
+
+
+def test_a_result_that_did_not_wait_counts_as_pending_not_rendered():
+    summary = overview(renders_of([_row("submit", {**RESULT, "status": "queued"})]))
+    assert summary.outcomes == {("evolink", "pending"): 1} and summary.runs[0].renders == 0
 
 
 def test_ids_in_a_query_keep_a_plus_and_the_packages_own_addresses_encode_a_space_as_percent_20():
