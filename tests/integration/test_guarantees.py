@@ -62,6 +62,9 @@ def test_unsaved_video_keeps_its_link_in_xcom_and_a_refused_key_fails_fast(emula
     folder = output_dir / "unsaved"
     leftovers = list(folder.iterdir()) if folder.exists() else []  # iterdir: the .part temporaries too
     assert unsaved["output_path"] is None and leftovers == []
+    # and the Seedance tab's failure record says why, with the generation
+    failure = xcom(run, "unsaved", key="seedance_failure")
+    assert failure["reason"] == "not saved" and failure["generation_id"] == unsaved["generation_id"], failure
     # A key the API refuses (401): failed on the first try, retries=3 unused, nothing created
     assert task_state(run, "bad_key") == ("failed", 1)
     assert emulator.stats()["creates"]["evolink"] == before["evolink"]
