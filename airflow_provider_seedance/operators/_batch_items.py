@@ -69,18 +69,17 @@ def batch_items(
     return items, errors
 
 
-def refusal(errors: list[SeedanceValidationError], total: int) -> SeedanceValidationError:
-    """One error naming the first ``MAX_NAMED`` refused items (and how many there are in all)."""
-    shown = SeedanceValidationError.combined(errors[:MAX_NAMED])
-    hidden = len(errors) - MAX_NAMED
-    more = f" (and {hidden} more invalid items: see the task log)" if hidden > 0 else ""
-    return SeedanceValidationError(
-        shown.field,
-        shown.value,
-        f"{shown.limit}{more}; {len(errors)} of {total} items refused, nothing was submitted",
-        model=shown.model,
-        others=shown.others,
-    )
+class BatchRefusal(SeedanceValidationError):
+    """Items refused before any create: how many of how many, then the first ``MAX_NAMED`` of them by index and
+    field (the log lists every one)."""
+
+    def __init__(self, errors: list[SeedanceValidationError], total: int, *, task_id: str | None = None) -> None:
+        shown = SeedanceValidationError.combined(errors[:MAX_NAMED])
+        super().__init__(shown.field, shown.value, shown.limit, model=shown.model, task_id=task_id, others=shown.others)
+        self.refused, self.total = len(errors), total
+        hidden = len(errors) - MAX_NAMED
+        more = f" (the first {MAX_NAMED} named here, all in the task log)" if hidden > 0 else ""
+        self.args = (f"{len(errors)} of {total} items refused, nothing was submitted{more}: {self.args[0]}",)
 
 
 def request_list(requests: Any) -> list[Any]:

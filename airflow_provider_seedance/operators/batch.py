@@ -25,7 +25,7 @@ from airflow_provider_seedance.contract.batch import (
 )
 from airflow_provider_seedance.exceptions import SeedanceError
 from airflow_provider_seedance.hooks.seedance import DEFAULT_GENERATION_TIMEOUT, SeedanceHook, transfer_deadline
-from airflow_provider_seedance.operators._batch_items import BatchItem, batch_items, check_folders, refusal
+from airflow_provider_seedance.operators._batch_items import BatchItem, BatchRefusal, batch_items, check_folders
 from airflow_provider_seedance.operators._batch_plan import (
     NOT_CREATED,
     Settled,
@@ -128,7 +128,7 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         for error in errors:
             self.log.error("Refused before any create: %s", error)
         if errors:
-            raise refusal(errors, len(items) + len(errors)).in_task(self.task_id)
+            raise BatchRefusal(errors, len(items) + len(errors), task_id=self.task_id)
         return items
 
     def execute(self, context: Context) -> Any:

@@ -27,6 +27,7 @@ from airflow_provider_seedance.models import Generation
 from airflow_provider_seedance.polling._plan import Outcome, PollPlan
 from airflow_provider_seedance.polling._poll_steps import poll_answered, poll_failed
 from airflow_provider_seedance.polling._render_memory import RENDER_MEMORY, render_key
+from airflow_provider_seedance.runtime import _metrics as metrics
 
 #: The last poll, at the deadline, may still take this long.
 FINAL_POLL_BUDGET = 30.0
@@ -172,6 +173,8 @@ class SeedanceBatchTrigger(BaseTrigger):
                 outcome = poll_failed(quiet, plan, exc, self.clock(), generation_id)
             else:
                 outcome = poll_answered(quiet, plan, generation, self.clock(), RENDER_MEMORY, key)
+            if outcome == "success" and generation is not None:
+                metrics.rendered(generation.backend, generation.model, plan.took, generation.credits)
             if outcome:
                 return await self._ended(hook, outcome, generation_id, generation, failure)
 

@@ -3,13 +3,20 @@ the failure policies, and a retry after a crash halfway through the creates."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import airflow
 import pytest
 from packaging.version import Version
 
+from airflow_provider_seedance.contract.batch import BatchRecord
+from airflow_provider_seedance.hooks.seedance import SeedanceHook
+from airflow_provider_seedance.operators._batch_items import batch_items
+from airflow_provider_seedance.operators._batch_submit import submit_all
 from tests.integration.conftest import API_KEY, load_dags, mp4_facts, task_state, xcom
 
 pytestmark = pytest.mark.usefixtures("airflow_db", "connections")
@@ -50,7 +57,7 @@ def test_invalid_items_are_refused_by_index_and_field_before_any_create(emulator
     assert creates(emulator) - before == 0
     assert "Invalid requests[1].colour='blue'" in log and "is not a request field" in log
     assert "requests[3].duration=99" in log
-    assert "2 of 4 items refused, nothing was submitted" in log
+    assert "2 of 4 items refused, nothing was submitted: Invalid requests[1].colour" in log
     assert not (output_dir / "batch" / "refused").exists() or not list((output_dir / "batch" / "refused").iterdir())
 
 
@@ -99,6 +106,41 @@ def test_a_retry_after_a_crash_halfway_reattaches_and_creates_only_the_rest(emul
             assert made == 12 + 5  # Airflow < 3.3, no key: nothing remembered the five accepted creates
     if HAS_STATE_STORE:
         assert log.count("7 to create, 5 to reattach to") == 2
+
+
+class RecordingStore:
+    """The task state store's ``get``/``set``, keeping every value written (Airflow's own goes through the
+    supervisor, which only a running task has)."""
+
+    def __init__(self) -> None:
+        self.writes: list[dict[str, Any]] = []
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.writes[-1] if self.writes else default
+
+    def set(self, key: str, value: Any) -> None:
+        self.writes.append(json.loads(json.dumps(value)))
+
+
+def test_each_accepted_id_is_written_while_the_creates_go_on_not_at_the_end(emulator):
+    """A worker killed halfway keeps what was accepted: the record is written as ids come, one write at a time."""
+    hook = SeedanceHook("seedance_aimlapi")
+    items, errors = batch_items(
+        [{"prompt": f"cup {n}"} for n in range(6)],
+        defaults={"model": "bytedance/seedance-1-0-pro-fast"},
+        hook=hook,
+        output_path=None,
+        seconds_left=600,
+    )
+    record, store = BatchRecord(), RecordingStore()
+    before = creates(emulator, "aimlapi")
+    refused, _ = asyncio.run(
+        submit_all(hook, items, record, store, key_of=lambda item, n: f"k{item.index}-{n}", concurrency=1)
+    )
+    assert (errors, refused, creates(emulator, "aimlapi") - before) == ([], {}, 6)
+    accepted = [len(write["items"]) for write in store.writes]
+    assert accepted[0] == 1 and accepted[-1] == 6 and accepted == sorted(accepted), accepted
+    assert BatchRecord.model_validate(store.writes[-1]).items == record.items
 
 
 def test_the_api_key_is_nowhere_in_the_database(airflow_db):
