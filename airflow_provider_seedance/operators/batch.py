@@ -116,7 +116,7 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
     def hook(self) -> SeedanceHook:
         return SeedanceHook(self.seedance_conn_id)
 
-    def validated_items(self, hook: SeedanceHook) -> list[BatchItem]:
+    def _validated_items(self, hook: SeedanceHook) -> list[BatchItem]:
         """Every item built and validated, or one error naming each bad item (logged one line each)."""
         items, errors = batch_items(
             self.requests,
@@ -139,7 +139,7 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
 
     def _execute(self, context: Context) -> Any:
         hook = self.hook
-        items = self.validated_items(hook)
+        items = self._validated_items(hook)
         check_folders(items, self.task_id)
         store = context.get("task_state_store")
         record = BatchRecord.load(store)
@@ -206,7 +206,7 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         """Back on a worker after the trigger fired: save every succeeded video, return the results."""
         try:
             hook = self.hook
-            items = self.validated_items(hook)  # the same items: the fields render as they did before deferring
+            items = self._validated_items(hook)  # the same items: the fields render as they did before deferring
             parsed = BatchEvent.model_validate(event)
             record = BatchRecord.load(context.get("task_state_store"))
             settled = {
