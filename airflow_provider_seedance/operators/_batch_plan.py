@@ -16,8 +16,8 @@ from airflow_provider_seedance.runtime.storage import to_object_path
 #: A settled item (nothing to wait for), as the record keeps it: ``[status, reason, retryable]``.
 Settled = list[Any]
 KEPT = "kept"
-#: An item that has no generation and no record of why (no task state store): its create was refused (the
-#: deferring try's log says why); a retry creates it.
+#: An item that has no generation and no note of why (the note was lost): its create was refused (the deferring
+#: try's log says why); a retry creates it.
 NOT_CREATED: Settled = ["error", "not created (see the log of the try that submitted)", True]
 
 

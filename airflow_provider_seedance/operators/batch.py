@@ -34,7 +34,6 @@ from airflow_provider_seedance.operators._batch_plan import (
     plan_try,
     polled_result,
     record_outcomes,
-    settled_by_record,
     settled_result,
 )
 from airflow_provider_seedance.operators._batch_save import save_all
@@ -50,6 +49,15 @@ if TYPE_CHECKING:
 
 #: The XCom key of the per-item results when the failure policy fails the task (no return value then).
 RESULTS_XCOM_KEY = "seedance_batch_results"
+#: The XCom key of the items settled before deferring (refused, or settled by earlier tries), for the resume.
+SETTLED_XCOM_KEY = "seedance_batch_settled"
+
+
+#: Why a failed batch is not retried without a task state store on an API without an idempotency key.
+UNSAFE_RETRY = (
+    "not retried: without a task state store (Airflow 3.3+) and with no idempotency key on this API, a retry "
+    "would create, and pay for, every item again; clear the task, or render the failed items in a new batch"
+)
 
 
 class SeedanceBatchGenerateVideosOperator(BaseOperator):
@@ -194,8 +202,8 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         waiting = sum(1 for gid in trigger.generation_ids if gid)
         if self.deferrable:
             self.log.info("Deferring to the triggerer for %d generations. %s", waiting, TRIGGERER_HINT)
-            # No method kwargs: ``execute_complete`` reads the settled items from the record (``dag.test()`` drops
-            # them), or, without a state store, reports them as not created.
+            # Kept in XCom, not in the method kwargs (``dag.test()`` drops those): XComs live until the next try.
+            context["ti"].xcom_push(key=SETTLED_XCOM_KEY, value=settled)
             self.defer(trigger=trigger, method_name="execute_complete", timeout=None)  # the trigger keeps the deadline
         if self._deferrable_from_default:
             self.log.warning("%s", WORKER_POLLING_HINT)
@@ -208,9 +216,11 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
             hook = self.hook
             items = self._validated_items(hook)  # the same items: the fields render as they did before deferring
             parsed = BatchEvent.model_validate(event)
-            record = BatchRecord.load(context.get("task_state_store"))
+            ti = context["ti"]
+            kept = ti.xcom_pull(task_ids=ti.task_id, key=SETTLED_XCOM_KEY)
+            kept = kept if isinstance(kept, dict) else {}
             settled = {
-                str(item.index): settled_by_record(item, record) or NOT_CREATED
+                str(item.index): kept.get(str(item.index)) or NOT_CREATED
                 for item in items
                 if not parsed.generation_ids[item.index]
             }
@@ -242,7 +252,7 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         ordered = [results[item.index] for item in items]
         record_outcomes(record, ordered)
         record.save(store)
-        return self._verdict(context, ordered)
+        return self._verdict(context, hook, ordered)
 
     def _save(
         self, hook: SeedanceHook, succeeded: list[tuple[BatchItem, str]], event: BatchEvent | None
@@ -261,7 +271,7 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         )
         return asyncio.run(saving)
 
-    def _verdict(self, context: Context, results: list[BatchItemResult]) -> list[dict[str, Any]]:
+    def _verdict(self, context: Context, hook: SeedanceHook, results: list[BatchItemResult]) -> list[dict[str, Any]]:
         """The results, or the task's failure when the policy says so (the results kept in XCom)."""
         failed = [result for result in results if result.status != "succeeded"]
         counts = {status: sum(1 for r in results if r.status == status) for status in {r.status for r in results}}
@@ -274,9 +284,11 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
             return payload
         context["ti"].xcom_push(key=RESULTS_XCOM_KEY, value=payload)
         retryable = [result.item_index for result in failed if result.retryable]
-        if retryable:
-            raise AirflowException(f"{reason}; a retry renders again only items {_shown(retryable)}")
-        raise AirflowFailException(f"{reason}; none of them can be rendered again by a retry")
+        if not retryable:
+            raise AirflowFailException(f"{reason}; none of them can be rendered again by a retry")
+        if context.get("task_state_store") is None and not hook.backend.supports_idempotency:
+            raise AirflowFailException(f"{reason}; {UNSAFE_RETRY}")
+        raise AirflowException(f"{reason}; a retry renders again only items {_shown(retryable)}")
 
 
 def _shown(indexes: list[int]) -> str:

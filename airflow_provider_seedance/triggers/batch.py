@@ -206,7 +206,8 @@ class SeedanceBatchTrigger(BaseTrigger):
             raise SeedanceConnectionError(f"polling generation {generation_id} took over {budget:.0f} s") from None
 
     async def _progress(self, statuses: list[PollStatus], total: int) -> None:
+        """A line every ``PROGRESS_EVERY`` seconds of real time (the injected sleep drives the polls only)."""
         while True:
-            await self.sleep(PROGRESS_EVERY)
+            await asyncio.sleep(PROGRESS_EVERY)
             counts = counts_of(list(statuses))
             self.log.info("Batch: %d of %d generations ended %s", sum(counts.values()), total, counts)

@@ -111,3 +111,20 @@ with dag("seedance_batch_crash") as batch_crash:
             poll_interval=0.5,
             retries=1,
         )
+
+with dag("seedance_batch_uncertain") as batch_uncertain:
+    SeedanceBatchGenerateVideosOperator(
+        task_id="render",
+        seedance_conn_id="seedance_aimlapi",  # no idempotency key: a create answered 500 may have been billed
+        requests=[
+            {"prompt": "kettle 0"},
+            {"prompt": "kettle 1"},
+            {"prompt": "kettle 2"},
+            {"prompt": "[fail:service_error] kettle 3"},
+        ],
+        defaults=AIMLAPI,
+        output_path=OUTPUT + "/batch/uncertain/{item_index}.mp4",
+        max_concurrency=1,  # the creates in item order: the test's one faulty create is item 0's
+        poll_interval=0.5,
+        retries=1,
+    )

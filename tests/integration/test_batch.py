@@ -72,10 +72,14 @@ def test_invalid_items_are_refused_by_index_and_field_before_any_create(emulator
     ],
 )
 def test_partial_failures_under_each_policy(emulator, dags, output_dir, policy, state, creates_made):
-    before = creates(emulator)
+    before, downloads = creates(emulator), emulator.stats()["downloads"]
     run = dags[f"seedance_batch_policy_{policy}"].test()
     assert task_state(run, "render") == state
     assert creates(emulator) - before == creates_made
+    # A retry keeps the three saved videos (Airflow 3.3: the record says so and the files are there); without a
+    # state store it reattaches to them through EvoLink's replayed keys and saves them again (identical files).
+    retried = state[1] == 2
+    assert emulator.stats()["downloads"] - downloads == (6 if retried and not HAS_STATE_STORE else 3)
     key = "return_value" if state[0] == "success" else "seedance_batch_results"
     results = xcom(run, "render", key=key)
     statuses = [r["status"] for r in results]
@@ -106,6 +110,30 @@ def test_a_retry_after_a_crash_halfway_reattaches_and_creates_only_the_rest(emul
             assert made == 12 + 5  # Airflow < 3.3, no key: nothing remembered the five accepted creates
     if HAS_STATE_STORE:
         assert log.count("7 to create, 5 to reattach to") == 2
+
+
+def test_a_create_that_may_have_been_billed_is_never_sent_again(emulator, dags, captured):
+    """AIML API answered item 0's create with a 500 after creating it: the item is reported, and the retry (for
+    item 3's transient failure) creates item 3 alone again, never item 0 (the record says so). Before Airflow 3.3
+    there is no record: the task is not retried at all."""
+    before = creates(emulator, "aimlapi")
+    emulator.set_faults({"create": {"500_after_create": 1.0, "limit": 1}})
+    try:
+        run = dags["seedance_batch_uncertain"].test()
+    finally:
+        emulator.set_faults(None)
+    log = captured()
+    results = xcom(run, "render", key="seedance_batch_results")
+    assert [r["status"] for r in results] == ["error", "succeeded", "succeeded", "failed"]
+    assert results[0]["reason"].startswith("uncertain create") and not results[0]["retryable"]
+    assert results[3]["retryable"]
+    if HAS_STATE_STORE:  # 4 creates, then item 3 again
+        assert task_state(run, "render") == ("failed", 2)
+        assert creates(emulator, "aimlapi") - before == 5
+    else:  # nothing would remember the first try's creates: a retry would pay for all of them again
+        assert task_state(run, "render") == ("failed", 1)
+        assert creates(emulator, "aimlapi") - before == 4
+        assert "a retry would create, and pay for, every item again" in log
 
 
 class RecordingStore:

@@ -244,3 +244,24 @@ def test_the_trigger_yields_one_event_with_a_status_per_item(hook: SeedanceHook)
     assert event.reasons == {"2": "failed: content_policy_violation", "3": "failed: service_error"}
     assert event.counts == {"succeeded": 1, "failed": 2} and event.final == [2]
     assert "cdn.test" not in json.dumps(payloads[0])  # no link: the worker asks for it when it saves
+
+
+def test_a_generation_past_the_deadline_times_out_and_a_refused_poll_is_an_error(hook: SeedanceHook) -> None:
+    fake = FakeTime()
+    trigger = SeedanceBatchTrigger(
+        generation_ids=["slow", "gone"],
+        seedance_conn_id="seedance_batch_unit",
+        deadline=fake.now + 30,
+        started_at=fake.now,
+        poll_interval=5,
+    )
+    trigger.clock, trigger.sleep = fake.clock, fake.sleep
+    running = {"id": "slow", "status": "processing", "progress": 10}
+    with respx.mock(assert_all_called=True) as mock:
+        slow = mock.get(f"{BASE}/v1/tasks/slow").mock(return_value=httpx.Response(200, json=running))
+        mock.get(f"{BASE}/v1/tasks/gone").mock(return_value=httpx.Response(404, json={"error": {"code": "not_found"}}))
+        event = asyncio.run(trigger.watch_all())
+    assert event.statuses == ["timeout", "error"]
+    assert event.reasons["0"] == "timeout" and event.reasons["1"].startswith("HTTP 404")
+    assert event.counts == {"timeout": 1, "error": 1} and event.final == []
+    assert slow.call_count >= 2 and fake.now >= trigger.deadline
