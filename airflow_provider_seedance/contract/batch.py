@@ -23,6 +23,9 @@ PollStatus = Literal["succeeded", "failed", "timeout", "error", ""]
 #: a create that may have landed, a poll that failed for good, a save that failed).
 ItemStatus = Literal["succeeded", "failed", "timeout", "error"]
 FailurePolicy = str | float
+#: The reason of an item whose generation the API no longer knows (404 on its polls): a retry creates it again,
+#: as the single operator submits again for a stored id the API does not know.
+UNKNOWN_GENERATION = "unknown generation (HTTP 404)"
 
 
 class BatchRecord(BaseModel):

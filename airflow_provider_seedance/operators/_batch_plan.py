@@ -8,7 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_seedance.contract.batch import UNCERTAIN, BatchEvent, BatchItemResult, BatchRecord
+from airflow_provider_seedance.contract.batch import (
+    UNCERTAIN,
+    UNKNOWN_GENERATION,
+    BatchEvent,
+    BatchItemResult,
+    BatchRecord,
+)
 from airflow_provider_seedance.operators._batch_items import BatchItem
 from airflow_provider_seedance.operators._batch_submit import Refused
 from airflow_provider_seedance.runtime.storage import to_object_path
@@ -131,3 +137,5 @@ def record_outcomes(record: BatchRecord, results: list[BatchItemResult]) -> None
             record.saved[slot] = [float(result.size_bytes), result.credits]
         elif result.status == "failed" and slot in record.items and record.items[slot][0] != UNCERTAIN:
             record.ended[slot] = ["retry" if result.retryable else "final", result.reason or "failed"]
+        elif result.reason == UNKNOWN_GENERATION and slot in record.items:
+            record.ended[slot] = ["retry", UNKNOWN_GENERATION]

@@ -15,11 +15,12 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_seedance.contract.batch import BatchEvent, PollStatus, counts_of
+from airflow_provider_seedance.contract.batch import UNKNOWN_GENERATION, BatchEvent, PollStatus, counts_of
 from airflow_provider_seedance.exceptions import (
     SeedanceConnectionError,
     SeedanceError,
     SeedanceGenerationError,
+    SeedanceNotFoundError,
     failure_reason,
 )
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
@@ -194,6 +195,8 @@ class SeedanceBatchTrigger(BaseTrigger):
         if outcome == "failed" and generation is not None:
             error = SeedanceGenerationError("", generation)
             return "failed", failure_reason(error), error.retryable
+        if isinstance(failure, SeedanceNotFoundError):
+            return "error", UNKNOWN_GENERATION, True
         return "error", failure_reason(failure) if failure else "error", True
 
     async def _poll(self, hook: SeedanceHook, generation_id: str) -> Generation:

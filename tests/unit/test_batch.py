@@ -16,6 +16,7 @@ import respx
 from airflow_provider_seedance.contract.batch import (
     BATCH_STATE_KEY,
     UNCERTAIN,
+    UNKNOWN_GENERATION,
     BatchEvent,
     BatchRecord,
     check_failure_policy,
@@ -30,7 +31,7 @@ from airflow_provider_seedance.operators._batch_items import (
     item_path,
     output_template,
 )
-from airflow_provider_seedance.operators._batch_plan import KEPT, plan_try
+from airflow_provider_seedance.operators._batch_plan import KEPT, plan_try, polled_result, record_outcomes
 from airflow_provider_seedance.operators.batch import SeedanceBatchGenerateVideosOperator
 from airflow_provider_seedance.triggers.batch import SeedanceBatchTrigger
 
@@ -262,6 +263,35 @@ def test_a_generation_past_the_deadline_times_out_and_a_refused_poll_is_an_error
         mock.get(f"{BASE}/v1/tasks/gone").mock(return_value=httpx.Response(404, json={"error": {"code": "not_found"}}))
         event = asyncio.run(trigger.watch_all())
     assert event.statuses == ["timeout", "error"]
-    assert event.reasons["0"] == "timeout" and event.reasons["1"].startswith("HTTP 404")
+    assert event.reasons == {"0": "timeout", "1": UNKNOWN_GENERATION}
     assert event.counts == {"timeout": 1, "error": 1} and event.final == []
     assert slow.call_count >= 2 and fake.now >= trigger.deadline
+
+
+def test_what_a_try_leaves_for_the_next_one(hook: SeedanceHook) -> None:
+    """Saved videos are kept, a transient failure and an unknown generation are created again, a final failure is
+    not, a timeout is waited for again."""
+    items, _ = batch_items(
+        [{"prompt": f"p{n}"} for n in range(5)], defaults={"model": MODEL}, hook=hook, output_path=None, seconds_left=9
+    )
+    record = BatchRecord()
+    for item in items:
+        record.accept(item.index, item.digest, f"g{item.index}")
+    event = BatchEvent(
+        generation_ids=[f"g{n}" for n in range(5)],
+        statuses=["succeeded", "failed", "failed", "error", "timeout"],
+        reasons={"1": "failed: service_error", "2": "failed: content_policy_violation", "3": UNKNOWN_GENERATION},
+        final=[2],
+    )
+    results = [result for item in items if (result := polled_result(item, event)) is not None]
+    assert [(r.item_index, r.status, r.retryable) for r in results] == [
+        (1, "failed", True),
+        (2, "failed", False),
+        (3, "error", True),
+        (4, "timeout", True),
+    ]
+    record_outcomes(record, results)
+    assert {slot: verdict for slot, (verdict, _) in record.ended.items()} == {"1": "retry", "2": "final", "3": "retry"}
+    plan = plan_try(items, record)
+    assert [i.index for i in plan.create] == [1, 3] and [i.index for i in plan.wait] == [0, 4]
+    assert plan.settled["2"][0] == "failed"
