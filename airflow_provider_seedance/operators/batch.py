@@ -1,0 +1,296 @@
+"""SeedanceBatchGenerateVideosOperator: many renders in one task, two worker steps per batch.
+
+One step validates every item (all refusals at once, before any create), creates them concurrently under a
+bound, keeps each accepted id in the task state store as it comes, and defers once to ``SeedanceBatchTrigger``;
+the second saves every succeeded video concurrently and returns one result per item. A retry reattaches to
+every accepted item and creates only the rest, or the renders that failed transiently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_seedance.contract.batch import (
+    BatchEvent,
+    BatchItemResult,
+    BatchRecord,
+    check_failure_policy,
+    policy_verdict,
+)
+from airflow_provider_seedance.exceptions import SeedanceError
+from airflow_provider_seedance.hooks.seedance import DEFAULT_GENERATION_TIMEOUT, SeedanceHook, transfer_deadline
+from airflow_provider_seedance.operators._batch_items import BatchItem, BatchRefusal, batch_items, check_folders
+from airflow_provider_seedance.operators._batch_plan import (
+    NOT_CREATED,
+    Settled,
+    add_refusals,
+    ids_to_wait_for,
+    plan_try,
+    polled_result,
+    record_outcomes,
+    settled_result,
+)
+from airflow_provider_seedance.operators._batch_save import save_all
+from airflow_provider_seedance.operators._batch_submit import submit_all
+from airflow_provider_seedance.operators._finish import as_airflow_error
+from airflow_provider_seedance.operators.seedance import TRIGGERER_HINT, WORKER_POLLING_HINT, idempotency_key
+from airflow_provider_seedance.polling._render_memory import render_spec
+from airflow_provider_seedance.runtime._compat import AirflowException, AirflowFailException, default_deferrable
+from airflow_provider_seedance.triggers.batch import SeedanceBatchTrigger
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+#: The XCom key of the per-item results when the failure policy fails the task (no return value then).
+RESULTS_XCOM_KEY = "seedance_batch_results"
+#: The XCom key of the items settled before deferring (refused, or settled by earlier tries), for the resume.
+SETTLED_XCOM_KEY = "seedance_batch_settled"
+
+
+#: Why a failed batch is not retried without a task state store on an API without an idempotency key.
+UNSAFE_RETRY = (
+    "not retried: without a task state store (Airflow 3.3+) and with no idempotency key on this API, a retry "
+    "would create, and pay for, every item again; clear the task, or render the failed items in a new batch"
+)
+
+
+class SeedanceBatchGenerateVideosOperator(BaseOperator):
+    """Generate many videos in one task: validate all, create concurrently, wait once, save all.
+
+    :param requests: a list of request dicts (templated, or an XComArg from an upstream task): each holds the
+        request fields of ``SeedanceGenerateVideoOperator``'s ``request`` (``model``, ``prompt``, ``duration``,
+        ...) and optionally ``name``: the item's name for ``{name}`` in ``output_path`` (1-120 letters, digits,
+        ``.``, ``_``, ``-``; unique in the batch). Every item is validated before any create; the bad ones are
+        refused together, each named by its index and field (``requests[3].duration``).
+    :param defaults: request fields every item starts from (templated); an item's own field, when given (not
+        None, empty text or an empty list), wins.
+    :param output_path: where each item's MP4 is saved: a path or URL template, rendered by Jinja first, then
+        per item by ``str.format`` with ``{item_index}`` (the item's place in ``requests``, from 0) and ``{name}``;
+        it must name one of them, so that each item has its own file. None keeps only the API's result links.
+    :param seedance_conn_id: connection of type ``seedance`` (templated).
+    :param max_concurrency: creates, polls and saves in flight at once (default 8).
+    :param failure_policy: ``"any"`` (default: the task fails when any item failed), ``"never"``, or a share
+        from 0 to 1 (0.1: the task fails when more than 10% of the items failed). Failing, the results are in the
+        ``seedance_batch_results`` XCom; a retry renders (or saves) again only the items that failed and can.
+    :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``, as the single operator.
+    :param poll_interval: fixed seconds between one generation's polls; None polls adaptively.
+    :param timeout: wall-clock seconds from the creates to the last poll (default 3600).
+    :param replace: replace a different file already at an item's path.
+    :param max_download_mb: the largest video saved, in MiB (default: the connection's, else 1024).
+    :param download_timeout: seconds the saves may take; default: until the deadline, at least 60 s.
+    """
+
+    template_fields: Sequence[str] = ("seedance_conn_id", "requests", "defaults", "output_path")
+    template_fields_renderers = {"requests": "json", "defaults": "json"}
+    ui_color = "#1f2a44"
+    ui_fgcolor = "#ffffff"
+
+    def __init__(
+        self,
+        *,
+        requests: Any,
+        defaults: dict[str, Any] | None = None,
+        output_path: Any = None,
+        seedance_conn_id: str = SeedanceHook.default_conn_name,
+        max_concurrency: int = 8,
+        failure_policy: str | float = "any",
+        deferrable: bool | None = None,
+        poll_interval: float | None = None,
+        timeout: float | None = None,
+        replace: bool = False,
+        max_download_mb: float | None = None,
+        download_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(max_concurrency, int) or max_concurrency < 1:
+            raise ValueError(f"max_concurrency={max_concurrency!r} must be a whole number of at least 1")
+        self.requests, self.defaults, self.output_path = requests, defaults, output_path
+        self.seedance_conn_id, self.max_concurrency = seedance_conn_id, max_concurrency
+        self.failure_policy = check_failure_policy(failure_policy)
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self._deferrable_from_default = deferrable is None
+        self.poll_interval = poll_interval
+        self.generation_timeout = float(timeout) if timeout is not None else DEFAULT_GENERATION_TIMEOUT
+        self.replace, self.max_download_mb, self.download_timeout = replace, max_download_mb, download_timeout
+
+    @property
+    def hook(self) -> SeedanceHook:
+        return SeedanceHook(self.seedance_conn_id)
+
+    def _validated_items(self, hook: SeedanceHook) -> list[BatchItem]:
+        """Every item built and validated, or one error naming each bad item (logged one line each)."""
+        items, errors = batch_items(
+            self.requests,
+            defaults=self.defaults,
+            hook=hook,
+            output_path=self.output_path,
+            seconds_left=self.generation_timeout,
+        )
+        for error in errors:
+            self.log.error("Refused before any create: %s", error)
+        if errors:
+            raise BatchRefusal(errors, len(items) + len(errors), task_id=self.task_id)
+        return items
+
+    def execute(self, context: Context) -> Any:
+        try:
+            return self._execute(context)
+        except SeedanceError as exc:
+            raise as_airflow_error(exc) from None
+
+    def _execute(self, context: Context) -> Any:
+        hook = self.hook
+        items = self._validated_items(hook)
+        check_folders(items, self.task_id)
+        store = context.get("task_state_store")
+        record = BatchRecord.load(store)
+        plan = plan_try(items, record)
+        self.log.info(
+            "Batch of %d items: %d to create, %d to reattach to, %d settled by earlier tries",
+            len(items),
+            len(plan.create),
+            len(plan.wait),
+            len(plan.settled),
+        )
+        started = time.time()
+        refused, estimates = asyncio.run(
+            submit_all(hook, plan.create, record, store, key_of=self._key_of(context), concurrency=self.max_concurrency)
+        )
+        if refused:
+            add_refusals(plan, record, refused)
+            record.save(store)
+        ids = ids_to_wait_for(items, plan, record)
+        if not any(ids):
+            return self._complete(context, hook, items, None, plan.settled)
+        trigger = self._trigger(hook, items, ids, started, estimates)
+        return self._wait(context, hook, items, trigger, plan.settled)
+
+    def _key_of(self, context: Context) -> Any:
+        return lambda item, submissions: idempotency_key(context, f"{item.index}:{item.digest}", submissions)
+
+    def _trigger(
+        self, hook: SeedanceHook, items: list[BatchItem], ids: list[str], started: float, estimates: list[float]
+    ) -> SeedanceBatchTrigger:
+        specs = {tuple(sorted(render_spec(item.request).items())) for item in items}
+        return SeedanceBatchTrigger(
+            generation_ids=ids,
+            deadline=started + self.generation_timeout,
+            seedance_conn_id=self.seedance_conn_id,
+            started_at=started,
+            poll_interval=self.poll_interval,
+            estimated_time=statistics.median(estimates) if estimates else None,
+            render_spec=render_spec(items[0].request) if len(specs) == 1 else None,
+            backend=hook.backend.name,
+            poll_concurrency=self.max_concurrency,
+        )
+
+    def _wait(
+        self,
+        context: Context,
+        hook: SeedanceHook,
+        items: list[BatchItem],
+        trigger: SeedanceBatchTrigger,
+        settled: dict[str, Settled],
+    ) -> Any:
+        waiting = sum(1 for gid in trigger.generation_ids if gid)
+        if self.deferrable:
+            self.log.info("Deferring to the triggerer for %d generations. %s", waiting, TRIGGERER_HINT)
+            # Kept in XCom, not in the method kwargs (``dag.test()`` drops those): XComs live until the next try.
+            context["ti"].xcom_push(key=SETTLED_XCOM_KEY, value=settled)
+            self.defer(trigger=trigger, method_name="execute_complete", timeout=None)  # the trigger keeps the deadline
+        if self._deferrable_from_default:
+            self.log.warning("%s", WORKER_POLLING_HINT)
+        event = asyncio.run(trigger.watch_all())
+        return self._complete(context, hook, items, event, settled)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        """Back on a worker after the trigger fired: save every succeeded video, return the results."""
+        try:
+            hook = self.hook
+            items = self._validated_items(hook)  # the same items: the fields render as they did before deferring
+            parsed = BatchEvent.model_validate(event)
+            ti = context["ti"]
+            kept = ti.xcom_pull(task_ids=ti.task_id, key=SETTLED_XCOM_KEY)
+            kept = kept if isinstance(kept, dict) else {}
+            settled = {
+                str(item.index): kept.get(str(item.index)) or NOT_CREATED
+                for item in items
+                if not parsed.generation_ids[item.index]
+            }
+            return self._complete(context, hook, items, parsed, settled)
+        except SeedanceError as exc:
+            raise as_airflow_error(exc) from None
+
+    def _complete(
+        self,
+        context: Context,
+        hook: SeedanceHook,
+        items: list[BatchItem],
+        event: BatchEvent | None,
+        settled: dict[str, Settled],
+    ) -> list[dict[str, Any]]:
+        store = context.get("task_state_store")
+        record = BatchRecord.load(store)
+        results: dict[int, BatchItemResult] = {}
+        succeeded: list[tuple[BatchItem, str]] = []
+        for item in items:
+            if str(item.index) in settled:
+                results[item.index] = settled_result(item, settled[str(item.index)], record)
+            elif event is not None and (result := polled_result(item, event)) is not None:
+                results[item.index] = result
+            elif event is not None:
+                succeeded.append((item, event.generation_ids[item.index]))
+        for result in self._save(hook, succeeded, event):
+            results[result.item_index] = result
+        ordered = [results[item.index] for item in items]
+        record_outcomes(record, ordered)
+        record.save(store)
+        return self._verdict(context, hook, ordered)
+
+    def _save(
+        self, hook: SeedanceHook, succeeded: list[tuple[BatchItem, str]], event: BatchEvent | None
+    ) -> list[BatchItemResult]:
+        if not succeeded:
+            return []
+        deadline = transfer_deadline(time.time(), event.deadline if event else None, self.download_timeout)
+        self.log.info("Saving %d videos, %d at a time", len(succeeded), self.max_concurrency)
+        saving = save_all(
+            hook,
+            succeeded,
+            concurrency=self.max_concurrency,
+            replace=self.replace,
+            max_download_mb=self.max_download_mb,
+            deadline=deadline,
+        )
+        return asyncio.run(saving)
+
+    def _verdict(self, context: Context, hook: SeedanceHook, results: list[BatchItemResult]) -> list[dict[str, Any]]:
+        """The results, or the task's failure when the policy says so (the results kept in XCom)."""
+        failed = [result for result in results if result.status != "succeeded"]
+        counts = {status: sum(1 for r in results if r.status == status) for status in {r.status for r in results}}
+        self.log.info("Batch of %d items ended: %s", len(results), dict(sorted(counts.items())))
+        for result in failed[:20]:
+            self.log.warning("Item %d (%s): %s", result.item_index, result.name or "-", result.reason)
+        payload = [result.to_xcom() for result in results]
+        reason = policy_verdict(self.failure_policy, len(failed), len(results))
+        if reason is None:
+            return payload
+        context["ti"].xcom_push(key=RESULTS_XCOM_KEY, value=payload)
+        retryable = [result.item_index for result in failed if result.retryable]
+        if not retryable:
+            raise AirflowFailException(f"{reason}; none of them can be rendered again by a retry")
+        if context.get("task_state_store") is None and not hook.backend.supports_idempotency:
+            raise AirflowFailException(f"{reason}; {UNSAFE_RETRY}")
+        raise AirflowException(f"{reason}; a retry renders again only items {_shown(retryable)}")
+
+
+def _shown(indexes: list[int]) -> str:
+    shown = ", ".join(str(index) for index in indexes[:20])
+    return shown + (f" and {len(indexes) - 20} more" if len(indexes) > 20 else "")

@@ -1,0 +1,216 @@
+"""SeedanceBatchTrigger: waits for every generation of a batch in the triggerer, on the shared pooled client.
+
+Kwargs hold the connection id, the generation ids (in item order, "" for an item with nothing to wait for),
+the deadline and polling settings: never the key, never a prompt. Each generation is driven by its own
+``PollPlan`` (the single trigger's polling engine), polls are bounded in number at once, and exactly one
+``BatchEvent`` is yielded: a status word per item, a short reason per item that did not succeed, the counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_seedance.contract.batch import UNKNOWN_GENERATION, BatchEvent, PollStatus, counts_of
+from airflow_provider_seedance.exceptions import (
+    SeedanceConnectionError,
+    SeedanceError,
+    SeedanceGenerationError,
+    SeedanceNotFoundError,
+    failure_reason,
+)
+from airflow_provider_seedance.hooks.seedance import SeedanceHook
+from airflow_provider_seedance.models import Generation
+from airflow_provider_seedance.polling._plan import Outcome, PollPlan
+from airflow_provider_seedance.polling._poll_steps import poll_answered, poll_failed
+from airflow_provider_seedance.polling._render_memory import RENDER_MEMORY, render_key
+from airflow_provider_seedance.runtime import _metrics as metrics
+
+#: The last poll, at the deadline, may still take this long.
+FINAL_POLL_BUDGET = 30.0
+#: Status requests in flight at once, by default (the pooled client's connections are shared with every trigger).
+DEFAULT_POLL_CONCURRENCY = 16
+#: Seconds between the batch's progress lines in the triggerer's log.
+PROGRESS_EVERY = 30.0
+#: How one generation's wait ended: its status word, a short reason, whether a retry could end it otherwise.
+Ending = tuple[PollStatus, str, bool]
+
+
+class _Quiet:
+    """The ``PollLog`` a batch's polls write to: no progress line per poll (thousands of items), warnings kept."""
+
+    def __init__(self, log: Any) -> None:
+        self._log = log
+
+    def info(self, event: Any, /, *args: Any) -> None:
+        return None
+
+    def warning(self, event: Any, /, *args: Any) -> None:
+        self._log.warning(event, *args)
+
+
+class SeedanceBatchTrigger(BaseTrigger):
+    """Polls a batch's generations until each one ends or ``deadline`` (Unix time) passes.
+
+    :param generation_ids: one per item, in item order; "" where the item has nothing to wait for.
+    :param deadline: wall-clock Unix time of the last polls; carried in the kwargs, so a restart keeps it.
+    :param seedance_conn_id: connection of type ``seedance``; read with ``aget_connection`` in the loop.
+    :param started_at: Unix time of the submissions, for adaptive polling.
+    :param poll_interval: fixed seconds between one generation's polls; None polls adaptively.
+    :param estimated_time: the API's render estimate (the median of the creates' answers), if it gave one.
+    :param render_spec: the spec every item shares (``render_memory.render_spec``), if they share one: renders
+        of it that end teach the others a typical time.
+    :param backend: the backend the generations were submitted to (the key of the render times it learns).
+    :param poll_concurrency: status requests in flight at once.
+    """
+
+    def __init__(
+        self,
+        *,
+        generation_ids: list[str],
+        deadline: float,
+        seedance_conn_id: str = "seedance_default",
+        started_at: float | None = None,
+        poll_interval: float | None = None,
+        estimated_time: float | None = None,
+        render_spec: dict[str, Any] | None = None,
+        backend: str | None = None,
+        poll_concurrency: int = DEFAULT_POLL_CONCURRENCY,
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.generation_ids = [str(gid) for gid in generation_ids]
+        self.deadline = float(deadline)
+        self.seedance_conn_id = seedance_conn_id
+        self.started_at = float(started_at) if started_at is not None else time.time()
+        self.poll_interval = poll_interval
+        self.estimated_time = estimated_time
+        self.render_spec = render_spec
+        self.backend = backend
+        self.poll_concurrency = max(1, int(poll_concurrency))
+        # Injection points for tests: the wall clock and the sleep the loop waits on.
+        self.clock: Callable[[], float] = time.time
+        self.sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep
+        self.polls = 0
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "generation_ids": self.generation_ids,
+                "deadline": self.deadline,
+                "seedance_conn_id": self.seedance_conn_id,
+                "started_at": self.started_at,
+                "poll_interval": self.poll_interval,
+                "estimated_time": self.estimated_time,
+                "render_spec": self.render_spec,
+                "backend": self.backend,
+                "poll_concurrency": self.poll_concurrency,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        yield TriggerEvent((await self.watch_all()).model_dump(mode="json"))  # type: ignore[no-untyped-call]
+
+    async def watch_all(self) -> BatchEvent:
+        """Every generation watched to its end; the one event (also what the worker-side wait uses)."""
+        hook = SeedanceHook(self.seedance_conn_id)
+        gate = asyncio.Semaphore(self.poll_concurrency)
+        statuses: list[PollStatus] = [""] * len(self.generation_ids)
+        reasons: dict[str, str] = {}
+        final: list[int] = []
+
+        async def one(position: int, generation_id: str) -> None:
+            status, reason, retryable = await self._watch(hook, gate, generation_id)
+            statuses[position] = status
+            if reason:
+                reasons[str(position)] = reason
+            if not retryable:
+                final.append(position)
+
+        watching = [one(i, gid) for i, gid in enumerate(self.generation_ids) if gid]
+        progress = asyncio.ensure_future(self._progress(statuses, len(watching)))
+        try:
+            await asyncio.gather(*watching)
+        finally:
+            progress.cancel()
+        counts = counts_of(list(statuses))
+        self.log.info("Batch of %d generations ended: %s (%d polls)", len(watching), counts, self.polls)
+        return BatchEvent(
+            generation_ids=self.generation_ids,
+            statuses=statuses,
+            reasons=reasons,
+            counts=counts,
+            final=sorted(final),
+            polls=self.polls,
+            deadline=self.deadline,
+        )
+
+    async def _watch(self, hook: SeedanceHook, gate: asyncio.Semaphore, generation_id: str) -> Ending:
+        """One generation polled as the single trigger polls it, to its status word, short reason, and whether
+        a retry could end it otherwise."""
+        plan = PollPlan(
+            started_at=self.started_at,
+            deadline=self.deadline,
+            poll_interval=self.poll_interval,
+            estimated_time=self.estimated_time,
+        )
+        key = render_key(self.backend or self.seedance_conn_id, self.render_spec) if self.render_spec else None
+        quiet = _Quiet(self.log)
+        while True:
+            nap = plan.nap(self.clock(), RENDER_MEMORY.typical(key) if key else None)
+            if not nap.final:
+                await self.sleep(nap.seconds)
+            generation: Generation | None = None
+            failure: SeedanceError | None = None
+            try:
+                async with gate:
+                    generation = await self._poll(hook, generation_id)
+            except SeedanceError as exc:
+                failure = exc
+                outcome = poll_failed(quiet, plan, exc, self.clock(), generation_id)
+            else:
+                outcome = poll_answered(quiet, plan, generation, self.clock(), RENDER_MEMORY, key)
+            if outcome == "success" and generation is not None:
+                metrics.rendered(generation.backend, generation.model, plan.took, generation.credits)
+            if outcome:
+                return await self._ended(hook, outcome, generation_id, generation, failure)
+
+    async def _ended(
+        self,
+        hook: SeedanceHook,
+        outcome: Outcome,
+        generation_id: str,
+        generation: Generation | None,
+        failure: SeedanceError | None,
+    ) -> Ending:
+        if outcome == "success":
+            return "succeeded", "", True
+        if outcome == "timeout":
+            self.log.info("%s", await hook.acancel_if_queued(generation_id, generation))
+            return "timeout", "timeout", True
+        if outcome == "failed" and generation is not None:
+            error = SeedanceGenerationError("", generation)
+            return "failed", failure_reason(error), error.retryable
+        if isinstance(failure, SeedanceNotFoundError):
+            return "error", UNKNOWN_GENERATION, True
+        return "error", failure_reason(failure) if failure else "error", True
+
+    async def _poll(self, hook: SeedanceHook, generation_id: str) -> Generation:
+        """One status request, bounded by the deadline (the client's own retries never carry it far past)."""
+        self.polls += 1
+        budget = max(self.deadline - self.clock(), FINAL_POLL_BUDGET)
+        try:
+            return await asyncio.wait_for(hook.aget_generation(generation_id), timeout=budget)
+        except asyncio.TimeoutError:
+            raise SeedanceConnectionError(f"polling generation {generation_id} took over {budget:.0f} s") from None
+
+    async def _progress(self, statuses: list[PollStatus], total: int) -> None:
+        """A line every ``PROGRESS_EVERY`` seconds of real time (the injected sleep drives the polls only)."""
+        while True:
+            await asyncio.sleep(PROGRESS_EVERY)
+            counts = counts_of(list(statuses))
+            self.log.info("Batch: %d of %d generations ended %s", sum(counts.values()), total, counts)

@@ -1,0 +1,181 @@
+"""The batch operator in real DAG runs against the emulator: one create per item, refusals before any create,
+the failure policies, and a retry after a crash halfway through the creates."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import airflow
+import pytest
+from packaging.version import Version
+
+from airflow_provider_seedance.contract.batch import BatchRecord
+from airflow_provider_seedance.hooks.seedance import SeedanceHook
+from airflow_provider_seedance.operators._batch_items import batch_items
+from airflow_provider_seedance.operators._batch_submit import submit_all
+from tests.integration.conftest import API_KEY, load_dags, mp4_facts, task_state, xcom
+
+pytestmark = pytest.mark.usefixtures("airflow_db", "connections")
+HAS_STATE_STORE = Version(airflow.__version__) >= Version("3.3")
+
+
+@pytest.fixture(scope="module")
+def dags():
+    return load_dags("seedance_batch.py")
+
+
+def creates(emulator, backend: str | None = None) -> int:
+    stats = emulator.stats()
+    return stats["creates"][backend] if backend else stats["creates_total"]
+
+
+def test_a_catalog_of_20_items_is_rendered_with_20_creates_and_saved_by_name(emulator, dags, output_dir):
+    before = creates(emulator)
+    run = dags["seedance_batch_catalog"].test()
+    assert task_state(run, "render") == ("success", 1)
+    assert creates(emulator) - before == 20
+    results = xcom(run, "render")
+    assert [r["item_index"] for r in results] == list(range(20))
+    assert {r["status"] for r in results} == {"succeeded"}
+    assert len({r["generation_id"] for r in results}) == 20
+    for result in results:
+        path = output_dir / "batch" / "catalog" / f"{result['name']}.mp4"
+        assert result["output_path"].removeprefix("file://").endswith(str(path))
+        assert path.stat().st_size == result["size_bytes"]
+    assert mp4_facts(output_dir / "batch" / "catalog" / "sku-007.mp4")["codec"] == "h264"
+
+
+def test_invalid_items_are_refused_by_index_and_field_before_any_create(emulator, dags, output_dir, captured):
+    before = creates(emulator)
+    run = dags["seedance_batch_refused"].test()
+    log = captured()
+    assert task_state(run, "render") == ("failed", 1)  # retries=2 unused: the same items fail the same way
+    assert creates(emulator) - before == 0
+    assert "Invalid requests[1].colour='blue'" in log and "is not a request field" in log
+    assert "requests[3].duration=99" in log
+    assert "2 of 4 items refused, nothing was submitted: Invalid requests[1].colour" in log
+    assert not (output_dir / "batch" / "refused").exists() or not list((output_dir / "batch" / "refused").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("policy", "state", "creates_made"),
+    [
+        # items 1 and 4 fail for good, item 5 transiently: the retry creates item 5 alone, once more
+        ("any", ("failed", 2), 7),
+        ("never", ("success", 1), 6),
+        ("share_60", ("success", 1), 6),  # 3 of 6 failed: 50%, no more than 60%
+        ("share_20", ("failed", 2), 7),  # 50% > 20%; polled on the worker (deferrable=False)
+    ],
+)
+def test_partial_failures_under_each_policy(emulator, dags, output_dir, policy, state, creates_made):
+    before, downloads = creates(emulator), emulator.stats()["downloads"]
+    run = dags[f"seedance_batch_policy_{policy}"].test()
+    assert task_state(run, "render") == state
+    assert creates(emulator) - before == creates_made
+    # A retry keeps the three saved videos (Airflow 3.3: the record says so and the files are there); without a
+    # state store it reattaches to them through EvoLink's replayed keys and saves them again (identical files).
+    retried = state[1] == 2
+    assert emulator.stats()["downloads"] - downloads == (6 if retried and not HAS_STATE_STORE else 3)
+    key = "return_value" if state[0] == "success" else "seedance_batch_results"
+    results = xcom(run, "render", key=key)
+    statuses = [r["status"] for r in results]
+    assert statuses == ["succeeded", "failed", "succeeded", "succeeded", "failed", "failed"]
+    assert results[1]["reason"].startswith("failed: content_policy_violation") and not results[1]["retryable"]
+    assert results[5]["reason"] == "failed: service_error"
+    folder = output_dir / "batch" / "policies" / policy
+    assert sorted(p.name for p in folder.iterdir()) == ["0.mp4", "2.mp4", "3.mp4"]
+    for index in (0, 2, 3):
+        assert results[index]["credits"] and Path(results[index]["output_path"].removeprefix("file://")).exists()
+
+
+def test_a_retry_after_a_crash_halfway_reattaches_and_creates_only_the_rest(emulator, dags, captured):
+    """Items 0-4 were accepted when the first try died. AIML API has no idempotency key: only the task state store
+    (Airflow 3.3+) keeps the retry from creating them again. EvoLink replays them under their keys on any Airflow."""
+    before = {backend: creates(emulator, backend) for backend in ("aimlapi", "evolink")}
+    run = dags["seedance_batch_crash"].test()
+    log = captured()
+    assert "simulated crash before the create of item 5" in log
+    for backend in ("aimlapi", "evolink"):
+        assert task_state(run, backend) == ("success", 2)
+        results = xcom(run, backend)
+        assert [r["status"] for r in results] == ["succeeded"] * 12
+        made = creates(emulator, backend) - before[backend]
+        if HAS_STATE_STORE or backend == "evolink":
+            assert made == 12, backend
+        else:
+            assert made == 12 + 5  # Airflow < 3.3, no key: nothing remembered the five accepted creates
+    if HAS_STATE_STORE:
+        assert log.count("7 to create, 5 to reattach to") == 2
+
+
+def test_a_create_that_may_have_been_billed_is_never_sent_again(emulator, dags, captured):
+    """AIML API answered item 0's create with a 500 after creating it: the item is reported, and the retry (for
+    item 3's transient failure) creates item 3 alone again, never item 0 (the record says so). Before Airflow 3.3
+    there is no record: the task is not retried at all."""
+    before = creates(emulator, "aimlapi")
+    emulator.set_faults({"create": {"500_after_create": 1.0, "limit": 1}})
+    try:
+        run = dags["seedance_batch_uncertain"].test()
+    finally:
+        emulator.set_faults(None)
+    log = captured()
+    results = xcom(run, "render", key="seedance_batch_results")
+    assert [r["status"] for r in results] == ["error", "succeeded", "succeeded", "failed"]
+    assert results[0]["reason"].startswith("uncertain create") and not results[0]["retryable"]
+    assert results[3]["retryable"]
+    if HAS_STATE_STORE:  # 4 creates, then item 3 again
+        assert task_state(run, "render") == ("failed", 2)
+        assert creates(emulator, "aimlapi") - before == 5
+    else:  # nothing would remember the first try's creates: a retry would pay for all of them again
+        assert task_state(run, "render") == ("failed", 1)
+        assert creates(emulator, "aimlapi") - before == 4
+        assert "a retry would create, and pay for, every item again" in log
+
+
+class RecordingStore:
+    """The task state store's ``get``/``set``, keeping every value written (Airflow's own goes through the
+    supervisor, which only a running task has)."""
+
+    def __init__(self) -> None:
+        self.writes: list[dict[str, Any]] = []
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.writes[-1] if self.writes else default
+
+    def set(self, key: str, value: Any) -> None:
+        self.writes.append(json.loads(json.dumps(value)))
+
+
+def test_each_accepted_id_is_written_while_the_creates_go_on_not_at_the_end(emulator):
+    """A worker killed halfway keeps what was accepted: the record is written as ids come, one write at a time."""
+    hook = SeedanceHook("seedance_aimlapi")
+    items, errors = batch_items(
+        [{"prompt": f"cup {n}"} for n in range(6)],
+        defaults={"model": "bytedance/seedance-1-0-pro-fast"},
+        hook=hook,
+        output_path=None,
+        seconds_left=600,
+    )
+    record, store = BatchRecord(), RecordingStore()
+    before = creates(emulator, "aimlapi")
+    refused, _ = asyncio.run(
+        submit_all(hook, items, record, store, key_of=lambda item, n: f"k{item.index}-{n}", concurrency=1)
+    )
+    assert (errors, refused, creates(emulator, "aimlapi") - before) == ([], {}, 6)
+    accepted = [len(write["items"]) for write in store.writes]
+    assert accepted[0] == 1 and accepted[-1] == 6 and accepted == sorted(accepted), accepted
+    assert BatchRecord.model_validate(store.writes[-1]).items == record.items
+
+
+def test_the_api_key_is_nowhere_in_the_database(airflow_db):
+    """Runs last in this module: the batches above deferred, wrote XComs, state store records and logs."""
+    database = airflow_db / "airflow.db"
+    with sqlite3.connect(database) as db:
+        tables = [row[0] for row in db.execute("select name from sqlite_master where type='table'")]
+        for table in tables:
+            for row in db.execute(f"select * from {table}"):
+                assert API_KEY not in repr(row), f"API key found in table {table}"
