@@ -18,12 +18,15 @@ from tests.integration.conftest import DAGS, task_state, xcom
 pytestmark = pytest.mark.usefixtures("airflow_db", "connections")
 
 
-def _campaign_dag():
+def _campaign_dag(monkeypatch, root: Path):
+    """The DAG file as it is, on the emulator's ModelArk, writing under ``root``."""
     try:
         from airflow.dag_processing.dagbag import DagBag
     except ImportError:  # Airflow < 3.2
         from airflow.models.dagbag import DagBag
 
+    monkeypatch.setenv("AIRFLOW_CONN_SEEDANCE_DEFAULT", os.environ["AIRFLOW_CONN_SEEDANCE_MODELARK"])
+    monkeypatch.setenv("AIRFLOW_VAR_SEEDANCE_OUTPUT_ROOT", str(root))
     return DagBag(str(DAGS / "seedance_campaign_user.py")).dags["example_seedance_campaign"]
 
 
@@ -31,9 +34,7 @@ def test_the_readme_campaign_renders_drafts_reviews_and_releases_with_fates(
     emulator, output_dir, monkeypatch, captured
 ):
     root = Path(output_dir) / "campaign-user"
-    monkeypatch.setenv("AIRFLOW_CONN_SEEDANCE_DEFAULT", os.environ["AIRFLOW_CONN_SEEDANCE_MODELARK"])
-    monkeypatch.setenv("AIRFLOW_VAR_SEEDANCE_OUTPUT_ROOT", str(root))
-    dag = _campaign_dag()
+    dag = _campaign_dag(monkeypatch, root)
     # Nobody answers under dag.test(): the review waits 2 seconds instead of the DAG's 24 hours, then Reject.
     dag.get_task("campaign.plan").op_kwargs["options"]["review"]["hours"] = 2 / 3600
     before = emulator.stats()["creates_total"]
@@ -60,9 +61,7 @@ def test_the_readme_campaign_over_its_budget_is_refused_before_any_render_and_fa
 ):
     """The same DAG with a budget its two drafts pass (2 x 5 s at 10,000 credits a second, against 1,000)."""
     root = Path(output_dir) / "campaign-user-refused"
-    monkeypatch.setenv("AIRFLOW_CONN_SEEDANCE_DEFAULT", os.environ["AIRFLOW_CONN_SEEDANCE_MODELARK"])
-    monkeypatch.setenv("AIRFLOW_VAR_SEEDANCE_OUTPUT_ROOT", str(root))
-    dag = _campaign_dag()
+    dag = _campaign_dag(monkeypatch, root)
     dag.get_task("campaign.plan").op_kwargs["options"]["budget"]["max_credits"] = 1_000
     before = emulator.stats()["creates_total"]
     run = dag.test()
