@@ -27,8 +27,9 @@ log = logging.getLogger(__name__)
 LOCAL_TEST_USER = "dag_test"
 #: How often the sweep runs once a deadline has passed (the scheduler's loop runs it about as often).
 SWEEP_INTERVAL_S = 1.0
-#: A deadline is kept this long after it passed: the task is parked only after ``execute`` returns.
-DEADLINE_GRACE_S = 60.0
+#: A deadline is kept (swept for) this long after it passed: the task is parked only after ``execute`` returns,
+#: and on a loaded machine a sweep can find it not parked yet, or meet a locked SQLite database, for a while.
+DEADLINE_GRACE_S = 600.0
 
 _lock = threading.Lock()
 _deadlines: list[float] = []
