@@ -24,12 +24,13 @@ import airflow
 import httpx
 import pytest
 
+from tests.airflow_db import migrated_database
 from tests.api_server import api_server
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.integration.conftest import API_KEY, DAGS
 from tests.ui_auth import OUTSIDER
 
-pytestmark = [pytest.mark.usefixtures("airflow_db", "connections"), pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.usefixtures("connections"), pytest.mark.timeout(300)]
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
@@ -65,10 +66,16 @@ def tab_run(output_dir: Path) -> dict[str, Any]:
     """tests/dags/seedance_tab.py run once, in a child process as a worker would run it: everything it wrote
     is committed when the api-server (another process) reads it. In this process, a session an earlier test
     left open can hold the run's rows back from other readers (SQLite shows them only what is committed)."""
+    home = tab_home(output_dir)
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+    }
     done = subprocess.run(
         [sys.executable, "-c", RUN_TAB_DAG, str(DAGS / "seedance_tab.py")],
         cwd=REPO,
-        env=dict(os.environ),
+        env=env,
         capture_output=True,
         text=True,
         timeout=240,
@@ -84,8 +91,18 @@ def tab_run(output_dir: Path) -> dict[str, Any]:
     return {"dag_id": "seedance_tab", "run_id": run["run_id"], "folder": folder, "gone_id": run["gone_id"]}
 
 
+def tab_home(output_dir: Path) -> Path:
+    """The tab's own Airflow home and database (the child run and the api-server share it; no second process
+    on the worker's SQLite file, which other tests of the worker use)."""
+    home = output_dir / "tab-airflow-home"
+    if not (home / "airflow.db").exists():
+        migrated_database(home / "airflow.db")
+    return home
+
+
 @pytest.fixture(scope="module")
-def server(tab_run: dict[str, Any], airflow_db: Path) -> Any:
+def server(tab_run: dict[str, Any], output_dir: Path) -> Any:
+    airflow_db = tab_home(output_dir)
     passwords = airflow_db / "tab-passwords.json"
     passwords.write_text(json.dumps(PASSWORDS))
     overrides = {
