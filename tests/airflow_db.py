@@ -54,3 +54,12 @@ def remove_templates() -> None:
     """The end of the run (the controller, or a run without xdist): remove this run's template and lock."""
     for path in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*-{_RUN}.*"):
         path.unlink(missing_ok=True)
+
+
+def own_database(home: Path) -> dict[str, str]:
+    """A migrated database of its own in ``home`` (once), and the environment that points a child process (and
+    an api-server) at it: no second process opens a pytest worker's SQLite file, which SQLite can corrupt."""
+    database = home / "airflow.db"
+    if not database.exists():
+        migrated_database(database)
+    return {"AIRFLOW_HOME": str(home), "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{database}"}

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from airflow.providers.standard.version_compat import AIRFLOW_V_3_3_PLUS
 
-from tests.airflow_db import migrated_database
+from tests.airflow_db import own_database
 from tests.integration.conftest import DAGS
 
 pytestmark = pytest.mark.usefixtures("connections")
@@ -58,12 +58,9 @@ print("CAMPAIGN RUN: " + json.dumps(result))
 
 def _run_campaign(root: Path, options: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The DAG file as it is, on the emulator's ModelArk, writing under ``root``, with ``options`` changed."""
-    home = root / "airflow-home"  # a database of its own: no second process on the worker's SQLite file
-    migrated_database(home / "airflow.db")
     env = {
         **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        **own_database(root / "airflow-home"),
         "AIRFLOW_CONN_SEEDANCE_DEFAULT": os.environ["AIRFLOW_CONN_SEEDANCE_MODELARK"],
         "AIRFLOW_VAR_SEEDANCE_OUTPUT_ROOT": str(root),
     }

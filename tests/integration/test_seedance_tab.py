@@ -24,7 +24,7 @@ import airflow
 import httpx
 import pytest
 
-from tests.airflow_db import migrated_database
+from tests.airflow_db import own_database
 from tests.api_server import api_server
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.integration.conftest import API_KEY, DAGS
@@ -66,12 +66,7 @@ def tab_run(output_dir: Path) -> dict[str, Any]:
     """tests/dags/seedance_tab.py run once, in a child process as a worker would run it: everything it wrote
     is committed when the api-server (another process) reads it. In this process, a session an earlier test
     left open can hold the run's rows back from other readers (SQLite shows them only what is committed)."""
-    home = tab_home(output_dir)
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-    }
+    env = {**os.environ, **own_database(tab_home(output_dir))}
     done = subprocess.run(
         [sys.executable, "-c", RUN_TAB_DAG, str(DAGS / "seedance_tab.py")],
         cwd=REPO,
@@ -95,8 +90,7 @@ def tab_home(output_dir: Path) -> Path:
     """The tab's own Airflow home and database (the child run and the api-server share it; no second process
     on the worker's SQLite file, which other tests of the worker use)."""
     home = output_dir / "tab-airflow-home"
-    if not (home / "airflow.db").exists():
-        migrated_database(home / "airflow.db")
+    own_database(home)
     return home
 
 
