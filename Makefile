@@ -58,7 +58,7 @@ docs-linkcheck: install
 # then the distribution check.
 test: lint docs system-deps
 	@rm -f .lane.rc; ( $(MAKE) --no-print-directory test-lane > .lane.log 2>&1; echo $$? > .lane.rc ) & \
-	( $(call limited,$(LIMIT_DEPLOY),$(BIN)/pytest -q -p no:cacheprovider tests/deployment,the deployment suite) ); deploy=$$?; wait; \
+	( $(call limited,$(LIMIT_DEPLOY),$(BIN)/pytest -q -p no:cacheprovider --durations=12 tests/deployment,the deployment suite) ); deploy=$$?; wait; \
 	echo "---- beside the deployment suite: Airflow $(AIRFLOW_VERSION) suite, $(FLOOR_AIRFLOW_VERSION) floor, distribution check ----"; \
 	cat .lane.log; test $$deploy -eq 0 && test "$$(cat .lane.rc)" -eq 0
 
@@ -69,10 +69,11 @@ LIMIT_LANE ?= 1800
 LIMIT_FLOOR ?= 1200
 LIMIT_DIST ?= 600
 LIMIT_DEPLOY ?= 2700
-limited = timeout --kill-after=30 $(1) $(2) || { rc=$$?; [ $$rc -eq 124 ] && echo "make test: $(3) passed its $(1) s limit: stopped"; exit $$rc; }
+limited = t0=$$(date +%s); timeout --kill-after=30 $(1) $(2); rc=$$?; echo "make test: $(3) took $$(( $$(date +%s) - t0 )) s"; \
+	[ $$rc -eq 124 ] && echo "make test: $(3) passed its $(1) s limit: stopped"; exit $$rc
 test-lane: install
 	@status=0; \
-	( $(call limited,$(LIMIT_LANE),$(BIN)/pytest -q -p no:cacheprovider $(XDIST) --ignore=tests/deployment,the Airflow $(AIRFLOW_VERSION) suite) ) || status=1; \
+	( $(call limited,$(LIMIT_LANE),$(BIN)/pytest -q -p no:cacheprovider --durations=25 $(XDIST) --ignore=tests/deployment,the Airflow $(AIRFLOW_VERSION) suite) ) || status=1; \
 	( $(call limited,$(LIMIT_FLOOR),$(MAKE) --no-print-directory test-floor,the $(FLOOR_AIRFLOW_VERSION) floor) ) || status=1; \
 	( $(call limited,$(LIMIT_DIST),$(MAKE) --no-print-directory test-dist,the distribution check) ) || status=1; \
 	exit $$status
@@ -92,7 +93,7 @@ $(FLOOR_VENV)/.installed: pyproject.toml
 	touch $@
 
 test-floor: $(FLOOR_VENV)/.installed
-	$(FLOOR_VENV)/bin/pytest -q -p no:cacheprovider $(XDIST) tests/unit tests/integration
+	$(FLOOR_VENV)/bin/pytest -q -p no:cacheprovider --durations=25 $(XDIST) tests/unit tests/integration
 
 # The sdist and the wheel as a user gets them: built, `twine check`ed, the wheel installed into a fresh
 # venv (no dev tooling) where Airflow lists the provider, parses a DAG and renders against the emulator.
