@@ -7,13 +7,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from airflow_provider_seedance.contract.submission import request_hash
 from airflow_provider_seedance.models import VideoRequest
 
-#: The task state store key of a batch's record (one record per batch task instance).
+#: The task state store keys of a batch's record: ``seedance_batch.0``, ``seedance_batch.1``, ... one per
+#: ``SHARD_SIZE`` items (item ``i`` in shard ``i // SHARD_SIZE``), so that each value stays well under the store's
+#: ``max_value_storage_bytes`` (64 KB by default) and a write carries only the shards that changed.
 BATCH_STATE_KEY = "seedance_batch"
+#: Items per shard: about 125 bytes an item (a 40-character id, digest, submissions, size): 25 KB a shard.
+SHARD_SIZE = 200
 #: An item whose create may have reached an API without an idempotency key, with no usable answer: never
 #: created again (it may have been billed), reported as failed.
 UNCERTAIN = ""
@@ -35,11 +39,14 @@ class BatchRecord(BaseModel):
     prompt after clearing) has another digest and is created anew. ``ended`` marks the items whose render ended
     without a video: ``[verdict, reason]``, the verdict ``retry`` (transient: a retry creates it again) or ``final``
     (a retry would pay for the same refusal). ``saved`` holds ``[size_bytes, credits]`` of the items whose video
-    was saved, ``refused`` the items whose create was refused."""
+    was saved, ``refused`` the items whose create was refused.
+
+    It is stored in shards of ``SHARD_SIZE`` items (``shard_key``); every change goes through a method that marks
+    its shard, and ``save`` writes only the shards marked since the last one (``pending_writes``)."""
 
     model_config = ConfigDict(extra="ignore")
 
-    version: Literal[1] = 1
+    version: Literal[2] = 2
     items: dict[str, list[str]] = {}
     ended: dict[str, list[str]] = {}
     saved: dict[str, list[float | None]] = {}
@@ -47,24 +54,49 @@ class BatchRecord(BaseModel):
     submissions: dict[str, int] = {}
     #: The items whose create this try was refused: ``[status, reason, retryable]``.
     refused: dict[str, list[Any]] = {}
+    _dirty: set[int] = PrivateAttr(default_factory=set)
 
     @classmethod
-    def load(cls, store: Any) -> BatchRecord:
-        """The stored record, or an empty one (no store before Airflow 3.3, no record, an unreadable one)."""
-        raw = store.get(BATCH_STATE_KEY) if store is not None else None
-        if not isinstance(raw, dict):
-            return cls()
-        try:
-            return cls.model_validate(raw)
-        except ValueError:
-            return cls()
+    def load(cls, store: Any, size: int) -> BatchRecord:
+        """The stored record of a batch of ``size`` items, or an empty one (no store before Airflow 3.3, no
+        record); a shard that is unreadable, or of another version, reads as empty."""
+        record = cls()
+        if store is None:
+            return record
+        for shard in range(-(-size // SHARD_SIZE)):
+            raw = store.get(shard_key(shard))
+            try:
+                part = cls.model_validate(raw) if isinstance(raw, dict) else None
+            except ValueError:
+                part = None
+            if part is not None:
+                for name in _FIELDS:
+                    getattr(record, name).update(getattr(part, name))
+        return record
 
-    def save(self, store: Any) -> None:
+    def save(self, store: Any) -> int:
+        """Write the shards changed since the last save; how many were written."""
+        writes = self.pending_writes()
         if store is not None:
-            store.set(BATCH_STATE_KEY, self.dump())
+            for key, value in writes:
+                store.set(key, value)
+        return len(writes)
 
-    def dump(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+    def pending_writes(self) -> list[tuple[str, dict[str, Any]]]:
+        """The changed shards as ``(key, value)``, taken now (the record may change while they are written)."""
+        dirty, self._dirty = sorted(self._dirty), set()
+        return [(shard_key(shard), self._shard(shard)) for shard in dirty]
+
+    def _shard(self, shard: int) -> dict[str, Any]:
+        low, high = shard * SHARD_SIZE, (shard + 1) * SHARD_SIZE
+        part: dict[str, Any] = {"version": self.version}
+        for name in _FIELDS:
+            part[name] = {slot: value for slot, value in getattr(self, name).items() if low <= int(slot) < high}
+        return part
+
+    def _touch(self, index: int) -> str:
+        self._dirty.add(index // SHARD_SIZE)
+        return str(index)
 
     def accepted(self, index: int, digest: str) -> str | None:
         """The generation id recorded for this item and digest (``UNCERTAIN`` for a create that may have
@@ -80,10 +112,38 @@ class BatchRecord(BaseModel):
         return ended[0] if ended else None
 
     def accept(self, index: int, digest: str, generation_id: str) -> None:
-        self.items[str(index)] = [generation_id, digest]
-        self.ended.pop(str(index), None)
-        self.saved.pop(str(index), None)
-        self.refused.pop(str(index), None)
+        slot = self._touch(index)
+        self.items[slot] = [generation_id, digest]
+        self.ended.pop(slot, None)
+        self.saved.pop(slot, None)
+        self.refused.pop(slot, None)
+
+    def count_submission(self, index: int, *, reuse: bool = False) -> int:
+        """The number of the item's next create (part of EvoLink's idempotency key): one more than the last,
+        or with ``reuse`` the last one again (1 for the first)."""
+        last = self.submissions.get(str(index), 0)
+        if reuse and last:
+            return last
+        self.submissions[self._touch(index)] = last + 1
+        return last + 1
+
+    def refuse(self, index: int, settled: list[Any]) -> None:
+        self.refused[self._touch(index)] = settled
+
+    def end(self, index: int, verdict: str, reason: str) -> None:
+        """The item's render ended without a video: ``retry`` (created again) or ``final``."""
+        self.ended[self._touch(index)] = [verdict, reason]
+
+    def keep_saved(self, index: int, size_bytes: float, credits: float | None) -> None:
+        self.saved[self._touch(index)] = [size_bytes, credits]
+
+
+_FIELDS = ("items", "ended", "saved", "submissions", "refused")
+
+
+def shard_key(shard: int) -> str:
+    """The task state store key of a batch record's shard."""
+    return f"{BATCH_STATE_KEY}.{shard}"
 
 
 def item_digest(backend: str, request: VideoRequest) -> str:

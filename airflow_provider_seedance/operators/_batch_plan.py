@@ -78,7 +78,8 @@ def _still_saved(item: BatchItem, saved: list[float | None]) -> bool:
 def add_refusals(plan: TryPlan, record: BatchRecord, refused: dict[int, Refused]) -> None:
     """The creates refused (for sure, or possibly landed) settle their items, in the plan and the record."""
     for index, refusal in refused.items():
-        plan.settled[str(index)] = record.refused[str(index)] = ["error", refusal.reason, refusal.retryable]
+        plan.settled[str(index)] = settled = ["error", refusal.reason, refusal.retryable]
+        record.refuse(index, settled)
 
 
 def ids_to_wait_for(items: list[BatchItem], plan: TryPlan, record: BatchRecord) -> list[str]:
@@ -134,8 +135,8 @@ def record_outcomes(record: BatchRecord, results: list[BatchItemResult]) -> None
     for result in results:
         slot = str(result.item_index)
         if result.status == "succeeded" and result.size_bytes is not None:
-            record.saved[slot] = [float(result.size_bytes), result.credits]
+            record.keep_saved(result.item_index, float(result.size_bytes), result.credits)
         elif result.status == "failed" and slot in record.items and record.items[slot][0] != UNCERTAIN:
-            record.ended[slot] = ["retry" if result.retryable else "final", result.reason or "failed"]
+            record.end(result.item_index, "retry" if result.retryable else "final", result.reason or "failed")
         elif result.reason == UNKNOWN_GENERATION and slot in record.items:
-            record.ended[slot] = ["retry", UNKNOWN_GENERATION]
+            record.end(result.item_index, "retry", UNKNOWN_GENERATION)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_seedance.contract._status import is_permanent_failure
-from airflow_provider_seedance.contract.batch import BATCH_STATE_KEY, UNCERTAIN, BatchRecord
+from airflow_provider_seedance.contract.batch import UNCERTAIN, BatchRecord
 from airflow_provider_seedance.exceptions import SeedanceError, SeedanceSubmitUncertainError, failure_reason
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
 from airflow_provider_seedance.models import Generation
@@ -31,12 +31,11 @@ class Refused:
 
 
 class RecordWriter:
-    """Writes the record to the store whenever it changed, one write at a time, in a thread (the store's
-    calls block on the supervisor; the event loop keeps submitting meanwhile)."""
+    """Writes the record's changed shards to the store whenever it changed, one write at a time, in a thread (the
+    store's calls block on the supervisor; the event loop keeps submitting meanwhile)."""
 
     def __init__(self, record: BatchRecord, store: Any) -> None:
         self.record, self.store = record, store
-        self.writes = 0
         self._dirty = asyncio.Event()
         self._closing = False
 
@@ -47,9 +46,9 @@ class RecordWriter:
         while True:
             await self._dirty.wait()
             self._dirty.clear()
-            if self.store is not None:
-                await asyncio.to_thread(self.store.set, BATCH_STATE_KEY, self.record.dump())
-                self.writes += 1
+            writes = self.record.pending_writes()  # taken here: the creates change the record meanwhile
+            for key, value in writes if self.store is not None else ():
+                await asyncio.to_thread(self.store.set, key, value)
             if self._closing and not self._dirty.is_set():
                 return
 
@@ -88,16 +87,15 @@ async def submit_all(
 
 
 async def _create(hook: SeedanceHook, item: BatchItem, record: BatchRecord, key_of: KeyOf) -> Refused | Generation:
-    """One item's create, as the single operator's ``_submit``: a key that replays an earlier try's failed task
-    (EvoLink without a state store) moves on to the next key."""
-    slot = str(item.index)
+    """One item's create, as the single operator's ``_submit``: the key of the item's last create again, and a key
+    that replays a failed task (an earlier try's render that failed) moves on to the next key."""
     generation: Generation | None = None
-    for _ in range(MAX_REPLAYED_FAILURES):
-        record.submissions[slot] = record.submissions.get(slot, 0) + 1
+    for attempt in range(MAX_REPLAYED_FAILURES):
+        # the first create of a try reuses the last key sent: a try killed after sending it (its answer, or its
+        # id, never recorded) may have been billed, and the same key replays that task instead of paying again
+        submissions = record.count_submission(item.index, reuse=attempt == 0)
         try:
-            generation = await hook.asubmit(
-                item.request, idempotency_key=key_of(item, record.submissions[slot]), validate=False
-            )
+            generation = await hook.asubmit(item.request, idempotency_key=key_of(item, submissions), validate=False)
         except SeedanceSubmitUncertainError as exc:
             record.accept(item.index, item.digest, UNCERTAIN)
             return Refused(f"uncertain create: {failure_reason(exc)}", retryable=False)

@@ -150,7 +150,7 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         items = self._validated_items(hook)
         check_folders(items, self.task_id)
         store = context.get("task_state_store")
-        record = BatchRecord.load(store)
+        record = BatchRecord.load(store, len(items))
         plan = plan_try(items, record)
         self.log.info(
             "Batch of %d items: %d to create, %d to reattach to, %d settled by earlier tries",
@@ -237,7 +237,7 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         settled: dict[str, Settled],
     ) -> list[dict[str, Any]]:
         store = context.get("task_state_store")
-        record = BatchRecord.load(store)
+        record = BatchRecord.load(store, len(items))
         results: dict[int, BatchItemResult] = {}
         succeeded: list[tuple[BatchItem, str]] = []
         for item in items:

@@ -141,13 +141,13 @@ class RecordingStore:
     supervisor, which only a running task has)."""
 
     def __init__(self) -> None:
-        self.writes: list[dict[str, Any]] = []
+        self.writes: list[tuple[str, dict[str, Any]]] = []
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self.writes[-1] if self.writes else default
+        return next((value for written, value in reversed(self.writes) if written == key), default)
 
     def set(self, key: str, value: Any) -> None:
-        self.writes.append(json.loads(json.dumps(value)))
+        self.writes.append((key, json.loads(json.dumps(value))))
 
 
 def test_each_accepted_id_is_written_while_the_creates_go_on_not_at_the_end(emulator):
@@ -166,9 +166,34 @@ def test_each_accepted_id_is_written_while_the_creates_go_on_not_at_the_end(emul
         submit_all(hook, items, record, store, key_of=lambda item, n: f"k{item.index}-{n}", concurrency=1)
     )
     assert (errors, refused, creates(emulator, "aimlapi") - before) == ([], {}, 6)
-    accepted = [len(write["items"]) for write in store.writes]
+    assert {key for key, _ in store.writes} == {"seedance_batch.0"}  # six items: one shard
+    accepted = [len(write["items"]) for _, write in store.writes]
     assert accepted[0] == 1 and accepted[-1] == 6 and accepted == sorted(accepted), accepted
-    assert BatchRecord.model_validate(store.writes[-1]).items == record.items
+    assert BatchRecord.load(store, len(items)).items == record.items
+
+
+def test_a_try_killed_after_sending_a_create_replays_it_with_the_same_key_instead_of_paying_again(emulator):
+    """The record kept the item's create number, not its id (killed while the create was answered): the retry's
+    create carries the same Idempotency-Key, and EvoLink answers with the task the first one made."""
+    hook = SeedanceHook("seedance_evolink")
+    items, _ = batch_items(
+        [{"prompt": f"kettle {n}"} for n in range(3)],
+        defaults={"model": "seedance-2.0-fast-text-to-video"},
+        hook=hook,
+        output_path=None,
+        seconds_left=600,
+    )
+    first, store = BatchRecord(), RecordingStore()
+    asyncio.run(submit_all(hook, items, first, store, key_of=lambda item, n: f"kill-{item.index}-{n}", concurrency=3))
+    before = creates(emulator, "evolink")
+    after_kill = BatchRecord()
+    for item in items:  # what a kill right after the creates were sent leaves: their numbers, no ids
+        after_kill.count_submission(item.index)
+    refused, _ = asyncio.run(
+        submit_all(hook, items, after_kill, None, key_of=lambda item, n: f"kill-{item.index}-{n}", concurrency=3)
+    )
+    assert (refused, creates(emulator, "evolink") - before) == ({}, 0)
+    assert after_kill.items == first.items and after_kill.submissions == {"0": 1, "1": 1, "2": 1}
 
 
 def test_the_api_key_is_nowhere_in_the_database(airflow_db):

@@ -15,6 +15,7 @@ import respx
 
 from airflow_provider_seedance.contract.batch import (
     BATCH_STATE_KEY,
+    SHARD_SIZE,
     UNCERTAIN,
     UNKNOWN_GENERATION,
     BatchEvent,
@@ -44,12 +45,14 @@ class DictStore:
     """The task state store's ``get``/``set``, in memory (Airflow's own is reached through the supervisor)."""
 
     def __init__(self, value: Any = None) -> None:
-        self.values: dict[str, Any] = {} if value is None else {BATCH_STATE_KEY: value}
+        self.values: dict[str, Any] = {} if value is None else {f"{BATCH_STATE_KEY}.0": value}
+        self.sets: list[str] = []
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.values.get(key, default)
 
     def set(self, key: str, value: Any) -> None:
+        self.sets.append(key)
         self.values[key] = json.loads(json.dumps(value))
 
 
@@ -152,17 +155,40 @@ def test_the_refusal_names_at_most_twenty_items_and_counts_them_all(hook: Seedan
 
 def test_the_record_reads_back_what_it_wrote_and_an_unreadable_one_as_empty() -> None:
     store = DictStore()
-    record = BatchRecord.load(store)
+    record = BatchRecord.load(store, 2)
     record.accept(0, "d0", "g0")
-    record.ended["1"], record.saved["0"] = ["final", "failed: x"], [10.0, 2.0]
-    record.save(store)
-    again = BatchRecord.load(store)
+    record.end(1, "final", "failed: x")
+    record.keep_saved(0, 10.0, 2.0)
+    assert record.save(store) == 1 and record.save(store) == 0  # nothing changed since: nothing written
+    again = BatchRecord.load(store, 2)
     assert (again.accepted(0, "d0"), again.accepted(0, "other"), again.accepted(1, "d1")) == ("g0", None, None)
     assert again.verdict(1) == "final" and again.saved == {"0": [10.0, 2.0]}
     again.accept(0, "d0", "g0b")  # a new create forgets what the earlier one left
     assert again.saved == {} and again.accepted(0, "d0") == "g0b"
-    assert BatchRecord.load(DictStore({"items": "garbage"})).items == {}
-    assert BatchRecord.load(None).items == {}
+    assert BatchRecord.load(DictStore({"items": "garbage"}), 2).items == {}
+    assert BatchRecord.load(DictStore({"version": 1, "items": {"0": ["g", "d"]}}), 2).items == {}
+    assert BatchRecord.load(None, 2).items == {}
+
+
+def test_a_large_batch_is_kept_in_shards_under_the_store_limit_and_only_changed_shards_are_written() -> None:
+    """10,000 items, each with the longest entries a try leaves: every value under Airflow's default
+    max_value_storage_bytes (65535), and a change to one item writes its one shard."""
+    store, size = DictStore(), 10_000
+    record = BatchRecord.load(store, size)
+    for index in range(size):
+        record.count_submission(index)
+        record.accept(index, "f" * 16, f"cgt-20261203{index:08d}-{'x' * 20}")
+        record.keep_saved(index, 1.0e12, 123.456789)
+    writes = record.save(store)
+    assert writes == -(-size // SHARD_SIZE) and len(store.values) == writes
+    assert max(len(json.dumps(value)) for value in store.values.values()) < 65_535
+    store.sets.clear()
+    record.end(4321, "retry", "failed: service_error")
+    record.save(store)
+    assert store.sets == [f"{BATCH_STATE_KEY}.{4321 // SHARD_SIZE}"]
+    again = BatchRecord.load(store, size)
+    assert len(again.items) == size and again.verdict(4321) == "retry" and again.submissions["9999"] == 1
+    assert len(BatchRecord.load(store, 10).items) == SHARD_SIZE  # a batch of 10 items reads its one shard
 
 
 def test_a_try_creates_only_what_no_earlier_try_has_and_keeps_saved_files(hook: SeedanceHook, tmp_path: Path) -> None:
@@ -181,7 +207,7 @@ def test_a_try_creates_only_what_no_earlier_try_has_and_keeps_saved_files(hook: 
     record.ended["2"] = ["retry", "failed: service_error"]
     record.ended["3"] = ["final", "failed: content_policy_violation"]
     record.items["0"][0] = UNCERTAIN
-    record.saved["4"] = [7.0, 3.0]
+    record.keep_saved(4, 7.0, 3.0)
     plan = plan_try(items, record)
     assert [item.index for item in plan.create] == [1, 2, 5]
     assert plan.wait == []
