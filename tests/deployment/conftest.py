@@ -284,7 +284,7 @@ def celery_deploy(emulator: Any) -> Iterator[Deployment]:
         worker_concurrency=CELERY_CONCURRENCY,
         parallelism=2 * CELERY_CONCURRENCY,
     )
-    _start(deployment, "celery", (*DAG_IDS, "seedance_deploy_pooled"))
+    _start(deployment, "celery", (*DAG_IDS, "seedance_deploy_pooled", "seedance_deploy_catalog"))
     for name in deployment.workers:
         deployment.wait_worker_ready(name)
     REPORT.setup.update({"celery workers": f"2x{CELERY_CONCURRENCY}"})

@@ -1,4 +1,4 @@
-"""DAGs of the deployment suite: mapped Seedance generations across the three backends.
+"""DAGs of the deployment suite: mapped Seedance generations across the three backends, and one batch task.
 
 Each run's ``conf`` says what to generate: ``{"items": [{"backend": "evolink", "prompt": "...",
 "timeout": 30, "pause_at": "before_defer", "duration": 10, "fallback_conn_ids": [...]}, ...]}``. Connections ``seedance_<backend>`` come from the
@@ -15,6 +15,7 @@ from typing import Any
 from airflow.sdk import DAG, get_current_context, task
 
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
+from airflow_provider_seedance.operators.batch import SeedanceBatchGenerateVideosOperator
 from airflow_provider_seedance.operators.seedance import SeedanceGenerateVideoOperator
 
 OUTPUT = os.environ.get("SEEDANCE_DEPLOY_OUTPUT", "/tmp/seedance-deploy-output")
@@ -145,3 +146,24 @@ class CrashWindowOperator(SeedanceGenerateVideoOperator):
 
 with _dag("seedance_deploy_crash", 1, "A crash between submit and defer; retries=1.") as crash:
     CrashWindowOperator.partial(task_id="generate", **COMMON).expand_kwargs(plan())
+
+
+# -- catalog: one batch task --------------------------------------------------------------------------
+
+
+@task
+def catalog() -> list[dict[str, Any]]:
+    """The run's items as batch requests (EvoLink), named by their place."""
+    items = (get_current_context()["dag_run"].conf or {}).get("items", [])
+    return [{"prompt": item["prompt"], "name": f"{index:03d}"} for index, item in enumerate(items)]
+
+
+with _dag("seedance_deploy_catalog", 1, "The run's items as one batch task on EvoLink; retries=1.") as catalog_dag:
+    SeedanceBatchGenerateVideosOperator(
+        task_id="generate",
+        seedance_conn_id="seedance_evolink",
+        requests=catalog(),
+        defaults={"model": MODELS["evolink"], "duration": 5, **COMMON},
+        output_path=OUTPUT + "/{{ run_id }}/{name}.mp4",
+        max_concurrency=2,
+    )
