@@ -55,8 +55,10 @@ docs-linkcheck: install
 # lane of the rest, whose output is printed after the deployment suite's: unit, contract, emulator, dag.test()
 # integration and example tests on Airflow $(AIRFLOW_VERSION) in pytest-xdist workers, the unit and dag.test()
 # tests on the $(FLOOR_AIRFLOW_VERSION) floor (the emulator and its tests import no Airflow, so they run once),
-# then the distribution check.
-test: lint docs system-deps
+# then the distribution check. Lint, types, the docs build and the floor's virtualenv go first, side by side
+# (each mostly uses one core).
+test: install system-deps
+	@$(MAKE) --no-print-directory -j3 -Otarget lint docs $(FLOOR_VENV)/.installed
 	@rm -f .lane.rc; ( $(MAKE) --no-print-directory test-lane > .lane.log 2>&1; echo $$? > .lane.rc ) & \
 	( $(call limited,$(LIMIT_DEPLOY),$(BIN)/pytest -q -p no:cacheprovider --durations=12 tests/deployment,the deployment suite) ); deploy=$$?; wait; \
 	echo "---- beside the deployment suite: Airflow $(AIRFLOW_VERSION) suite, $(FLOOR_AIRFLOW_VERSION) floor, distribution check ----"; \
