@@ -42,6 +42,7 @@ from airflow_provider_seedance.operators._finish import as_airflow_error
 from airflow_provider_seedance.operators.seedance import TRIGGERER_HINT, WORKER_POLLING_HINT, idempotency_key
 from airflow_provider_seedance.polling._render_memory import render_spec
 from airflow_provider_seedance.runtime._compat import AirflowException, AirflowFailException, default_deferrable
+from airflow_provider_seedance.runtime._lineage import batch_lineage
 from airflow_provider_seedance.triggers.batch import SeedanceBatchTrigger
 
 if TYPE_CHECKING:
@@ -119,6 +120,7 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         self.poll_interval = poll_interval
         self.generation_timeout = float(timeout) if timeout is not None else DEFAULT_GENERATION_TIMEOUT
         self.replace, self.max_download_mb, self.download_timeout = replace, max_download_mb, download_timeout
+        self._results: list[dict[str, Any]] | None = None
 
     @property
     def hook(self) -> SeedanceHook:
@@ -278,7 +280,7 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         self.log.info("Batch of %d items ended: %s", len(results), dict(sorted(counts.items())))
         for result in failed[:20]:
             self.log.warning("Item %d (%s): %s", result.item_index, result.name or "-", result.reason)
-        payload = [result.to_xcom() for result in results]
+        payload = self._results = [result.to_xcom() for result in results]
         reason = policy_verdict(self.failure_policy, len(failed), len(results))
         if reason is None:
             return payload
@@ -289,6 +291,36 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         if context.get("task_state_store") is None and not hook.backend.supports_idempotency:
             raise AirflowFailException(f"{reason}; {UNSAFE_RETRY}")
         raise AirflowException(f"{reason}; a retry renders again only items {_shown(retryable)}")
+
+    # -- lineage (OpenLineage calls these; without its provider they return None) ----------------------
+
+    def get_openlineage_facets_on_start(self) -> Any:
+        return batch_lineage(self._media_urls(), None, None)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """Inputs: every item's media URLs; outputs: each saved video; run facet ``seedanceBatch``."""
+        return batch_lineage(self._media_urls(), self._results, self._backend_name())
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
+        return batch_lineage(self._media_urls(), self._results, self._backend_name())
+
+    def _media_urls(self) -> list[str]:
+        """The rendered items' media (an item's own lists, else the defaults'); lineage never fails a task."""
+        defaults = self.defaults if isinstance(self.defaults, dict) else {}
+        items = self.requests if isinstance(self.requests, list) else []
+        urls: list[str] = []
+        for item in items:
+            for key in ("image_urls", "video_urls", "audio_urls"):
+                value = (item.get(key) if isinstance(item, dict) else None) or defaults.get(key)
+                if isinstance(value, list):
+                    urls.extend(url for url in value if isinstance(url, str))
+        return urls
+
+    def _backend_name(self) -> str | None:
+        try:
+            return self.hook.backend.name
+        except (SeedanceError, AirflowException):
+            return None
 
 
 def _shown(indexes: list[int]) -> str:

@@ -18,6 +18,10 @@ What is emitted, and what never is:
   the connection that rendered (``connId``: with ``fallback_conn_ids``, the one that accepted; backend and
   model are its) and the connections that refused the create before it (``refusedConnIds``).
   Never the API key, the prompt, or a URL's query string.
+
+The batch operator calls ``batch_lineage``: the same inputs (every item's media, each once) and one output per
+item that succeeded (its saved video, else its result link), at most ``MAX_DATASETS`` of each, and a run facet
+``seedanceBatch``: backend, the number of items, of each status, the datasets left out, and the credits.
 """
 
 from __future__ import annotations
@@ -25,13 +29,17 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
 #: The run facet's key in the event's ``run.facets``.
 RUN_FACET_KEY = "seedance"
+#: The batch operator's run facet's key.
+BATCH_FACET_KEY = "seedanceBatch"
+#: Inputs, and outputs, one event names at most (a catalog's batch has thousands of items).
+MAX_DATASETS = 1000
 
 
 def url_dataset_name(url: str) -> tuple[str, str]:
@@ -150,3 +158,62 @@ def task_lineage(input_urls: Iterable[str], result: Mapping[str, Any] | None) ->
     fields = run_facet_fields(result)
     run_facets = {RUN_FACET_KEY: _run_facet_class()(**fields)} if fields else {}
     return OperatorLineage(inputs=inputs, outputs=outputs, run_facets=run_facets)
+
+
+@cache
+def _batch_facet_class() -> type[Any]:
+    """``SeedanceBatchRunFacet``, defined on first use, as ``SeedanceRunFacet``."""
+    import attr
+    from airflow.providers.common.compat.openlineage.facet import RunFacet
+
+    @attr.define
+    class SeedanceBatchRunFacet(RunFacet):  # type: ignore[misc, unused-ignore]
+        """A batch task's renders: backend, items, how many ended in each status, the credits they cost, and
+        the inputs and outputs left out of the event past ``MAX_DATASETS``."""
+
+        backend: str | None = None
+        items: int = 0
+        statuses: dict[str, int] = attr.field(factory=dict)
+        credits: float | None = None
+        inputsOmitted: int = 0
+        outputsOmitted: int = 0
+
+    SeedanceBatchRunFacet.__module__ = __name__
+    SeedanceBatchRunFacet.__qualname__ = "SeedanceBatchRunFacet"
+    return SeedanceBatchRunFacet
+
+
+def batch_lineage(input_urls: Iterable[str], results: Sequence[Mapping[str, Any]] | None, backend: str | None) -> Any:
+    """An ``OperatorLineage`` for a batch task: the items' media in, one output per item that succeeded (of
+    ``results``, the task's per-item result dicts; None before it has them); None without OpenLineage."""
+    try:
+        from airflow.providers.openlineage.extractors import OperatorLineage
+    except ImportError:
+        return None
+    from airflow.providers.common.compat.openlineage.facet import InputDataset, OutputDataset
+
+    inputs = input_names(input_urls)
+    outputs: list[tuple[str, str]] = []
+    for result in results or []:
+        name = output_name(result) if result.get("status") == "succeeded" else None
+        if name is not None and name not in outputs:
+            outputs.append(name)
+    run_facets = {}
+    if results is not None:
+        statuses: dict[str, int] = {}
+        for result in results:
+            statuses[str(result.get("status"))] = statuses.get(str(result.get("status")), 0) + 1
+        credits = [float(r["credits"]) for r in results if isinstance(r.get("credits"), (int, float))]
+        run_facets[BATCH_FACET_KEY] = _batch_facet_class()(
+            backend=backend,
+            items=len(results),
+            statuses=statuses,
+            credits=round(sum(credits), 6) if credits else None,
+            inputsOmitted=max(0, len(inputs) - MAX_DATASETS),
+            outputsOmitted=max(0, len(outputs) - MAX_DATASETS),
+        )
+    return OperatorLineage(
+        inputs=[InputDataset(namespace=ns, name=name) for ns, name in inputs[:MAX_DATASETS]],
+        outputs=[OutputDataset(namespace=ns, name=name) for ns, name in outputs[:MAX_DATASETS]],
+        run_facets=run_facets,
+    )

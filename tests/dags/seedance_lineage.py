@@ -1,4 +1,5 @@
-"""Test DAG for OpenLineage: the operator (deferred, on the worker, without an output path) and the sensor.
+"""Test DAG for OpenLineage: the operator (deferred, on the worker, without an output path), the sensor, and a
+batch.
 
 Run with ``dag.test()`` by tests/integration/test_lineage.py, with the OpenLineage provider's file transport
 configured through the environment. The media URLs carry signed query strings and one image is a data: URI,
@@ -12,6 +13,7 @@ from datetime import datetime
 
 from airflow.sdk import DAG
 
+from airflow_provider_seedance.operators.batch import SeedanceBatchGenerateVideosOperator
 from airflow_provider_seedance.operators.seedance import SeedanceGenerateVideoOperator
 from airflow_provider_seedance.sensors.seedance import SeedanceGenerationSensor
 
@@ -62,3 +64,11 @@ with DAG("seedance_lineage", schedule=None, start_date=datetime(2026, 1, 1), cat
         timeout=120,
     )
     submit >> wait
+    SeedanceBatchGenerateVideosOperator(
+        task_id="catalog",
+        seedance_conn_id="seedance_evolink",
+        requests=[{"name": "mug", "prompt": "a red mug", "image_urls": [IMAGE]}, {"name": "cup", "prompt": "a cup"}],
+        defaults={"model": "seedance-2.0-reference-to-video", "duration": 4, "image_urls": [DATA_IMAGE]},
+        output_path=OUTPUT + "/lineage/batch/{name}.mp4",
+        deferrable=True,
+    )

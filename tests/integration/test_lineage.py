@@ -134,6 +134,19 @@ def test_the_sensor_reports_the_saved_video_and_the_generation_the_operator_subm
     assert facet["renderTimeS"] >= 0
 
 
+def test_the_batch_reports_every_items_media_each_saved_video_and_a_batch_facet(lineage_run):
+    (complete,) = _events(lineage_run, "catalog", "COMPLETE")
+    assert _names(complete["inputs"]) == [("https://cdn.example.com", "/refs/first.png"), _data_image_name()]
+    folder = lineage_run["out"] / "lineage" / "batch"
+    assert _names(complete["outputs"]) == [("file", str(folder / "mug.mp4")), ("file", str(folder / "cup.mp4"))]
+    assert all(path.is_file() for path in folder.iterdir())
+    facet = complete["run"]["facets"]["seedanceBatch"]
+    assert (facet["backend"], facet["items"], facet["statuses"]) == ("evolink", 2, {"succeeded": 2})
+    assert facet["credits"] > 0 and (facet["inputsOmitted"], facet["outputsOmitted"]) == (0, 0)
+    (start, *_) = _events(lineage_run, "catalog", "START")
+    assert _names(start["inputs"]) == _names(complete["inputs"])
+
+
 def test_no_event_carries_the_key_a_signed_query_string_or_an_inline_payload(lineage_run):
     from tests.dags.seedance_lineage import DATA_IMAGE
 

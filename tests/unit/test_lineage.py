@@ -11,7 +11,10 @@ import textwrap
 import pytest
 
 from airflow_provider_seedance.runtime._lineage import (
+    BATCH_FACET_KEY,
+    MAX_DATASETS,
     RUN_FACET_KEY,
+    batch_lineage,
     input_names,
     output_name,
     run_facet_fields,
@@ -134,6 +137,25 @@ def test_task_lineage_builds_openlineage_objects_that_serialize_without_secrets(
     # Before a result: the inputs only.
     started = task_lineage(["https://cdn.example.com/a.png"], None)
     assert started.outputs == [] and started.run_facets == {}
+
+
+def test_a_batch_names_each_succeeded_items_video_at_most_max_datasets_and_counts_the_rest():
+    pytest.importorskip("airflow.providers.openlineage")
+    from openlineage.client.serde import Serde
+
+    results = [
+        {"status": "succeeded", "output_path": f"s3://renders/catalog/{n}.mp4", "credits": 2.5} for n in range(1500)
+    ] + [{"status": "failed", "output_path": "s3://renders/catalog/never.mp4"}, {"status": "timeout"}]
+    inputs = [f"https://cdn.example.com/{n}.png?sig=s3cr3t" for n in range(1200)] * 2
+    lineage = batch_lineage(inputs, results, "evolink")
+    assert len(lineage.inputs) == len(lineage.outputs) == MAX_DATASETS
+    assert ("s3://renders", "catalog/never.mp4") not in [(d.namespace, d.name) for d in lineage.outputs]
+    facet = Serde.to_dict(lineage.run_facets[BATCH_FACET_KEY])
+    assert facet["statuses"] == {"succeeded": 1500, "failed": 1, "timeout": 1} and facet["items"] == 1502
+    assert (facet["inputsOmitted"], facet["outputsOmitted"], facet["credits"]) == (200, 500, 3750.0)
+    assert "s3cr3t" not in Serde.to_json(lineage.run_facets[BATCH_FACET_KEY]) + repr(lineage.inputs)
+    started = batch_lineage(inputs[:2], None, None)  # before the results: the inputs only
+    assert len(started.inputs) == 2 and started.outputs == [] and started.run_facets == {}
 
 
 def test_the_operator_and_the_sensor_report_what_their_instance_returned():
