@@ -150,22 +150,29 @@ class RecordingStore:
         self.writes.append((key, json.loads(json.dumps(value))))
 
 
-def test_each_accepted_id_is_written_while_the_creates_go_on_not_at_the_end(emulator):
-    """A worker killed halfway keeps what was accepted: the record is written as ids come, one write at a time."""
-    hook = SeedanceHook("seedance_aimlapi")
+def text_items(backend: str, model: str, prompts: list[str]) -> tuple[SeedanceHook, list[Any]]:
+    """The hook of ``seedance_<backend>`` and one validated batch item per prompt (no output path)."""
+    hook = SeedanceHook(f"seedance_{backend}")
     items, errors = batch_items(
-        [{"prompt": f"cup {n}"} for n in range(6)],
-        defaults={"model": "bytedance/seedance-1-0-pro-fast"},
+        [{"prompt": prompt} for prompt in prompts],
+        defaults={"model": model},
         hook=hook,
         output_path=None,
         seconds_left=600,
     )
+    assert errors == []
+    return hook, items
+
+
+def test_each_accepted_id_is_written_while_the_creates_go_on_not_at_the_end(emulator):
+    """A worker killed halfway keeps what was accepted: the record is written as ids come, one write at a time."""
+    hook, items = text_items("aimlapi", "bytedance/seedance-1-0-pro-fast", [f"cup {n}" for n in range(6)])
     record, store = BatchRecord(), RecordingStore()
     before = creates(emulator, "aimlapi")
     refused, _ = asyncio.run(
         submit_all(hook, items, record, store, key_of=lambda item, n: f"k{item.index}-{n}", concurrency=1)
     )
-    assert (errors, refused, creates(emulator, "aimlapi") - before) == ([], {}, 6)
+    assert (refused, creates(emulator, "aimlapi") - before) == ({}, 6)
     assert {key for key, _ in store.writes} == {"seedance_batch.0"}  # six items: one shard
     accepted = [len(write["items"]) for _, write in store.writes]
     assert accepted[0] == 1 and accepted[-1] == 6 and accepted == sorted(accepted), accepted
@@ -175,14 +182,7 @@ def test_each_accepted_id_is_written_while_the_creates_go_on_not_at_the_end(emul
 def test_a_try_killed_after_sending_a_create_replays_it_with_the_same_key_instead_of_paying_again(emulator):
     """The record kept the item's create number, not its id (killed while the create was answered): the retry's
     create carries the same Idempotency-Key, and EvoLink answers with the task the first one made."""
-    hook = SeedanceHook("seedance_evolink")
-    items, _ = batch_items(
-        [{"prompt": f"kettle {n}"} for n in range(3)],
-        defaults={"model": "seedance-2.0-fast-text-to-video"},
-        hook=hook,
-        output_path=None,
-        seconds_left=600,
-    )
+    hook, items = text_items("evolink", "seedance-2.0-fast-text-to-video", [f"kettle {n}" for n in range(3)])
     first, store = BatchRecord(), RecordingStore()
     asyncio.run(submit_all(hook, items, first, store, key_of=lambda item, n: f"kill-{item.index}-{n}", concurrency=3))
     before = creates(emulator, "evolink")
