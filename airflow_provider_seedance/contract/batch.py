@@ -24,8 +24,11 @@ UNCERTAIN = ""
 #: How a polled generation ended, position by position in the trigger's ``generation_ids`` ("" : not polled).
 PollStatus = Literal["succeeded", "failed", "timeout", "error", ""]
 #: An item's end: rendered and saved; the render failed; our deadline passed; anything else (a create refused,
-#: a create that may have landed, a poll that failed for good, a save that failed).
-ItemStatus = Literal["succeeded", "failed", "timeout", "error"]
+#: a create that may have landed, a poll that failed for good, a save that failed); or not created because the
+#: ``spend_check`` said so (a budget: not a failure).
+ItemStatus = Literal["succeeded", "failed", "timeout", "error", "skipped"]
+#: The statuses the failure policy does not count as failed.
+NOT_FAILED = ("succeeded", "skipped")
 FailurePolicy = str | float
 #: The reason of an item whose generation the API no longer knows (404 on its polls): a retry creates it again,
 #: as the single operator submits again for a stored id the API does not know.

@@ -78,7 +78,7 @@ def _still_saved(item: BatchItem, saved: list[float | None]) -> bool:
 def add_refusals(plan: TryPlan, record: BatchRecord, refused: dict[int, Refused]) -> None:
     """The creates refused (for sure, or possibly landed) settle their items, in the plan and the record."""
     for index, refusal in refused.items():
-        plan.settled[str(index)] = settled = ["error", refusal.reason, refusal.retryable]
+        plan.settled[str(index)] = settled = [refusal.status, refusal.reason, refusal.retryable]
         record.refuse(index, settled)
 
 

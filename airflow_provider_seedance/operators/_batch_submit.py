@@ -22,12 +22,17 @@ MAX_REPLAYED_FAILURES = 8
 KeyOf = Callable[[BatchItem, int], str]
 
 
+#: Asked before an item's create: a reason skips the item (nothing is sent), None creates it.
+SpendCheck = Callable[[BatchItem], "str | None"]
+
+
 @dataclass(frozen=True)
 class Refused:
-    """An item whose create was not accepted: why, and whether a retry may send it again."""
+    """An item whose create was not accepted (or not sent: ``skipped``): why, and whether a retry may send it."""
 
     reason: str
     retryable: bool
+    status: str = "error"
 
 
 class RecordWriter:
@@ -58,10 +63,18 @@ class RecordWriter:
 
 
 async def submit_all(
-    hook: SeedanceHook, items: list[BatchItem], record: BatchRecord, store: Any, *, key_of: KeyOf, concurrency: int
+    hook: SeedanceHook,
+    items: list[BatchItem],
+    record: BatchRecord,
+    store: Any,
+    *,
+    key_of: KeyOf,
+    concurrency: int,
+    spend_check: SpendCheck | None = None,
 ) -> tuple[dict[int, Refused], list[float]]:
     """Create every item of ``items`` (at most ``concurrency`` at a time); the refused ones by index, and the
-    render estimates the accepted ones came back with."""
+    render estimates the accepted ones came back with. ``spend_check`` is asked right before each create (in a
+    thread, one item at a time: it may read XComs), in item order as the gate lets them through."""
     await hook.aget_settings()  # once, before the creates: the connection is read a single time
     writer = RecordWriter(record, store)
     writing = asyncio.ensure_future(writer.run())
@@ -69,9 +82,19 @@ async def submit_all(
     refused: dict[int, Refused] = {}
     estimates: list[float] = []
 
+    checking = asyncio.Lock()
+
     async def one(item: BatchItem) -> None:
         async with gate:
-            outcome = await _create(hook, item, record, key_of)
+            reason = None
+            if spend_check is not None:
+                async with checking:
+                    reason = await asyncio.to_thread(spend_check, item)
+            outcome = (
+                Refused(str(reason), retryable=False, status="skipped")
+                if reason
+                else await _create(hook, item, record, key_of)
+            )
         if isinstance(outcome, Refused):
             refused[item.index] = outcome
         elif outcome.estimated_time_s:

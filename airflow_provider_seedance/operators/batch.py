@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
 from airflow_provider_seedance.contract.batch import (
+    NOT_FAILED,
     BatchEvent,
     BatchItemResult,
     BatchRecord,
@@ -25,6 +26,7 @@ from airflow_provider_seedance.contract.batch import (
 )
 from airflow_provider_seedance.exceptions import SeedanceError
 from airflow_provider_seedance.hooks.seedance import DEFAULT_GENERATION_TIMEOUT, SeedanceHook, transfer_deadline
+from airflow_provider_seedance.models import VideoRequest
 from airflow_provider_seedance.operators._batch_items import BatchItem, BatchRefusal, batch_items, check_folders
 from airflow_provider_seedance.operators._batch_plan import (
     NOT_CREATED,
@@ -85,6 +87,10 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
     :param replace: replace a different file already at an item's path.
     :param max_download_mb: the largest video saved, in MiB (default: the connection's, else 1024).
     :param download_timeout: seconds the saves may take; default: until the deadline, at least 60 s.
+    :param spend_check: called as ``spend_check(context, request)`` right before each item's create (not when
+        a retry reattaches): a string skips the item with that reason (status ``skipped``, nothing sent; not a
+        failure for ``failure_policy``), None creates it. The same callable as the single operator's (a run's
+        budget: ``contract.budget.spend_refusal``), asked one item at a time.
     """
 
     template_fields: Sequence[str] = ("seedance_conn_id", "requests", "defaults", "output_path")
@@ -107,6 +113,7 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         replace: bool = False,
         max_download_mb: float | None = None,
         download_timeout: float | None = None,
+        spend_check: Callable[[Any, VideoRequest], str | None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -120,6 +127,7 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         self.poll_interval = poll_interval
         self.generation_timeout = float(timeout) if timeout is not None else DEFAULT_GENERATION_TIMEOUT
         self.replace, self.max_download_mb, self.download_timeout = replace, max_download_mb, download_timeout
+        self.spend_check = spend_check
         self._results: list[dict[str, Any]] | None = None
 
     @property
@@ -163,7 +171,15 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         )
         started = time.time()
         refused, estimates = asyncio.run(
-            submit_all(hook, plan.create, record, store, key_of=self._key_of(context), concurrency=self.max_concurrency)
+            submit_all(
+                hook,
+                plan.create,
+                record,
+                store,
+                key_of=self._key_of(context),
+                concurrency=self.max_concurrency,
+                spend_check=self._spend_check_of(context),
+            )
         )
         if refused:
             add_refusals(plan, record, refused)
@@ -173,6 +189,10 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
             return self._complete(context, hook, items, None, plan.settled)
         trigger = self._trigger(hook, items, ids, started, estimates)
         return self._wait(context, hook, items, trigger, plan.settled)
+
+    def _spend_check_of(self, context: Context) -> Any:
+        check = self.spend_check
+        return None if check is None else lambda item: check(context, item.request)
 
     def _key_of(self, context: Context) -> Any:
         return lambda item, submissions: idempotency_key(context, f"{item.index}:{item.digest}", submissions)
@@ -275,7 +295,7 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
 
     def _verdict(self, context: Context, hook: SeedanceHook, results: list[BatchItemResult]) -> list[dict[str, Any]]:
         """The results, or the task's failure when the policy says so (the results kept in XCom)."""
-        failed = [result for result in results if result.status != "succeeded"]
+        failed = [result for result in results if result.status not in NOT_FAILED]
         counts = {status: sum(1 for r in results if r.status == status) for status in {r.status for r in results}}
         self.log.info("Batch of %d items ended: %s", len(results), dict(sorted(counts.items())))
         for result in failed[:20]:

@@ -1,5 +1,5 @@
 """Test DAGs for the batch operator: a whole batch, a refused item, partial failures under each policy, a retry
-after a crash halfway through the creates."""
+after a crash halfway through the creates, a budget that skips the items past it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from airflow.sdk import DAG, task
 
+from airflow_provider_seedance.contract.budget import spend_refusal
 from airflow_provider_seedance.operators.batch import SeedanceBatchGenerateVideosOperator
 
 OUTPUT = os.environ.get("SEEDANCE_TEST_OUTPUT", "/tmp/seedance-test-output")
@@ -127,4 +128,33 @@ with dag("seedance_batch_uncertain") as batch_uncertain:
         max_concurrency=1,  # the creates in item order: the test's one faulty create is item 0's
         poll_interval=0.5,
         retries=1,
+    )
+
+
+class ItemBudget:
+    """A try's budget of ``max_credits``: each item is estimated at 2 credits a second and committed when it is
+    admitted (``contract.budget.spend_refusal``, as a run's budget in the marketing example)."""
+
+    def __init__(self, max_credits: float) -> None:
+        self.max_credits = max_credits
+        self.committed: dict[int, float] = {}
+
+    def __call__(self, context: Any, request: Any) -> str | None:
+        try_number, estimate = int(context["ti"].try_number), 2.0 * request.duration
+        spent = self.committed.get(try_number, 0.0)
+        reason = spend_refusal(self.max_credits, spent, estimate)
+        if reason is None:
+            self.committed[try_number] = spent + estimate
+        return reason
+
+
+with dag("seedance_batch_budget") as batch_budget:
+    SeedanceBatchGenerateVideosOperator(
+        task_id="render",
+        seedance_conn_id="seedance_evolink",
+        requests=[{"prompt": f"a teapot, take {n}", "duration": 5} for n in range(5)],
+        defaults=EVOLINK,
+        max_concurrency=3,
+        poll_interval=0.5,
+        spend_check=ItemBudget(30),
     )

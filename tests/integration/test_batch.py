@@ -136,6 +136,21 @@ def test_a_create_that_may_have_been_billed_is_never_sent_again(emulator, dags, 
         assert "a retry would create, and pay for, every item again" in log
 
 
+def test_a_budget_skips_the_items_past_it_before_their_creates_and_the_task_succeeds(emulator, dags):
+    """5 items of 5 s at 2 credits/s against 30 credits: three created, two skipped (not a failure)."""
+    before = creates(emulator)
+    run = dags["seedance_batch_budget"].test()
+    assert task_state(run, "render") == ("success", 1)
+    assert creates(emulator) - before == 3
+    results = xcom(run, "render")
+    assert [r["status"] for r in results] == ["succeeded"] * 3 + ["skipped"] * 2
+    assert {r["reason"] for r in results[3:]} == {
+        "skipped for budget: 30 credits spent and 10 still planned would pass the budget of 30 credits "
+        "(max_credits); nothing was submitted"
+    }
+    assert [r["generation_id"] for r in results[3:]] == [None, None] and not any(r["retryable"] for r in results)
+
+
 class RecordingStore:
     """The task state store's ``get``/``set``, keeping every value written (Airflow's own goes through the
     supervisor, which only a running task has)."""
