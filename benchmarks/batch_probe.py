@@ -19,7 +19,7 @@ CONN_ID = "seedance_probe"
 async def probe(n: int, concurrency: int, output_dir: str) -> dict[str, Any]:
     from airflow_provider_seedance.contract.batch import BatchRecord
     from airflow_provider_seedance.hooks.seedance import SeedanceHook
-    from airflow_provider_seedance.operators._batch_items import batch_items
+    from airflow_provider_seedance.operators._batch_items import batch_items, check_folders
     from airflow_provider_seedance.operators._batch_save import save_all
     from airflow_provider_seedance.operators._batch_submit import submit_all
 
@@ -30,6 +30,7 @@ async def probe(n: int, concurrency: int, output_dir: str) -> dict[str, Any]:
         requests, defaults=defaults, hook=hook, output_path=output_dir + "/{item_index}.mp4", seconds_left=3600
     )
     assert not errors, errors
+    check_folders(items, "probe")
     record = BatchRecord()
     started = time.perf_counter()
     refused, _ = await submit_all(hook, items, record, None, key_of=lambda item, k: f"probe-{item.index}-{k}", concurrency=concurrency)

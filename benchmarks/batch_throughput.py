@@ -134,8 +134,7 @@ def run_campaign(deploy: Any, emulator: Any, rss: RssSampler, dag_id: str, rende
     slot_seconds = sum(p["execute"] + p["save"] for p in per_ti.values())
     wall = (run_end - run_start).total_seconds()
     batch = dag_id == BATCH_DAG
-    deferred = [t for s, t in sampler.seen.get(-1, []) if s == "deferred"] if batch else []
-    fired = [t for s, t in sampler.seen.get(-1, []) if s in ("scheduled", "queued") and deferred and t > deferred[0]]
+    deferred, fired = _trigger_window(sampler.seen)
     t0 = run_start.timestamp()
     return {
         "mode": "batch" if batch else "mapped",
@@ -157,9 +156,20 @@ def run_campaign(deploy: Any, emulator: Any, rss: RssSampler, dag_id: str, rende
         "create_span_s": creates[-1] - creates[0] if creates else None,
         "first_download_s": downloads[0][0] - t0 if downloads else None,
         "download_span_s": max(end for _, end in downloads) - downloads[0][0] if downloads else None,
-        "triggerer_rss": rss.window(deferred[0], fired[0], 30.0) if deferred and fired else {},
+        "triggerer_rss": rss.window(deferred, fired, 30.0) if deferred and fired else {},
         "sizes": sizes,
     }
+
+
+def _trigger_window(seen: dict[int, list[tuple[str, float]]]) -> tuple[float | None, float | None]:
+    """From the first task instance's deferral to the last trigger's event (scheduled again after deferred)."""
+    starts, ends = [], []
+    for history in seen.values():
+        deferred = next((t for s, t in history if s == "deferred"), None)
+        if deferred is not None:
+            starts.append(deferred)
+            ends += [t for s, t in history if s in ("scheduled", "queued") and t > deferred][:1]
+    return (min(starts), max(ends)) if starts and ends else (None, None)
 
 
 def _row_sizes(deploy: Any, dag_id: str, run_id: str, after: bool = False) -> dict[str, Any]:
@@ -267,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render-s", type=float, default=60.0)
     parser.add_argument("--slots", type=int, default=4, help="worker slots: 2 Celery workers x slots/2")
     parser.add_argument("--concurrency", type=int, default=8, help="the batch's max_concurrency (and the probe's)")
-    parser.add_argument("--probe", type=int, default=500, help="renders of 0 s the rate probe creates and saves")
+    parser.add_argument("--probe", type=int, default=200, help="renders of 0 s the rate probe creates and saves")
     parser.add_argument("--skip-mapped", action="store_true")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results-batch.json"))
     parser.add_argument("--section", default=str(ROOT / "benchmarks" / "batch.md"), help="BENCHMARKS.md section 7")
