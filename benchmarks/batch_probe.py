@@ -33,14 +33,20 @@ async def probe(n: int, concurrency: int, output_dir: str) -> dict[str, Any]:
     check_folders(items, "probe")
     record = BatchRecord()
     started = time.perf_counter()
-    refused, _ = await submit_all(hook, items, record, None, key_of=lambda item, k: f"probe-{item.index}-{k}", concurrency=concurrency)
+    refused, _ = await submit_all(
+        hook, items, record, None, key_of=lambda item, k: f"probe-{item.index}-{k}", concurrency=concurrency
+    )
     create_s = time.perf_counter() - started
     ids = [(item, record.items[str(item.index)][0]) for item in items if item.index not in refused]
     for _, gid in ids[-1:]:  # renders of 0 s: the last one created has ended once it answers so
-        while (await hook.aget_generation(gid)).state != "succeeded":
+        for _ in range(120):
+            if (await hook.aget_generation(gid)).state == "succeeded":
+                break
             await asyncio.sleep(0.5)
     started = time.perf_counter()
-    saved = await save_all(hook, ids, concurrency=concurrency, replace=True, max_download_mb=None, deadline=time.time() + 3600)
+    saved = await save_all(
+        hook, ids, concurrency=concurrency, replace=True, max_download_mb=None, deadline=time.time() + 3600
+    )
     save_s = time.perf_counter() - started
     ok = [r for r in saved if r.status == "succeeded"]
     return {

@@ -28,7 +28,8 @@ def _runner(campaign: dict[str, Any]) -> dict[str, Any] | None:
 
 def campaign_rows(campaigns: list[dict[str, Any]], slots: int) -> list[str]:
     lines = [
-        "| mode | renders x s | task instances | ok | wall s | ideal s | wall / ideal | slot-s | slot-s per render | "
+        "| mode | renders x s | task instances | renders ok | wall s | ideal s | wall / ideal | slot-s | "
+        "slot-s per render | "
         "creates: first at s / span s | downloads: first at s / span s | polls per render | "
         "median queued / execute / trigger / resume / save s |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -48,7 +49,8 @@ def campaign_rows(campaigns: list[dict[str, Any]], slots: int) -> list[str]:
 
 def memory_rows(campaigns: list[dict[str, Any]]) -> list[str]:
     lines = [
-        "| campaign | triggerer process | RSS before MB | peak RSS while deferred MB | growth MB | VmHWM since campaign start MB |",
+        "| campaign | triggerer process | RSS before MB | peak RSS while deferred MB | growth MB | "
+        "VmHWM since campaign start MB |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for c in campaigns:
@@ -65,7 +67,13 @@ def target_rows(campaigns: list[dict[str, Any]]) -> list[list[str]]:
     rows = []
     for c in (c for c in campaigns if c["mode"] == "batch"):
         n, per, ratio = c["renders"], c["slot_seconds_per_render"], c["wall_vs_ideal"]
-        rows.append([f"batch {n} (section 7): <= {SLOT_S_TARGET} worker slot-s per render", f"{per:.3f}", _verdict(per <= SLOT_S_TARGET)])
+        rows.append(
+            [
+                f"batch {n} (section 7): <= {SLOT_S_TARGET} worker slot-s per render",
+                f"{per:.3f}",
+                _verdict(per <= SLOT_S_TARGET),
+            ]
+        )
         rows.append(
             [
                 f"batch {n} (section 7): wall <= {WALL_TARGET}x the ideal",
@@ -87,7 +95,11 @@ def target_rows(campaigns: list[dict[str, Any]]) -> list[list[str]]:
 
 
 def targets(campaigns: list[dict[str, Any]]) -> list[str]:
-    return ["| target | measured | verdict |", "| --- | --- | --- |", *("| " + " | ".join(r) + " |" for r in target_rows(campaigns))]
+    return [
+        "| target | measured | verdict |",
+        "| --- | --- | --- |",
+        *("| " + " | ".join(r) + " |" for r in target_rows(campaigns)),
+    ]
 
 
 def _verdict(met: bool) -> str:
@@ -119,7 +131,8 @@ def section(out: dict[str, Any], command: str) -> str:
         f"machine: {m['nproc']} cores ({m['cpu']}), shared with other sessions' runs, Airflow {m['apache-airflow']}.",
         "",
         f"The deployment suite's Celery deployment (PostgreSQL, Redis, two Celery workers, {out['slots']} worker slots "
-        "in all, one triggerer) and the emulator in its own process; DAGs in `benchmarks/dags/seedance_bench_batch.py`, "
+        "in all, one triggerer) and the emulator in its own process; DAGs in "
+        "`benchmarks/dags/seedance_bench_batch.py`, "
         "one EvoLink connection, 5 s 480p clips saved to local disk. The same campaign runs as mapped "
         "`SeedanceGenerateVideoOperator` tasks and as one `SeedanceBatchGenerateVideosOperator` task "
         f"(max_concurrency {out['concurrency']}), then the large batch, one after another on the same deployment. "

@@ -19,6 +19,7 @@ BENCHMARKS.md section 7 (benchmarks/batch.md).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import secrets
 import sys
@@ -75,10 +76,8 @@ class RssSampler(threading.Thread):
 
     def reset_hwm(self) -> None:
         for pid in self.pids():
-            try:
+            with contextlib.suppress(OSError):
                 Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM := the current VmRSS
-            except OSError:
-                pass
 
     def window(self, start: float, end: float, before: float) -> dict[str, Any]:
         """Per process: the median RSS in the ``before`` s before ``start``, the peak between start and end."""
@@ -96,7 +95,9 @@ class RssSampler(threading.Thread):
         return rows
 
 
-def run_campaign(deploy: Any, emulator: Any, rss: RssSampler, dag_id: str, renders: int, render_s: float) -> dict[str, Any]:
+def run_campaign(
+    deploy: Any, emulator: Any, rss: RssSampler, dag_id: str, renders: int, render_s: float
+) -> dict[str, Any]:
     """One DAG run of ``renders`` renders; what it took, from the database, the emulator and /proc."""
     emulator.reset()
     rss.reset_hwm()
@@ -123,10 +124,13 @@ def run_campaign(deploy: Any, emulator: Any, rss: RssSampler, dag_id: str, rende
         "SELECT start_date, end_date FROM dag_run WHERE dag_id = %s AND run_id = %s", (dag_id, run_id)
     )
     rows = deploy.query(
-        "SELECT map_index, state, try_number FROM task_instance WHERE dag_id = %s AND run_id = %s AND task_id = 'generate'",
+        "SELECT map_index, state, try_number FROM task_instance "
+        "WHERE dag_id = %s AND run_id = %s AND task_id = 'generate'",
         (dag_id, run_id),
     )
     sizes.update(_row_sizes(deploy, dag_id, run_id, after=True))
+    statuses = _item_statuses(deploy, dag_id, run_id) if dag_id == BATCH_DAG else {"succeeded": 0}
+    marks = _log_marks(deploy, run_id) if dag_id == BATCH_DAG else {}
     log = emulator.requests()
     per_ti = {i: p for i, h in sampler.seen.items() if (p := phases(h))}
     creates = sorted(r["ts"] for r in log if r["kind"] == "create")
@@ -141,7 +145,10 @@ def run_campaign(deploy: Any, emulator: Any, rss: RssSampler, dag_id: str, rende
         "renders": renders,
         "render_s": render_s,
         "state": state,
-        "succeeded": sum(1 for r in rows if r[1] == "success"),
+        "succeeded": sum(1 for r in rows if r[1] == "success")
+        if dag_id == MAPPED_DAG
+        else statuses.get("succeeded", 0),
+        "item_statuses": statuses,
         "task_instances": len(rows),
         "wall_s": wall,
         "slot_seconds": slot_seconds,
@@ -158,7 +165,53 @@ def run_campaign(deploy: Any, emulator: Any, rss: RssSampler, dag_id: str, rende
         "download_span_s": max(end for _, end in downloads) - downloads[0][0] if downloads else None,
         "triggerer_rss": rss.window(deferred, fired, 30.0) if deferred and fired else {},
         "sizes": sizes,
+        "log_marks_s": {k: v - t0 if isinstance(v, float) else v for k, v in marks.items()},
     }
+
+
+def _log_marks(deploy: Any, run_id: str) -> dict[str, Any]:
+    """First time of each of the batch task's log lines that start a step, and how many state store warnings."""
+    marks: dict[str, Any] = {"state_store_warnings": 0}
+    for path in deploy.task_log_files():
+        if run_id not in str(path) or "task_id=generate" not in str(path):
+            continue
+        for line in path.read_text(errors="replace").splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            text = str(event.get("event", ""))
+            marks["state_store_warnings"] += "max_value_storage_bytes" in text
+            stamp = event.get("timestamp")
+            for label, prefix in (
+                ("validated", "Batch of"),
+                ("deferring", "Deferring"),
+                ("saving", "Saving"),
+                ("ended", "Batch of"),
+            ):
+                if text.startswith(prefix) and stamp and (label != "ended" or "ended" in text):
+                    marks.setdefault(label, _stamp(stamp))
+    return marks
+
+
+def _stamp(text: str) -> float:
+    import datetime
+
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def _item_statuses(deploy: Any, dag_id: str, run_id: str) -> dict[str, int]:
+    """The batch's items by status, from its return value (or its results XCom when the policy failed it)."""
+    for key in ("return_value", "seedance_batch_results"):
+        try:
+            results = deploy.xcom(dag_id, run_id, "generate", key=key)
+        except Exception:  # no such XCom
+            continue
+        counts: dict[str, int] = {}
+        for result in results:
+            counts[result["status"]] = counts.get(result["status"], 0) + 1
+        return counts
+    return {}
 
 
 def _trigger_window(seen: dict[int, list[tuple[str, float]]]) -> tuple[float | None, float | None]:
@@ -195,7 +248,10 @@ def probe_rates(emulator: Any, n: int, concurrency: int, api_key: str) -> dict[s
     emulator.reset()
     with tempfile.TemporaryDirectory(prefix="seedance-probe-") as home:
         conn = {"conn_type": "seedance", "password": api_key, "host": emulator.base_url("evolink")}
-        env = {"AIRFLOW_HOME": home, "AIRFLOW_CONN_SEEDANCE_PROBE": json.dumps({**conn, "extra": {"backend": "evolink"}})}
+        env = {
+            "AIRFLOW_HOME": home,
+            "AIRFLOW_CONN_SEEDANCE_PROBE": json.dumps({**conn, "extra": {"backend": "evolink"}}),
+        }
         argv = [PYTHON, "-m", "benchmarks.batch_probe", str(n), str(concurrency), home + "/videos"]
         return dict(run_json(argv, env=env, timeout=1800, log=Path(home) / "probe.log"))
 
@@ -217,7 +273,12 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
 
     api_key = "sk-bench-" + secrets.token_hex(8)
     emulator = EmulatorProcess(api_key=api_key, render_seconds=args.render_s).start()
-    conn = {"conn_type": "seedance", "password": api_key, "host": emulator.base_url("evolink"), "extra": {"backend": "evolink"}}
+    conn = {
+        "conn_type": "seedance",
+        "password": api_key,
+        "host": emulator.base_url("evolink"),
+        "extra": {"backend": "evolink"},
+    }
     deploy = Deployment(
         connections={"seedance_evolink": conn},
         executor="CeleryExecutor",
@@ -231,7 +292,13 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
             "SEEDANCE_BENCH_BATCH_CONCURRENCY": str(args.concurrency),
         },
     )
-    out: dict[str, Any] = {"command": args.command, "machine": machine(), "slots": args.slots, "concurrency": args.concurrency, "campaigns": []}
+    out: dict[str, Any] = {
+        "command": args.command,
+        "machine": machine(),
+        "slots": args.slots,
+        "concurrency": args.concurrency,
+        "campaigns": [],
+    }
     rss = None
     try:
         started = time.time()
@@ -273,7 +340,9 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--renders", type=int, default=10_000, help="the large batch (0: none)")
-    parser.add_argument("--baseline", type=int, default=200, help="the campaign run both as mapped tasks and as a batch")
+    parser.add_argument(
+        "--baseline", type=int, default=200, help="the campaign run both as mapped tasks and as a batch"
+    )
     parser.add_argument("--render-s", type=float, default=60.0)
     parser.add_argument("--slots", type=int, default=4, help="worker slots: 2 Celery workers x slots/2")
     parser.add_argument("--concurrency", type=int, default=8, help="the batch's max_concurrency (and the probe's)")

@@ -29,7 +29,8 @@ def _prompts() -> list[str]:
 def plan_mapped() -> list[dict[str, Any]]:
     run_id = get_current_context()["dag_run"].run_id
     return [
-        {"prompt": prompt, "output_path": f"{OUTPUT}/{run_id}/{index:05d}.mp4"} for index, prompt in enumerate(_prompts())
+        {"prompt": prompt, "output_path": f"{OUTPUT}/{run_id}/{index:05d}.mp4"}
+        for index, prompt in enumerate(_prompts())
     ]
 
 
