@@ -115,7 +115,8 @@ bench-throughput: install system-deps
 	$(BIN)/python -m benchmarks.throughput
 
 # Catalog scale (BENCHMARKS.md section 7): one batch task against mapped tasks on the Celery deployment (4 worker
-# slots), then a large batch; BENCH_BATCH_ARGS=--renders 2000 for a smaller large batch. Needs PostgreSQL and
+# slots), then a large batch of 10,000 (over an hour here: the emulator saves about 4 videos/s on 2 cores);
+# BENCH_BATCH_ARGS="--renders 2000" for the run BENCHMARKS.md shows (about 27 minutes). Needs PostgreSQL and
 # Redis. Not part of `make test` or `make bench`.
 BENCH_BATCH_ARGS ?=
 bench-batch: install system-deps
