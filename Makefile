@@ -11,7 +11,7 @@ FLOOR_AIRFLOW_VERSION ?= 3.1.8
 DOCS_OUT ?= docs/_build
 BIN := $(VENV)/bin
 
-.PHONY: install system-deps lint docs docs-linkcheck test test-lane test-quick test-unit test-floor test-dist demo bench bench-throughput clean
+.PHONY: install system-deps lint docs docs-linkcheck test test-lane test-quick test-unit test-floor test-dist demo bench bench-throughput bench-batch clean
 
 # Tests that only wait (renders on the emulator's clock, Airflow processes, subprocesses) run in this many
 # pytest-xdist workers; a test file stays on one worker (--dist loadfile), so its module fixtures are shared.
@@ -115,6 +115,14 @@ bench: install system-deps
 # 20 minutes; needs PostgreSQL and Redis like the deployment suite. Not part of `make test` or `make bench`.
 bench-throughput: install system-deps
 	$(BIN)/python -m benchmarks.throughput
+
+# Catalog scale (BENCHMARKS.md section 7): one batch task against mapped tasks on the Celery deployment (4 worker
+# slots), then a large batch of 10,000 (over an hour here: the emulator saves about 4 videos/s on 2 cores);
+# BENCH_BATCH_ARGS="--renders 2000" for the run BENCHMARKS.md shows (about 27 minutes). Needs PostgreSQL and
+# Redis. Not part of `make test` or `make bench`.
+BENCH_BATCH_ARGS ?=
+bench-batch: install system-deps
+	$(BIN)/python -m benchmarks.batch_throughput $(BENCH_BATCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(FLOOR_VENV) .lane.log .lane.rc .pytest_cache .mypy_cache .ruff_cache output .demo $(DOCS_OUT)

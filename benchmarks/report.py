@@ -12,6 +12,8 @@ from benchmarks.variants import LABELS
 ANALYSIS = Path(__file__).with_name("analysis.md")
 # Section 6 is its own command (python -m benchmarks.throughput, about 20 minutes), which writes this file.
 THROUGHPUT = Path(__file__).with_name("throughput.md")
+# Section 7 likewise (python -m benchmarks.batch_throughput, `make bench-batch`).
+BATCH = Path(__file__).with_name("batch.md")
 
 
 def _f(value: Any, digits: int = 1) -> str:
@@ -118,7 +120,16 @@ def targets(results: dict[str, Any]) -> list[list[str]]:
             ]
         )
     rows += _throughput_target()
+    rows += _batch_targets()
     return rows
+
+
+def _batch_targets() -> list[list[str]]:
+    """Section 7's rows (its own command writes ``results-batch.json``)."""
+    from benchmarks.batch_report import target_rows
+
+    path = BATCH.with_name("results-batch.json")
+    return target_rows(json.loads(path.read_text())["campaigns"]) if path.exists() else []
 
 
 def _throughput_target() -> list[list[str]]:
@@ -608,6 +619,7 @@ def render(results: dict[str, Any], *, plots_dir: Path, full: bool, prefix: str 
         _save_section(results),
         _slots_section(results),
         THROUGHPUT.read_text().strip() if THROUGHPUT.exists() and full else "",
+        BATCH.read_text().strip() if BATCH.exists() and full else "",
     ):
         if section:
             out += [section, ""]

@@ -69,11 +69,13 @@ def phases(history: list[tuple[str, float]]) -> dict[str, float] | None:
     def first(state: str, after: float = 0.0) -> float | None:
         return next((t for s, t in history if s == state and t >= after), None)
 
-    start = next((t for s, t in history if s in ("scheduled", "queued")), None)
     run1 = first("running")
     deferred = first("deferred")
-    if start is None or run1 is None or deferred is None:
+    if run1 is None or deferred is None:
         return None
+    # the first scheduled/queued seen before running (a task scheduled, queued and started between two samples
+    # is first seen running: queued 0, not the scheduled of its resume)
+    start = next((t for s, t in history if s in ("scheduled", "queued") and t <= run1), run1)
     fired = next((t for s, t in history if s in ("scheduled", "queued") and t > deferred), None)
     run2 = first("running", deferred)
     done = first("success", deferred)
