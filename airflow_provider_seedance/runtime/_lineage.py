@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
@@ -86,9 +87,8 @@ def input_names(urls: Iterable[str]) -> list[tuple[str, str]]:
             name = url_dataset_name(url)
         except ValueError:  # a malformed URL (bad port, bracket) names no dataset; lineage never fails a task
             continue
-        if name not in names:
-            names.append(name)
-    return names
+        names.append(name)
+    return list(dict.fromkeys(names))  # each once, in order (a set: a batch has thousands)
 
 
 def output_name(result: Mapping[str, Any] | None) -> tuple[str, str] | None:
@@ -193,16 +193,11 @@ def batch_lineage(input_urls: Iterable[str], results: Sequence[Mapping[str, Any]
     from airflow.providers.common.compat.openlineage.facet import InputDataset, OutputDataset
 
     inputs = input_names(input_urls)
-    outputs: list[tuple[str, str]] = []
-    for result in results or []:
-        name = output_name(result) if result.get("status") == "succeeded" else None
-        if name is not None and name not in outputs:
-            outputs.append(name)
+    named = (output_name(result) for result in results or [] if result.get("status") == "succeeded")
+    outputs = list(dict.fromkeys(name for name in named if name is not None))
     run_facets = {}
     if results is not None:
-        statuses: dict[str, int] = {}
-        for result in results:
-            statuses[str(result.get("status"))] = statuses.get(str(result.get("status")), 0) + 1
+        statuses = dict(Counter(str(result.get("status")) for result in results))
         credits = [float(r["credits"]) for r in results if isinstance(r.get("credits"), (int, float))]
         run_facets[BATCH_FACET_KEY] = _batch_facet_class()(
             backend=backend,
