@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.airflow_db import migrated_database, remove_templates  # sets the run's id before xdist starts workers
+from tests.in_process_api import cache_in_process_api_server
 
 TESTS = Path(__file__).parent
 _HOME = Path(tempfile.mkdtemp(prefix="seedance-test-airflow-"))
@@ -40,6 +41,12 @@ def airflow_db() -> Path:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if not hasattr(session.config, "workerinput"):  # the xdist controller, or a run without xdist
         remove_templates()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_in_process_api() -> None:
+    """On Airflow 3.1, ``dag.test()`` reuses one in-process execution API, as 3.3 does (tests/in_process_api.py)."""
+    cache_in_process_api_server()
 
 
 @pytest.fixture

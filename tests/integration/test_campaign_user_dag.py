@@ -40,6 +40,8 @@ dag = DagBag(sys.argv[1]).dags["example_seedance_campaign"]
 options = dag.get_task("campaign.plan").op_kwargs["options"]
 for group, values in json.loads(sys.argv[2]).items():
     options[group].update(values)
+from tests.in_process_api import cache_in_process_api_server
+cache_in_process_api_server()
 run = dag.test()
 
 def state(task_id):

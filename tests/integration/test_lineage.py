@@ -31,6 +31,8 @@ import importlib.util, sys
 spec = importlib.util.spec_from_file_location("seedance_lineage_dag", sys.argv[1])
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
+from tests.in_process_api import cache_in_process_api_server
+cache_in_process_api_server()
 run = module.dag.test()
 print("DAG RUN STATE:", run.state)
 """
@@ -51,6 +53,7 @@ def lineage_run(tmp_path_factory: pytest.TempPathFactory, connections: None) -> 
     }
     done = subprocess.run(
         [sys.executable, "-c", RUN_DAG, str(DAGS / "seedance_lineage.py")],
+        cwd=DAGS.parents[1],  # the checkout: the child imports tests.in_process_api
         env=env,
         capture_output=True,
         text=True,

@@ -44,6 +44,8 @@ from airflow.utils.session import create_session
 spec = importlib.util.spec_from_file_location("seedance_tab_dag", sys.argv[1])
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
+from tests.in_process_api import cache_in_process_api_server
+cache_in_process_api_server()
 run = module.dag.test()
 def state(task_id, map_index):
     value = run.get_task_instance(task_id, map_index=map_index).state
