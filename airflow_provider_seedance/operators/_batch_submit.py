@@ -171,7 +171,7 @@ async def _create_on(
             record.accept(item.index, item.digest, UNCERTAIN)
             return Refused(f"uncertain create: {failure_reason(exc)}", retryable=False, conn_index=conn_index)
         except SeedanceError as exc:
-            sure = refusal(exc, [hook.settings.api_key]) if len(item.legs) > 1 else None
+            sure = refusal(exc, [(await hook.aget_settings()).api_key]) if len(item.legs) > 1 else None
             if sure is not None:  # with fallbacks only: without, every item is asked as before
                 return _SureRefusal(exc, sure)
             return Refused(failure_reason(exc), retryable=exc.retryable, conn_index=conn_index)
