@@ -77,7 +77,7 @@ def batch_items(
     names: dict[str, int] = {}
 
     def legs_of(checked: VideoRequest) -> tuple[Leg, ...]:
-        if connections is None or connections.legs == 1:
+        if connections is None or len(connections.listed_hooks) == 1:
             return ()
         return connections.fallback_legs(checked, seconds_left, log)
 

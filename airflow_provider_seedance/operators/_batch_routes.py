@@ -5,6 +5,7 @@ the items after it go straight to the next connection instead of each paying a r
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,8 @@ from airflow_provider_seedance.operators._fallbacks import fallback_hooks, fallb
 from airflow_provider_seedance.runtime import _metrics as metrics
 from airflow_provider_seedance.runtime._compat import AirflowException
 
-#: An item's request on one fallback connection and its digest (part of that create's idempotency key).
+_LOG = logging.getLogger(__name__)
+#: An item's request on one connection and its digest (part of that create's idempotency key).
 Leg = tuple[VideoRequest, str]
 
 
@@ -37,7 +39,7 @@ class BatchConnections:
     hooks: list[SeedanceHook]
     user_map: dict[str, str] = field(default_factory=dict)
     #: How many of ``hooks`` are the task's own and its fallbacks: the connections creates may go to.
-    legs: int = 1
+    listed: int = 1
     _warned: set[str] = field(default_factory=set)
 
     @classmethod
@@ -46,6 +48,11 @@ class BatchConnections:
         refused naming its place in ``fallback_conn_ids``)."""
         hooks = [hook, *fallback_hooks(hook, conn_ids)]
         return cls(hooks, rendered_mapping(models, "fallback_models"), len(hooks))
+
+    @property
+    def listed_hooks(self) -> list[SeedanceHook]:
+        """The task's own hook and its fallbacks' (not those only an earlier try's record names)."""
+        return self.hooks[: self.listed]
 
     @property
     def conn_ids(self) -> list[str]:
@@ -62,11 +69,11 @@ class BatchConnections:
         logged once per batch."""
         primary = self.hooks[0].backend.name
         legs = []
-        for index, hook in enumerate(self.hooks[1 : self.legs]):
+        for index, hook in enumerate(self.listed_hooks[1:]):
             route, warnings = fallback_leg(index, hook, request, primary, self.user_map)
             for warning in set(warnings) - self._warned:
                 self._warned.add(warning)
-                log.warning("%s", warning)
+                (log or _LOG).warning("%s", warning)
             declared = hook.declared_models(hook.backend)
             mapped = with_vendor_expiry(route.backend.name, route.request, seconds_left, declared)
             legs.append((mapped, item_digest(route.backend.name, mapped)))

@@ -91,7 +91,7 @@ async def submit_all(
     accepts it; the refused ones by index, and the render estimates the accepted ones came back with.
     ``spend_check`` is asked right before each item's first create (in a thread, one item at a time: it may
     read XComs), in item order as the gate lets them through."""
-    for hook in connections.hooks[: connections.legs]:
+    for hook in connections.listed_hooks:
         await hook.aget_settings()  # once, before the creates: each connection is read a single time
     writer = RecordWriter(record, store)
     writing = asyncio.ensure_future(writer.run())

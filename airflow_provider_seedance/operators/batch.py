@@ -354,7 +354,7 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         retryable = [result.item_index for result in failed if result.retryable]
         if not retryable:
             raise AirflowFailException(f"{reason}; none of them can be rendered again by a retry")
-        keyless = not all(hook.backend.supports_idempotency for hook in connections.hooks[: connections.legs])
+        keyless = not all(hook.backend.supports_idempotency for hook in connections.listed_hooks)
         if context.get("task_state_store") is None and keyless:
             raise AirflowFailException(f"{reason}; {UNSAFE_RETRY}")
         raise AirflowException(f"{reason}; a retry renders again only items {_shown(retryable)}")

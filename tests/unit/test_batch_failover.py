@@ -19,6 +19,10 @@ except ImportError:  # Airflow 3.1
     from airflow.exceptions import TaskDeferred  # type: ignore[no-redef]
 
 from airflow_provider_seedance.contract.batch import BATCH_STATE_KEY, SHARD_SIZE, BatchEvent, BatchRecord
+from airflow_provider_seedance.hooks.seedance import SeedanceHook
+from airflow_provider_seedance.operators._batch_items import batch_items
+from airflow_provider_seedance.operators._batch_routes import BatchConnections
+from airflow_provider_seedance.operators._batch_submit import submit_all
 from airflow_provider_seedance.operators.batch import SeedanceBatchGenerateVideosOperator
 from airflow_provider_seedance.runtime._compat import AirflowException
 from airflow_provider_seedance.triggers.batch import SeedanceBatchTrigger
@@ -137,6 +141,39 @@ async def _no_sleep(seconds: float) -> None:
     await asyncio.sleep(0)
 
 
+def test_a_retry_sends_an_item_whose_create_went_unanswered_back_to_that_connection_with_the_same_key():
+    """A try killed after sending item 0's create to the fallback (its id never recorded) leaves the item's create
+    number and connection; the retry asks the fallback again with the same key (EvoLink replays the task), and
+    never the task's own connection, where the item might otherwise be created a second time."""
+    connections = BatchConnections.of(SeedanceHook("seedance_ark"), ["seedance_evo"], None)
+    items, errors = batch_items(
+        [{"prompt": "a kite"}],
+        defaults={"model": ARK_MODEL, "duration": 5},
+        hook=connections.hooks[0],
+        output_path=None,
+        seconds_left=600,
+        connections=connections,
+    )
+    assert errors == []
+
+    def key_of(item: Any, conn_index: int, submissions: int) -> str:
+        return f"{item.legs[conn_index][1]}-{submissions}"
+
+    def submit(record: BatchRecord) -> None:
+        asyncio.run(submit_all(connections, items, record, None, key_of=key_of, concurrency=1))
+
+    with respx.mock(assert_all_called=False) as api:
+        ark = api.post(ARK_TASKS).mock(return_value=ark_error(402, "AccountOverdueError", "no credits left"))
+        evo = api.post(EVO_CREATE).mock(side_effect=accepted("task-evo"))
+        submit(BatchRecord(connections=connections.conn_ids))
+        after_kill = BatchRecord(connections=connections.conn_ids, submissions={"0": 1}, conn_index={"0": 1})
+        submit(after_kill)
+    assert (ark.call_count, evo.call_count) == (1, 2)
+    first, again = (call.request.headers["Idempotency-Key"] for call in evo.calls)
+    assert first == again == f"{items[0].legs[1][1]}-1"
+    assert after_kill.items["0"][0] == "task-evo-1" and after_kill.conn_of(0) == 1
+
+
 def test_a_refusal_about_the_model_sends_only_that_models_items_elsewhere():
     """ModelArk has not opened one model to the account: its items go to EvoLink, the other model's stay."""
     models = [ARK_MODEL, ARK_OTHER, ARK_MODEL, ARK_OTHER]
@@ -207,9 +244,19 @@ def test_every_item_is_validated_on_every_fallback_before_any_create():
     assert "on fallback_conn_ids[1] 'seedance_aiml' (aimlapi, model 'bytedance/seedance-1-0-pro-fast')" in text
 
 
-def test_a_fallback_connection_that_does_not_exist_is_refused_naming_its_place():
-    with respx.mock() as api, pytest.raises(AirflowException, match=r"fallback_conn_ids\[1\]"):
-        batch(fallback_conn_ids=["seedance_evo", "seedance_gone"]).execute({"ti": FakeTI()})  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        ({"fallback_conn_ids": ["seedance_evo", "seedance_gone"]}, r"fallback_conn_ids\[1\]='seedance_gone'"),
+        ({"fallback_conn_ids": ["seedance_ark"]}, r"other than seedance_conn_id \('seedance_ark'\)"),
+        ({"fallback_conn_ids": ["seedance_evo", "seedance_evo"]}, "given once"),
+        ({"fallback_conn_ids": {"seedance_evo": 1}}, "fallback_conn_ids=.* must be a list of connection ids"),
+        ({"fallback_models": "not a mapping"}, "fallback_models='not a mapping'.* is not a list or mapping literal"),
+    ],
+)
+def test_bad_fallback_arguments_are_refused_naming_the_field_before_any_request(args: dict[str, Any], named: str):
+    with respx.mock() as api, pytest.raises(AirflowException, match=named):
+        batch(**args).execute({"ti": FakeTI()})  # type: ignore[arg-type]
     assert api.calls.call_count == 0
 
 
