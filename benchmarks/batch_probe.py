@@ -20,10 +20,12 @@ async def probe(n: int, concurrency: int, output_dir: str) -> dict[str, Any]:
     from airflow_provider_seedance.contract.batch import BatchRecord
     from airflow_provider_seedance.hooks.seedance import SeedanceHook
     from airflow_provider_seedance.operators._batch_items import batch_items, check_folders
+    from airflow_provider_seedance.operators._batch_routes import BatchConnections
     from airflow_provider_seedance.operators._batch_save import save_all
     from airflow_provider_seedance.operators._batch_submit import submit_all
 
     hook = SeedanceHook(CONN_ID)
+    connections = BatchConnections([hook])
     requests = [{"prompt": f"[render:0] rate probe, shot {i}"} for i in range(n)]
     defaults = {"model": "seedance-2.0-fast-text-to-video", "duration": 5, "quality": "480p"}
     items, errors = batch_items(
@@ -34,18 +36,18 @@ async def probe(n: int, concurrency: int, output_dir: str) -> dict[str, Any]:
     record = BatchRecord()
     started = time.perf_counter()
     refused, _ = await submit_all(
-        hook, items, record, None, key_of=lambda item, k: f"probe-{item.index}-{k}", concurrency=concurrency
+        connections, items, record, None, key_of=lambda item, _, k: f"probe-{item.index}-{k}", concurrency=concurrency
     )
     create_s = time.perf_counter() - started
-    ids = [(item, record.items[str(item.index)][0]) for item in items if item.index not in refused]
-    for _, gid in ids[-1:]:  # renders of 0 s: the last one created has ended once it answers so
+    ids = [(item, record.items[str(item.index)][0], 0) for item in items if item.index not in refused]
+    for _, gid, _ in ids[-1:]:  # renders of 0 s: the last one created has ended once it answers so
         for _ in range(120):
             if (await hook.aget_generation(gid)).state == "succeeded":
                 break
             await asyncio.sleep(0.5)
     started = time.perf_counter()
     saved = await save_all(
-        hook, ids, concurrency=concurrency, replace=True, max_download_mb=None, deadline=time.time() + 3600
+        connections, ids, concurrency=concurrency, replace=True, max_download_mb=None, deadline=time.time() + 3600
     )
     save_s = time.perf_counter() - started
     ok = [r for r in saved if r.status == "succeeded"]

@@ -1,10 +1,11 @@
 """A batch of renders as typed boundaries: the versioned record kept in the task state store (item index ->
-generation id, written as each create is accepted), the batch trigger's one event, each item's result, and the
-failure policy as a pure function.
+generation id and the connection that accepted it, written as each create is accepted), the batch trigger's one
+event, each item's result, and the failure policy as a pure function.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
@@ -44,6 +45,13 @@ class BatchRecord(BaseModel):
     (a retry would pay for the same refusal). ``saved`` holds ``[size_bytes, credits]`` of the items whose video
     was saved, ``refused`` the items whose create was refused.
 
+    With ``fallback_conn_ids``, ``conn_index`` maps an item's index to the place, in ``connections`` (the task's
+    own connection, then its fallbacks), of the connection its last create was sent to (the one that accepted
+    it, once accepted); an item absent from it was sent to the task's own (index 0), as every item of a record
+    written before failover was. Each shard keeps the list its indexes point into, and ``load`` translates
+    them to the current list (a connection no longer listed is added at the end: its items are still polled
+    there, never created there again).
+
     It is stored in shards of ``SHARD_SIZE`` items (``shard_key``); every change goes through a method that marks
     its shard, and ``save`` writes only the shards marked since the last one (``pending_writes``)."""
 
@@ -55,15 +63,20 @@ class BatchRecord(BaseModel):
     saved: dict[str, list[float | None]] = {}
     #: Creates made per item index across tries (part of EvoLink's idempotency key).
     submissions: dict[str, int] = {}
-    #: The items whose create this try was refused: ``[status, reason, retryable]``.
+    #: The items whose create this try was refused: ``[status, reason, retryable, connection index or None]``.
     refused: dict[str, list[Any]] = {}
+    #: The connection ids ``conn_index`` points into: ``seedance_conn_id``, then ``fallback_conn_ids``.
+    connections: list[str] = []
+    #: Item index -> the place in ``connections`` of the connection of its last create; absent: 0.
+    conn_index: dict[str, int] = {}
     _dirty: set[int] = PrivateAttr(default_factory=set)
 
     @classmethod
-    def load(cls, store: Any, size: int) -> BatchRecord:
+    def load(cls, store: Any, size: int, connections: Sequence[str] = ()) -> BatchRecord:
         """The stored record of a batch of ``size`` items, or an empty one (no store before Airflow 3.3, no
-        record); a shard that is unreadable, or of another version, reads as empty."""
-        record = cls()
+        record); a shard that is unreadable, or of another version, reads as empty. ``connections``: the task's
+        connection ids now (its own first), which the record's connection indexes are translated to."""
+        record = cls(connections=list(connections))
         if store is None:
             return record
         for shard in range(-(-size // SHARD_SIZE)):
@@ -73,9 +86,26 @@ class BatchRecord(BaseModel):
             except ValueError:
                 part = None
             if part is not None:
+                part.conn_index = record._translated(part)
                 for name in _FIELDS:
                     getattr(record, name).update(getattr(part, name))
         return record
+
+    def _translated(self, part: BatchRecord) -> dict[str, int]:
+        """``part``'s connection indexes as places in this record's ``connections`` (a shard written with
+        another list of fallbacks names its connections in its own order)."""
+        if not self.connections:
+            self.connections = list(part.connections)
+        if not part.connections or part.connections == self.connections:
+            return part.conn_index
+        translated = {}
+        for slot, index in part.conn_index.items():
+            if 0 <= index < len(part.connections):
+                conn_id = part.connections[index]
+                if conn_id not in self.connections:
+                    self.connections.append(conn_id)
+                translated[slot] = self.connections.index(conn_id)
+        return translated
 
     def save(self, store: Any) -> int:
         """Write the shards changed since the last save; how many were written."""
@@ -94,6 +124,8 @@ class BatchRecord(BaseModel):
         # the shard's own slots looked up, not every entry scanned: a write per accepted create stays O(shard)
         slots = [str(index) for index in range(shard * SHARD_SIZE, (shard + 1) * SHARD_SIZE)]
         part: dict[str, Any] = {"version": self.version}
+        if self.conn_index:
+            part["connections"] = self.connections
         for name in _FIELDS:
             entries = getattr(self, name)
             part[name] = {slot: entries[slot] for slot in slots if slot in entries}
@@ -123,6 +155,19 @@ class BatchRecord(BaseModel):
         self.saved.pop(slot, None)
         self.refused.pop(slot, None)
 
+    def send_to(self, index: int, conn_index: int) -> None:
+        """The item's next create goes to connection ``conn_index`` (recorded before it is sent)."""
+        if conn_index != self.conn_of(index):
+            slot = self._touch(index)
+            if conn_index:
+                self.conn_index[slot] = conn_index
+            else:
+                self.conn_index.pop(slot, None)
+
+    def conn_of(self, index: int) -> int:
+        """The place in ``connections`` of the connection of the item's last create (0: the task's own)."""
+        return self.conn_index.get(str(index), 0)
+
     def count_submission(self, index: int, *, reuse: bool = False) -> int:
         """The number of the item's next create (part of EvoLink's idempotency key): one more than the last,
         or with ``reuse`` the last one again (1 for the first)."""
@@ -143,7 +188,7 @@ class BatchRecord(BaseModel):
         self.saved[self._touch(index)] = [size_bytes, credits]
 
 
-_FIELDS = ("items", "ended", "saved", "submissions", "refused")
+_FIELDS = ("items", "ended", "saved", "submissions", "refused", "conn_index")
 
 
 def shard_key(shard: int) -> str:
@@ -172,6 +217,10 @@ class BatchEvent(BaseModel):
     final: list[int] = []
     polls: int = 0
     deadline: float | None = None
+    #: The trigger's connections (``seedance_conn_id`` first) and, by position, the place in that list of the
+    #: connection each generation was polled on, where not the first: the worker saves each video there.
+    connections: list[str] = []
+    conn_indexes: dict[str, int] = {}
 
 
 class BatchItemResult(BaseModel):
@@ -192,6 +241,10 @@ class BatchItemResult(BaseModel):
     video_url: str | None = None
     #: Whether an Airflow retry renders (or saves) it again: False for a final refusal or a possible charge.
     retryable: bool = False
+    #: The connection (and its backend) of the item's last create: the one that rendered it, or that refused it
+    #: last; None when nothing was sent (``skipped``, or every connection had refused other items for sure).
+    conn_id: str | None = None
+    backend: str | None = None
 
     def to_xcom(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

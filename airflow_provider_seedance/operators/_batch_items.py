@@ -1,20 +1,22 @@
 """A batch's items checked before any create: each request built and validated as the single operator does
-(``_request_fields``, ``SeedanceHook.prepare``), each item's output path formatted from the template; every
-refusal named by the item's index and field, all of them at once.
+(``_request_fields``, ``SeedanceHook.prepare``), and on every fallback connection (``_batch_routes``), each
+item's output path formatted from the template; every refusal named by the item's index and field, all at once.
 """
 
 from __future__ import annotations
 
 import re
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_seedance.contract.batch import item_digest
+from airflow_provider_seedance.contract.limits import with_vendor_expiry
 from airflow_provider_seedance.exceptions import SeedanceValidationError
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
 from airflow_provider_seedance.models import VideoRequest
+from airflow_provider_seedance.operators._batch_routes import BatchConnections, Leg
 from airflow_provider_seedance.operators._request_fields import (
     REQUEST_FIELDS,
     merged_fields,
@@ -34,13 +36,25 @@ MAX_NAMED = 20
 
 @dataclass(frozen=True)
 class BatchItem:
-    """One item, validated: its place in ``requests``, its name, its request, digest and output path."""
+    """One item, validated: its place in ``requests``, its name, its request, digest and output path, and its
+    request and digest on each fallback connection."""
 
     index: int
     name: str | None
     request: VideoRequest
     digest: str
     output_path: str | None
+    fallbacks: tuple[Leg, ...] = ()
+
+    @property
+    def legs(self) -> tuple[Leg, ...]:
+        """Its request and digest on every connection it may be created on: the task's own first."""
+        return ((self.request, self.digest), *self.fallbacks)
+
+    def model_on(self, conn_index: int) -> str:
+        """The model it renders on that connection (its own for one no longer listed)."""
+        legs = self.legs
+        return legs[conn_index][0].model if 0 <= conn_index < len(legs) else self.request.model
 
 
 def batch_items(
@@ -50,17 +64,26 @@ def batch_items(
     hook: SeedanceHook,
     output_path: Any,
     seconds_left: float,
+    connections: BatchConnections | None = None,
+    log: Any = None,
 ) -> tuple[list[BatchItem], list[SeedanceValidationError]]:
-    """Every item built and validated; the refusals, one per bad item, each field named ``requests[i].field``."""
+    """Every item built and validated (on each fallback of ``connections`` too: a refusal names the fallback);
+    the refusals, one per bad item, each field named ``requests[i].field``."""
     values = request_list(requests)
     base = _defaults(defaults)
     template = output_template(output_path)
     items: list[BatchItem] = []
     errors: list[SeedanceValidationError] = []
     names: dict[str, int] = {}
+
+    def legs_of(checked: VideoRequest) -> tuple[Leg, ...]:
+        if connections is None or len(connections.listed_hooks) == 1:
+            return ()
+        return connections.fallback_legs(checked, seconds_left, log)
+
     for index, value in enumerate(values):
         try:
-            item = _item(index, value, base, hook, template, seconds_left)
+            item = _item(index, value, base, hook, template, seconds_left, legs_of)
             if item.name is not None and names.setdefault(item.name, index) != index:
                 raise SeedanceValidationError(NAME_KEY, item.name, f"is also the name of item {names[item.name]}")
             items.append(item)
@@ -96,7 +119,13 @@ def _defaults(defaults: Any) -> dict[str, Any]:
 
 
 def _item(
-    index: int, value: Any, base: dict[str, Any], hook: SeedanceHook, template: str | None, seconds_left: float
+    index: int,
+    value: Any,
+    base: dict[str, Any],
+    hook: SeedanceHook,
+    template: str | None,
+    seconds_left: float,
+    legs_of: Callable[[VideoRequest], tuple[Leg, ...]],
 ) -> BatchItem:
     given = request_dict(value)
     name = given.pop(NAME_KEY, None)
@@ -109,9 +138,11 @@ def _item(
     if not fields.get("model"):
         raise SeedanceValidationError("model", None, "is missing: give it in the item or in defaults=")
     request = request_from_fields(fields, str(fields["model"]))
-    request = hook.prepare(request, hook.backend, seconds_left=seconds_left)
+    checked = hook.prepare(request, hook.backend)
+    fallbacks = legs_of(checked)  # from the request as given: a fallback sets its own vendor expiry, if any
+    request = with_vendor_expiry(hook.backend.name, checked, seconds_left, hook.declared_models(hook.backend))
     path = item_path(template, index, name)
-    return BatchItem(index, name, request, item_digest(hook.backend.name, request), path)
+    return BatchItem(index, name, request, item_digest(hook.backend.name, request), path, fallbacks)
 
 
 def at_index(index: int, exc: SeedanceValidationError) -> SeedanceValidationError:

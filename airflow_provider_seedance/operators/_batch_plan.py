@@ -16,10 +16,12 @@ from airflow_provider_seedance.contract.batch import (
     BatchRecord,
 )
 from airflow_provider_seedance.operators._batch_items import BatchItem
+from airflow_provider_seedance.operators._batch_routes import BatchConnections
 from airflow_provider_seedance.operators._batch_submit import Refused
 from airflow_provider_seedance.runtime.storage import to_object_path
 
-#: A settled item (nothing to wait for), as the record keeps it: ``[status, reason, retryable]``.
+#: A settled item (nothing to wait for), as the record keeps it: ``[status, reason, retryable, conn_index]``, the
+#: last the place of the connection of its last create (None, or absent in older records: nothing known).
 Settled = list[Any]
 KEPT = "kept"
 #: An item that has no generation and no note of why (the note was lost): its create was refused (the deferring
@@ -52,16 +54,16 @@ def plan_try(items: list[BatchItem], record: BatchRecord) -> TryPlan:
 
 def settled_by_record(item: BatchItem, record: BatchRecord) -> Settled | None:
     """How an item with nothing to wait for ended, as the record says; None when its generation is awaited."""
-    slot = str(item.index)
+    slot, conn_index = str(item.index), record.conn_of(item.index)
     generation_id = record.accepted(item.index, item.digest)
     if generation_id is None or record.verdict(item.index) == "retry":
         return record.refused.get(slot)
     if generation_id == UNCERTAIN:
-        return ["error", "uncertain create: not sent again (it may have been billed)", False]
+        return ["error", "uncertain create: not sent again (it may have been billed)", False, conn_index]
     if record.verdict(item.index) == "final":
-        return ["failed", f"{record.ended[slot][1]} (in an earlier try; not created again)", False]
+        return ["failed", f"{record.ended[slot][1]} (in an earlier try; not created again)", False, conn_index]
     if slot in record.saved and _still_saved(item, record.saved[slot]):
-        return [KEPT, None, False]
+        return [KEPT, None, False, conn_index]
     return None
 
 
@@ -78,7 +80,7 @@ def _still_saved(item: BatchItem, saved: list[float | None]) -> bool:
 def add_refusals(plan: TryPlan, record: BatchRecord, refused: dict[int, Refused]) -> None:
     """The creates refused (for sure, or possibly landed) settle their items, in the plan and the record."""
     for index, refusal in refused.items():
-        plan.settled[str(index)] = settled = [refusal.status, refusal.reason, refusal.retryable]
+        plan.settled[str(index)] = settled = [refusal.status, refusal.reason, refusal.retryable, refusal.conn_index]
         record.refuse(index, settled)
 
 
@@ -87,8 +89,11 @@ def ids_to_wait_for(items: list[BatchItem], plan: TryPlan, record: BatchRecord) 
     return ["" if str(item.index) in plan.settled else record.items[str(item.index)][0] for item in items]
 
 
-def settled_result(item: BatchItem, settled: Settled, record: BatchRecord) -> BatchItemResult:
-    status, reason, retryable = settled
+def settled_result(
+    item: BatchItem, settled: Settled, record: BatchRecord, connections: BatchConnections
+) -> BatchItemResult:
+    status, reason, retryable = settled[:3]
+    where = connections.facts(settled[3] if len(settled) > 3 else None)
     entry = record.items.get(str(item.index))
     generation_id = entry[0] if entry and entry[0] != UNCERTAIN else None
     if status == KEPT:
@@ -101,6 +106,7 @@ def settled_result(item: BatchItem, settled: Settled, record: BatchRecord) -> Ba
             credits=credits,
             output_path=item.output_path,
             size_bytes=int(size) if size is not None else None,
+            **where,
         )
     return BatchItemResult(
         item_index=item.index,
@@ -109,16 +115,18 @@ def settled_result(item: BatchItem, settled: Settled, record: BatchRecord) -> Ba
         reason=reason,
         generation_id=generation_id,
         retryable=bool(retryable),
+        **where,
     )
 
 
-def polled_result(item: BatchItem, event: BatchEvent) -> BatchItemResult | None:
+def polled_result(item: BatchItem, event: BatchEvent, connections: BatchConnections) -> BatchItemResult | None:
     """The result of an item the trigger polled, unless it succeeded (then its video is saved first)."""
     status = event.statuses[item.index]
     if status == "succeeded":
         return None
     reason = event.reasons.get(str(item.index)) or status
     return BatchItemResult(
+        **connections.facts(event.conn_indexes.get(str(item.index), 0)),
         item_index=item.index,
         name=item.name,
         status=status or "error",

@@ -1,5 +1,6 @@
 """A batch's succeeded videos saved concurrently with bounded memory: at most ``concurrency`` transfers at once,
-each streamed a chunk at a time through the hook's ``adownload_video`` (atomic, verified, size-bounded).
+each streamed a chunk at a time through ``adownload_video`` of the hook of the connection that rendered it
+(atomic, verified, size-bounded).
 """
 
 from __future__ import annotations
@@ -11,39 +12,45 @@ from airflow_provider_seedance.contract.batch import BatchItemResult
 from airflow_provider_seedance.exceptions import SeedanceError, failure_reason
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
 from airflow_provider_seedance.operators._batch_items import BatchItem
+from airflow_provider_seedance.operators._batch_routes import BatchConnections
 from airflow_provider_seedance.runtime import _metrics as metrics
 
 
 async def save_all(
-    hook: SeedanceHook,
-    succeeded: list[tuple[BatchItem, str]],
+    connections: BatchConnections,
+    succeeded: list[tuple[BatchItem, str, int]],
     *,
     concurrency: int,
     replace: bool,
     max_download_mb: float | None,
     deadline: float,
 ) -> list[BatchItemResult]:
-    """Each ``(item, generation_id)`` looked up once more (for its link and credits) and saved; a result each."""
+    """Each ``(item, generation_id, conn_index)`` looked up once more on its connection (for its link and
+    credits) and saved; a result each."""
     gate = asyncio.Semaphore(max(1, concurrency))
 
-    async def one(item: BatchItem, generation_id: str) -> BatchItemResult:
+    async def one(item: BatchItem, generation_id: str, conn_index: int) -> BatchItemResult:
+        facts = {"item_index": item.index, "name": item.name, "generation_id": generation_id}
+        facts.update(connections.facts(conn_index))
+        hook, model = connections.hooks[conn_index], item.model_on(conn_index)
         async with gate:
-            return await _save_one(hook, item, generation_id, replace, max_download_mb, deadline)
+            return await _save_one(hook, item, model, facts, replace, max_download_mb, deadline)
 
-    return list(await asyncio.gather(*(one(item, gid) for item, gid in succeeded)))
+    return list(await asyncio.gather(*(one(item, gid, conn) for item, gid, conn in succeeded)))
 
 
 async def _save_one(
     hook: SeedanceHook,
     item: BatchItem,
-    generation_id: str,
+    model: str,
+    facts: dict[str, Any],
     replace: bool,
     max_download_mb: float | None,
     deadline: float,
 ) -> BatchItemResult:
-    facts: dict[str, Any] = {"item_index": item.index, "name": item.name, "generation_id": generation_id}
+    generation_id = facts["generation_id"]
     try:
-        generation = await hook.aget_generation(generation_id, model=item.request.model)
+        generation = await hook.aget_generation(generation_id, model=model)
         if generation.state != "succeeded" or not generation.video_url:
             return BatchItemResult(**facts, status="error", reason="no video", retryable=True)
         facts.update(credits=generation.credits, video_url=generation.video_url)

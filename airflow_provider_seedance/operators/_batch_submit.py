@@ -1,25 +1,29 @@
-"""A batch's creates, concurrently under a bound on the hook's async client, each accepted id put in the batch
+"""A batch's creates, concurrently under a bound on the hooks' async clients, each accepted id put in the batch
 record at once and the record written to the task state store by one writer (a write never waits behind
-another; a kill loses at most the ids accepted during the write in flight, which EvoLink's key replays).
+another; a kill loses at most the ids accepted during the write in flight, which EvoLink's key replays). A
+create refused for sure (``failover.refusal``) goes to the next connection the ``FailoverGate`` leaves open.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_seedance.contract._status import is_permanent_failure
 from airflow_provider_seedance.contract.batch import UNCERTAIN, BatchRecord
+from airflow_provider_seedance.contract.failover import refusal
 from airflow_provider_seedance.exceptions import SeedanceError, SeedanceSubmitUncertainError, failure_reason
-from airflow_provider_seedance.hooks.seedance import SeedanceHook
 from airflow_provider_seedance.models import Generation
 from airflow_provider_seedance.operators._batch_items import BatchItem
+from airflow_provider_seedance.operators._batch_routes import BatchConnections, FailoverGate
 
 #: Keys that may replay an earlier try's failed task in a row, per item, before giving up (EvoLink, no store).
 MAX_REPLAYED_FAILURES = 8
-KeyOf = Callable[[BatchItem, int], str]
+#: An item's idempotency key from the item, the place of the connection it is sent to, and its create number.
+KeyOf = Callable[[BatchItem, int, int], str]
 
 
 #: Asked before an item's create: a reason skips the item (nothing is sent), None creates it.
@@ -28,11 +32,21 @@ SpendCheck = Callable[[BatchItem], "str | None"]
 
 @dataclass(frozen=True)
 class Refused:
-    """An item whose create was not accepted (or not sent: ``skipped``): why, and whether a retry may send it."""
+    """An item whose create was not accepted (or not sent: ``skipped``): why, whether a retry may send it, and
+    the place of the connection that refused it last (None: nothing was sent)."""
 
     reason: str
     retryable: bool
     status: str = "error"
+    conn_index: int | None = None
+
+
+@dataclass(frozen=True)
+class _SureRefusal:
+    """A create that surely created nothing: the next connection may be asked."""
+
+    error: SeedanceError
+    reason: str
 
 
 class RecordWriter:
@@ -63,7 +77,7 @@ class RecordWriter:
 
 
 async def submit_all(
-    hook: SeedanceHook,
+    connections: BatchConnections,
     items: list[BatchItem],
     record: BatchRecord,
     store: Any,
@@ -71,17 +85,20 @@ async def submit_all(
     key_of: KeyOf,
     concurrency: int,
     spend_check: SpendCheck | None = None,
+    log: Any = None,
 ) -> tuple[dict[int, Refused], list[float]]:
-    """Create every item of ``items`` (at most ``concurrency`` at a time); the refused ones by index, and the
-    render estimates the accepted ones came back with. ``spend_check`` is asked right before each create (in a
-    thread, one item at a time: it may read XComs), in item order as the gate lets them through."""
-    await hook.aget_settings()  # once, before the creates: the connection is read a single time
+    """Create every item of ``items`` (at most ``concurrency`` at a time), each on the first connection that
+    accepts it; the refused ones by index, and the render estimates the accepted ones came back with.
+    ``spend_check`` is asked right before each item's first create (in a thread, one item at a time: it may
+    read XComs), in item order as the gate lets them through."""
+    for hook in connections.listed_hooks:
+        await hook.aget_settings()  # once, before the creates: each connection is read a single time
     writer = RecordWriter(record, store)
     writing = asyncio.ensure_future(writer.run())
     gate = asyncio.Semaphore(max(1, concurrency))
+    failover = FailoverGate(connections, log or logging.getLogger(__name__))
     refused: dict[int, Refused] = {}
     estimates: list[float] = []
-
     checking = asyncio.Lock()
 
     async def one(item: BatchItem) -> None:
@@ -93,7 +110,7 @@ async def submit_all(
             outcome = (
                 Refused(str(reason), retryable=False, status="skipped")
                 if reason
-                else await _create(hook, item, record, key_of)
+                else await _create(connections, item, record, key_of, failover)
             )
         if isinstance(outcome, Refused):
             refused[item.index] = outcome
@@ -109,21 +126,55 @@ async def submit_all(
     return refused, estimates
 
 
-async def _create(hook: SeedanceHook, item: BatchItem, record: BatchRecord, key_of: KeyOf) -> Refused | Generation:
-    """One item's create, as the single operator's ``_submit``: the key of the item's last create again, and a key
-    that replays a failed task (an earlier try's render that failed) moves on to the next key."""
+async def _create(
+    connections: BatchConnections, item: BatchItem, record: BatchRecord, key_of: KeyOf, failover: FailoverGate
+) -> Refused | Generation:
+    """One item's creates, connection after connection while they refuse for sure. An item an earlier try sent
+    a create for goes first to that create's connection, with its key (a replay, not a second charge); the
+    others start at the first connection this try has not seen refuse."""
+    legs = item.legs
+    sent = record.conn_of(item.index)
+    if record.submissions.get(str(item.index)) and sent < len(legs):
+        conn_index: int | None = sent
+    else:
+        conn_index = failover.first_open(0, legs)
+    while conn_index is not None:
+        outcome = await _create_on(connections, conn_index, item, record, key_of)
+        if not isinstance(outcome, _SureRefusal):
+            return outcome
+        following = failover.refused(conn_index, legs, outcome.error, outcome.reason)
+        if following is None:
+            return Refused(failure_reason(outcome.error), outcome.error.retryable, conn_index=conn_index)
+        conn_index = following
+    return Refused(*failover.why_closed())
+
+
+async def _create_on(
+    connections: BatchConnections, conn_index: int, item: BatchItem, record: BatchRecord, key_of: KeyOf
+) -> Refused | Generation | _SureRefusal:
+    """The item's create on one connection, as the single operator's ``_submit``: the key of the item's last
+    create again, and a key that replays a failed task (an earlier try's render that failed) moves on to the
+    next key. The number is kept from one connection to the next (their keys differ by the connection's
+    request digest, and are another account's anyway), so that an item's key on a fallback is the same
+    whether this try asked the connections before it or went straight there."""
+    hook, (request, _) = connections.hooks[conn_index], item.legs[conn_index]
+    record.send_to(item.index, conn_index)
     generation: Generation | None = None
     for attempt in range(MAX_REPLAYED_FAILURES):
         # the first create of a try reuses the last key sent: a try killed after sending it (its answer, or its
         # id, never recorded) may have been billed, and the same key replays that task instead of paying again
         submissions = record.count_submission(item.index, reuse=attempt == 0)
         try:
-            generation = await hook.asubmit(item.request, idempotency_key=key_of(item, submissions), validate=False)
+            key = key_of(item, conn_index, submissions)
+            generation = await hook.asubmit(request, idempotency_key=key, validate=False)
         except SeedanceSubmitUncertainError as exc:
             record.accept(item.index, item.digest, UNCERTAIN)
-            return Refused(f"uncertain create: {failure_reason(exc)}", retryable=False)
+            return Refused(f"uncertain create: {failure_reason(exc)}", retryable=False, conn_index=conn_index)
         except SeedanceError as exc:
-            return Refused(failure_reason(exc), retryable=exc.retryable)
+            sure = refusal(exc, [(await hook.aget_settings()).api_key]) if len(item.legs) > 1 else None
+            if sure is not None:  # with fallbacks only: without, every item is asked as before
+                return _SureRefusal(exc, sure)
+            return Refused(failure_reason(exc), retryable=exc.retryable, conn_index=conn_index)
         ended = generation.is_terminal and generation.state != "succeeded"
         if not (ended and hook.backend.supports_idempotency) or is_permanent_failure(generation):
             break

@@ -14,7 +14,7 @@ from airflow_provider_seedance.contract.limits import with_vendor_expiry
 from airflow_provider_seedance.contract.submission import SubmissionState
 from airflow_provider_seedance.exceptions import SeedanceError, SeedanceValidationError
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
-from airflow_provider_seedance.models import Generation, VideoRequest
+from airflow_provider_seedance.models import BackendName, Generation, VideoRequest
 from airflow_provider_seedance.runtime import _metrics as metrics
 from airflow_provider_seedance.runtime._compat import AirflowException
 
@@ -73,31 +73,51 @@ def _literal(text: str, name: str) -> Any:
 def plan_legs(hook: SeedanceHook, request: VideoRequest, conn_ids: Any, models: Any, log: Any) -> list[Leg]:
     """The task's own connection, then each fallback with its model mapped and its request validated against
     its backend's limits: a bad fallback fails the task here, before any request is sent."""
-    ids = check_conn_ids(hook.seedance_conn_id, rendered_list(conn_ids, "fallback_conn_ids"))
+    fallbacks = fallback_hooks(hook, conn_ids)
     user_map = rendered_mapping(models, "fallback_models")
     legs: list[Leg] = [(hook, Route(hook.seedance_conn_id, hook.backend, request))]
-    for index, conn_id in enumerate(ids):
-        fallback = SeedanceHook(conn_id)
-        try:
-            settings = fallback.settings
-        except AirflowException as exc:  # Airflow's "connection not defined" (AirflowNotFoundException)
-            raise SeedanceValidationError(
-                f"fallback_conn_ids[{index}]", conn_id, f"{type(exc).__name__}: {exc}"
-            ) from None
-        route, warnings = fallback_route(
-            index,
-            conn_id,
-            settings.backend,
-            request,
-            hook.backend.name,
-            user_map=user_map,
-            default_model=settings.default_model,
-            models=fallback.declared_models(settings.backend),
-        )
+    for index, fallback in enumerate(fallbacks):
+        route, warnings = fallback_leg(index, fallback, request, hook.backend.name, user_map)
         for warning in warnings:
             log.warning("%s", warning)
         legs.append((fallback, route))
     return legs
+
+
+def fallback_hooks(hook: SeedanceHook, conn_ids: Any) -> list[SeedanceHook]:
+    """A hook per rendered ``fallback_conn_ids``, each connection read: a missing one is refused here, naming
+    its place in the list."""
+    hooks = []
+    for index, conn_id in enumerate(
+        check_conn_ids(hook.seedance_conn_id, rendered_list(conn_ids, "fallback_conn_ids"))
+    ):
+        fallback = SeedanceHook(conn_id)
+        try:
+            fallback.settings  # noqa: B018 - read now, so that a missing connection fails before any request
+        except AirflowException as exc:  # Airflow's "connection not defined" (AirflowNotFoundException)
+            raise SeedanceValidationError(
+                f"fallback_conn_ids[{index}]", conn_id, f"{type(exc).__name__}: {exc}"
+            ) from None
+        hooks.append(fallback)
+    return hooks
+
+
+def fallback_leg(
+    index: int, fallback: SeedanceHook, request: VideoRequest, source: BackendName, user_map: Mapping[str, str]
+) -> tuple[Route, list[str]]:
+    """Fallback ``index``'s route for ``request`` (``failover.fallback_route``: its model mapped, validated
+    against its backend's limits and declared models) and the validator's warnings."""
+    settings = fallback.settings
+    return fallback_route(
+        index,
+        fallback.seedance_conn_id,
+        settings.backend,
+        request,
+        source,
+        user_map=user_map,
+        default_model=settings.default_model,
+        models=fallback.declared_models(settings.backend),
+    )
 
 
 def with_deadline(legs: Sequence[Leg], seconds_left: float) -> list[Leg]:

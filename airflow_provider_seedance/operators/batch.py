@@ -3,7 +3,8 @@
 One step validates every item (all refusals at once, before any create), creates them concurrently under a
 bound, keeps each accepted id in the task state store as it comes, and defers once to ``SeedanceBatchTrigger``;
 the second saves every succeeded video concurrently and returns one result per item. A retry reattaches to
-every accepted item and creates only the rest, or the renders that failed transiently.
+every accepted item (on the connection that accepted it) and creates only the rest, or the renders that
+failed transiently. With ``fallback_conn_ids`` an item whose create is refused for sure goes to the next one.
 """
 
 from __future__ import annotations
@@ -38,8 +39,10 @@ from airflow_provider_seedance.operators._batch_plan import (
     record_outcomes,
     settled_result,
 )
+from airflow_provider_seedance.operators._batch_routes import BatchConnections
 from airflow_provider_seedance.operators._batch_save import save_all
 from airflow_provider_seedance.operators._batch_submit import submit_all
+from airflow_provider_seedance.operators._fallbacks import fallback_args
 from airflow_provider_seedance.operators._finish import as_airflow_error
 from airflow_provider_seedance.operators.seedance import TRIGGERER_HINT, WORKER_POLLING_HINT, idempotency_key
 from airflow_provider_seedance.polling._render_memory import render_spec
@@ -91,10 +94,24 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         a retry reattaches): a string skips the item with that reason (status ``skipped``, nothing sent; not a
         failure for ``failure_policy``), None creates it. The same callable as the single operator's (a run's
         budget: ``contract.budget.spend_refusal``), asked one item at a time.
+    :param fallback_conn_ids: connections to create an item on, in order, when its create on the one before was
+        refused for sure (402 no credits, 401/403, 429 after retries, a connection that failed before sending,
+        the model not offered there); never when the create may have landed (templated). Once a connection
+        has refused for sure, the rest of the try's items go straight to the next one (for a refusal about
+        the model, the items of that model). Each result names the connection that rendered it.
+    :param fallback_models: the model each fallback renders, by connection id or backend name (templated), as
+        the single operator's; every item's request is validated on every fallback before any create.
     """
 
-    template_fields: Sequence[str] = ("seedance_conn_id", "requests", "defaults", "output_path")
-    template_fields_renderers = {"requests": "json", "defaults": "json"}
+    template_fields: Sequence[str] = (
+        "seedance_conn_id",
+        "requests",
+        "defaults",
+        "output_path",
+        "fallback_conn_ids",
+        "fallback_models",
+    )
+    template_fields_renderers = {"requests": "json", "defaults": "json", "fallback_models": "json"}
     ui_color = "#1f2a44"
     ui_fgcolor = "#ffffff"
 
@@ -114,6 +131,8 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         max_download_mb: float | None = None,
         download_timeout: float | None = None,
         spend_check: Callable[[Any, VideoRequest], str | None] | None = None,
+        fallback_conn_ids: Sequence[str] | str | None = None,
+        fallback_models: dict[str, str] | str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -128,20 +147,28 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         self.generation_timeout = float(timeout) if timeout is not None else DEFAULT_GENERATION_TIMEOUT
         self.replace, self.max_download_mb, self.download_timeout = replace, max_download_mb, download_timeout
         self.spend_check = spend_check
+        self.fallback_conn_ids, self.fallback_models = fallback_args(fallback_conn_ids, fallback_models)
         self._results: list[dict[str, Any]] | None = None
 
     @property
     def hook(self) -> SeedanceHook:
         return SeedanceHook(self.seedance_conn_id)
 
-    def _validated_items(self, hook: SeedanceHook) -> list[BatchItem]:
-        """Every item built and validated, or one error naming each bad item (logged one line each)."""
+    def _connections(self) -> BatchConnections:
+        """The task's own connection, then its fallbacks, each read once."""
+        return BatchConnections.of(self.hook, self.fallback_conn_ids, self.fallback_models)
+
+    def _validated_items(self, connections: BatchConnections) -> list[BatchItem]:
+        """Every item built and validated (on every fallback too), or one error naming each bad item (logged
+        one line each)."""
         items, errors = batch_items(
             self.requests,
             defaults=self.defaults,
-            hook=hook,
+            hook=connections.hooks[0],
             output_path=self.output_path,
             seconds_left=self.generation_timeout,
+            connections=connections,
+            log=self.log,
         )
         for error in errors:
             self.log.error("Refused before any create: %s", error)
@@ -156,11 +183,12 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
             raise as_airflow_error(exc) from None
 
     def _execute(self, context: Context) -> Any:
-        hook = self.hook
-        items = self._validated_items(hook)
+        connections = self._connections()
+        items = self._validated_items(connections)
         check_folders(items, self.task_id)
         store = context.get("task_state_store")
-        record = BatchRecord.load(store, len(items))
+        record = BatchRecord.load(store, len(items), connections.conn_ids)
+        connections.adopt(record.connections)  # connections an earlier try used, no longer listed: polled there
         plan = plan_try(items, record)
         self.log.info(
             "Batch of %d items: %d to create, %d to reattach to, %d settled by earlier tries",
@@ -172,13 +200,14 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         started = time.time()
         refused, estimates = asyncio.run(
             submit_all(
-                hook,
+                connections,
                 plan.create,
                 record,
                 store,
                 key_of=self._key_of(context),
                 concurrency=self.max_concurrency,
                 spend_check=self._spend_check_of(context),
+                log=self.log,
             )
         )
         if refused:
@@ -186,20 +215,31 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
             record.save(store)
         ids = ids_to_wait_for(items, plan, record)
         if not any(ids):
-            return self._complete(context, hook, items, None, plan.settled)
-        trigger = self._trigger(hook, items, ids, started, estimates)
-        return self._wait(context, hook, items, trigger, plan.settled)
+            return self._complete(context, connections, items, None, plan.settled)
+        trigger = self._trigger(connections, items, ids, started, estimates, record)
+        return self._wait(context, connections, items, trigger, plan.settled)
 
     def _spend_check_of(self, context: Context) -> Any:
         check = self.spend_check
         return None if check is None else lambda item: check(context, item.request)
 
     def _key_of(self, context: Context) -> Any:
-        return lambda item, submissions: idempotency_key(context, f"{item.index}:{item.digest}", submissions)
+        """An item's key on a connection: its request's digest there (its own digest on the task's own)."""
+        return lambda item, conn_index, submissions: idempotency_key(
+            context, f"{item.index}:{item.legs[conn_index][1]}", submissions
+        )
 
     def _trigger(
-        self, hook: SeedanceHook, items: list[BatchItem], ids: list[str], started: float, estimates: list[float]
+        self,
+        connections: BatchConnections,
+        items: list[BatchItem],
+        ids: list[str],
+        started: float,
+        estimates: list[float],
+        record: BatchRecord,
     ) -> SeedanceBatchTrigger:
+        """The trigger of the ids to wait for, each polled on the connection that accepted it."""
+        elsewhere = {str(i): record.conn_of(i) for i, gid in enumerate(ids) if gid and record.conn_of(i)}
         specs = {tuple(sorted(render_spec(item.request).items())) for item in items}
         return SeedanceBatchTrigger(
             generation_ids=ids,
@@ -209,14 +249,16 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
             poll_interval=self.poll_interval,
             estimated_time=statistics.median(estimates) if estimates else None,
             render_spec=render_spec(items[0].request) if len(specs) == 1 else None,
-            backend=hook.backend.name,
+            backend=connections.hooks[0].backend.name,
             poll_concurrency=self.max_concurrency,
+            fallback_conn_ids=connections.conn_ids[1:],
+            conn_indexes=elsewhere,
         )
 
     def _wait(
         self,
         context: Context,
-        hook: SeedanceHook,
+        connections: BatchConnections,
         items: list[BatchItem],
         trigger: SeedanceBatchTrigger,
         settled: dict[str, Settled],
@@ -230,14 +272,15 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         if self._deferrable_from_default:
             self.log.warning("%s", WORKER_POLLING_HINT)
         event = asyncio.run(trigger.watch_all())
-        return self._complete(context, hook, items, event, settled)
+        return self._complete(context, connections, items, event, settled)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         """Back on a worker after the trigger fired: save every succeeded video, return the results."""
         try:
-            hook = self.hook
-            items = self._validated_items(hook)  # the same items: the fields render as they did before deferring
+            connections = self._connections()
+            items = self._validated_items(connections)  # the same items: the fields render as they did before
             parsed = BatchEvent.model_validate(event)
+            connections.adopt(parsed.connections)  # as the record had them before deferring
             ti = context["ti"]
             kept = ti.xcom_pull(task_ids=ti.task_id, key=SETTLED_XCOM_KEY)
             kept = kept if isinstance(kept, dict) else {}
@@ -246,45 +289,46 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
                 for item in items
                 if not parsed.generation_ids[item.index]
             }
-            return self._complete(context, hook, items, parsed, settled)
+            return self._complete(context, connections, items, parsed, settled)
         except SeedanceError as exc:
             raise as_airflow_error(exc) from None
 
     def _complete(
         self,
         context: Context,
-        hook: SeedanceHook,
+        connections: BatchConnections,
         items: list[BatchItem],
         event: BatchEvent | None,
         settled: dict[str, Settled],
     ) -> list[dict[str, Any]]:
         store = context.get("task_state_store")
-        record = BatchRecord.load(store, len(items))
+        record = BatchRecord.load(store, len(items), connections.conn_ids)
         results: dict[int, BatchItemResult] = {}
-        succeeded: list[tuple[BatchItem, str]] = []
+        succeeded: list[tuple[BatchItem, str, int]] = []
         for item in items:
             if str(item.index) in settled:
-                results[item.index] = settled_result(item, settled[str(item.index)], record)
-            elif event is not None and (result := polled_result(item, event)) is not None:
+                results[item.index] = settled_result(item, settled[str(item.index)], record, connections)
+            elif event is not None and (result := polled_result(item, event, connections)) is not None:
                 results[item.index] = result
             elif event is not None:
-                succeeded.append((item, event.generation_ids[item.index]))
-        for result in self._save(hook, succeeded, event):
+                conn_index = event.conn_indexes.get(str(item.index), 0)
+                succeeded.append((item, event.generation_ids[item.index], conn_index))
+        for result in self._save(connections, succeeded, event):
             results[result.item_index] = result
         ordered = [results[item.index] for item in items]
         record_outcomes(record, ordered)
         record.save(store)
-        return self._verdict(context, hook, ordered)
+        return self._verdict(context, connections, ordered)
 
     def _save(
-        self, hook: SeedanceHook, succeeded: list[tuple[BatchItem, str]], event: BatchEvent | None
+        self, connections: BatchConnections, succeeded: list[tuple[BatchItem, str, int]], event: BatchEvent | None
     ) -> list[BatchItemResult]:
         if not succeeded:
             return []
         deadline = transfer_deadline(time.time(), event.deadline if event else None, self.download_timeout)
         self.log.info("Saving %d videos, %d at a time", len(succeeded), self.max_concurrency)
         saving = save_all(
-            hook,
+            connections,
             succeeded,
             concurrency=self.max_concurrency,
             replace=self.replace,
@@ -293,7 +337,9 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         )
         return asyncio.run(saving)
 
-    def _verdict(self, context: Context, hook: SeedanceHook, results: list[BatchItemResult]) -> list[dict[str, Any]]:
+    def _verdict(
+        self, context: Context, connections: BatchConnections, results: list[BatchItemResult]
+    ) -> list[dict[str, Any]]:
         """The results, or the task's failure when the policy says so (the results kept in XCom)."""
         failed = [result for result in results if result.status not in NOT_FAILED]
         counts = {status: sum(1 for r in results if r.status == status) for status in {r.status for r in results}}
@@ -308,7 +354,8 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         retryable = [result.item_index for result in failed if result.retryable]
         if not retryable:
             raise AirflowFailException(f"{reason}; none of them can be rendered again by a retry")
-        if context.get("task_state_store") is None and not hook.backend.supports_idempotency:
+        keyless = not all(hook.backend.supports_idempotency for hook in connections.listed_hooks)
+        if context.get("task_state_store") is None and keyless:
             raise AirflowFailException(f"{reason}; {UNSAFE_RETRY}")
         raise AirflowException(f"{reason}; a retry renders again only items {_shown(retryable)}")
 

@@ -1,7 +1,9 @@
 """SeedanceBatchTrigger: waits for every generation of a batch in the triggerer, on the shared pooled client.
 
-Kwargs hold the connection id, the generation ids (in item order, "" for an item with nothing to wait for),
-the deadline and polling settings: never the key, never a prompt. Each generation is driven by its own
+Kwargs hold the connection ids (the task's own, its fallbacks), the generation ids (in item order, "" for an
+item with nothing to wait for), for the generations created on a fallback the place of its connection, the
+deadline and polling settings: never the key, never a prompt. Each generation is polled on the client of the
+connection that accepted it, driven by its own
 ``PollPlan`` (the single trigger's polling engine), polls are bounded in number at once, and exactly one
 ``BatchEvent`` is yielded: a status word per item, a short reason per item that did not succeed, the counts.
 """
@@ -66,6 +68,10 @@ class SeedanceBatchTrigger(BaseTrigger):
         of it that end teach the others a typical time.
     :param backend: the backend the generations were submitted to (the key of the render times it learns).
     :param poll_concurrency: status requests in flight at once.
+    :param fallback_conn_ids: the batch's other connections, in order after ``seedance_conn_id`` (each read
+        with ``aget_connection`` in the loop, as that one).
+    :param conn_indexes: position (as text) -> the place of the connection its generation was created on in
+        ``[seedance_conn_id, *fallback_conn_ids]``, for the positions not on ``seedance_conn_id``.
     """
 
     def __init__(
@@ -80,6 +86,8 @@ class SeedanceBatchTrigger(BaseTrigger):
         render_spec: dict[str, Any] | None = None,
         backend: str | None = None,
         poll_concurrency: int = DEFAULT_POLL_CONCURRENCY,
+        fallback_conn_ids: list[str] | None = None,
+        conn_indexes: dict[str, int] | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.generation_ids = [str(gid) for gid in generation_ids]
@@ -91,6 +99,8 @@ class SeedanceBatchTrigger(BaseTrigger):
         self.render_spec = render_spec
         self.backend = backend
         self.poll_concurrency = max(1, int(poll_concurrency))
+        self.fallback_conn_ids = [str(conn_id) for conn_id in fallback_conn_ids or []]
+        self.conn_indexes = {str(position): int(index) for position, index in (conn_indexes or {}).items()}
         # Injection points for tests: the wall clock and the sleep the loop waits on.
         self.clock: Callable[[], float] = time.time
         self.sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep
@@ -109,6 +119,8 @@ class SeedanceBatchTrigger(BaseTrigger):
                 "render_spec": self.render_spec,
                 "backend": self.backend,
                 "poll_concurrency": self.poll_concurrency,
+                "fallback_conn_ids": self.fallback_conn_ids,
+                "conn_indexes": self.conn_indexes,
             },
         )
 
@@ -117,14 +129,16 @@ class SeedanceBatchTrigger(BaseTrigger):
 
     async def watch_all(self) -> BatchEvent:
         """Every generation watched to its end; the one event (also what the worker-side wait uses)."""
-        hook = SeedanceHook(self.seedance_conn_id)
+        connections = [self.seedance_conn_id, *self.fallback_conn_ids]
+        hooks = [SeedanceHook(conn_id) for conn_id in connections]
         gate = asyncio.Semaphore(self.poll_concurrency)
         statuses: list[PollStatus] = [""] * len(self.generation_ids)
         reasons: dict[str, str] = {}
         final: list[int] = []
 
         async def one(position: int, generation_id: str) -> None:
-            status, reason, retryable = await self._watch(hook, gate, generation_id)
+            conn_index = self.conn_indexes.get(str(position), 0)
+            status, reason, retryable = await self._watch(hooks[conn_index], gate, generation_id, conn_index == 0)
             statuses[position] = status
             if reason:
                 reasons[str(position)] = reason
@@ -147,18 +161,22 @@ class SeedanceBatchTrigger(BaseTrigger):
             final=sorted(final),
             polls=self.polls,
             deadline=self.deadline,
+            connections=connections,
+            conn_indexes=self.conn_indexes,
         )
 
-    async def _watch(self, hook: SeedanceHook, gate: asyncio.Semaphore, generation_id: str) -> Ending:
+    async def _watch(self, hook: SeedanceHook, gate: asyncio.Semaphore, generation_id: str, own: bool) -> Ending:
         """One generation polled as the single trigger polls it, to its status word, short reason, and whether
-        a retry could end it otherwise."""
+        a retry could end it otherwise. ``own``: on the task's own connection, whose renders share the spec
+        (one created on a fallback renders another model: it learns no typical time)."""
         plan = PollPlan(
             started_at=self.started_at,
             deadline=self.deadline,
             poll_interval=self.poll_interval,
             estimated_time=self.estimated_time,
         )
-        key = render_key(self.backend or self.seedance_conn_id, self.render_spec) if self.render_spec else None
+        shared = self.render_spec if own else None
+        key = render_key(self.backend or self.seedance_conn_id, shared) if shared else None
         quiet = _Quiet(self.log)
         while True:
             nap = plan.nap(self.clock(), RENDER_MEMORY.typical(key) if key else None)

@@ -1,5 +1,6 @@
 """Test DAGs for the batch operator: a whole batch, a refused item, partial failures under each policy, a retry
-after a crash halfway through the creates, a budget that skips the items past it."""
+after a crash halfway through the creates, a budget that skips the items past it, and failover per item from
+an account out of credits (``seedance_broke``, ModelArk) to EvoLink, with a crash halfway too."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ START = datetime(2026, 1, 1)
 FAST = {"retry_delay": timedelta(seconds=0)}
 EVOLINK = {"model": "seedance-2.0-fast-text-to-video", "duration": 4}
 AIMLAPI = {"model": "bytedance/seedance-1-0-pro-fast"}
+#: ModelArk's model, rendered on the EvoLink fallback as seedance-2.0-fast-text-to-video.
+MODELARK = {"model": "dreamina-seedance-2-0-fast-260128", "duration": 4}
 
 
 def dag(dag_id: str) -> DAG:
@@ -35,10 +38,10 @@ class CrashingBatch(SeedanceBatchGenerateVideosOperator):
         key_of = super()._key_of(context)
         first_try = context["ti"].try_number == 1
 
-        def key(item: Any, submissions: int) -> str:
+        def key(item: Any, conn_index: int, submissions: int) -> str:
             if first_try and item.index >= self.crash_at:
                 raise RuntimeError(f"simulated crash before the create of item {item.index}")
-            return str(key_of(item, submissions))
+            return str(key_of(item, conn_index, submissions))
 
         return key
 
@@ -157,4 +160,19 @@ with dag("seedance_batch_budget") as batch_budget:
         max_concurrency=3,
         poll_interval=0.5,
         spend_check=ItemBudget(30),
+    )
+
+
+with dag("seedance_batch_failover") as batch_failover:
+    CrashingBatch(
+        task_id="render",
+        seedance_conn_id="seedance_broke",  # ModelArk, on an emulator whose account answers 402 to every create
+        fallback_conn_ids=["seedance_evolink"],
+        requests=[{"name": f"scarf-{n}", "prompt": f"a folded scarf, colour {n}"} for n in range(6)],
+        defaults=MODELARK,
+        output_path=OUTPUT + "/batch/failover/{name}.mp4",
+        crash_at=3,
+        max_concurrency=1,  # the creates in item order: items 0-2 accepted before the crash, one 402 per try
+        poll_interval=0.5,
+        retries=1,
     )

@@ -1,11 +1,14 @@
 """The batch operator in real DAG runs against the emulator: one create per item, refusals before any create,
-the failure policies, and a retry after a crash halfway through the creates."""
+the failure policies, a retry after a crash halfway through the creates, and failover per item from a second
+emulator account that answers 402."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +17,10 @@ import pytest
 from packaging.version import Version
 
 from airflow_provider_seedance.contract.batch import BatchRecord
+from airflow_provider_seedance.emulator.server import EmulatorServer
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
 from airflow_provider_seedance.operators._batch_items import batch_items
+from airflow_provider_seedance.operators._batch_routes import BatchConnections
 from airflow_provider_seedance.operators._batch_submit import submit_all
 from tests.integration.conftest import API_KEY, load_dags, mp4_facts, task_state, xcom
 
@@ -26,6 +31,16 @@ HAS_STATE_STORE = Version(airflow.__version__) >= Version("3.3")
 @pytest.fixture(scope="module")
 def dags():
     return load_dags("seedance_batch.py")
+
+
+@pytest.fixture(scope="module")
+def broke(connections) -> Iterator[EmulatorServer]:
+    """A second account, out of credits: connection ``seedance_broke`` (ModelArk) answers 402 to every create."""
+    with EmulatorServer(api_key=API_KEY, render_seconds=1.0, faults={"create": {"402": 1.0}}) as server:
+        conn = {"conn_type": "seedance", "password": API_KEY, "host": server.base_url("modelark")}
+        os.environ["AIRFLOW_CONN_SEEDANCE_BROKE"] = json.dumps({**conn, "extra": {"backend": "modelark"}})
+        yield server
+    os.environ.pop("AIRFLOW_CONN_SEEDANCE_BROKE", None)
 
 
 def creates(emulator, backend: str | None = None) -> int:
@@ -151,6 +166,33 @@ def test_a_budget_skips_the_items_past_it_before_their_creates_and_the_task_succ
     assert [r["generation_id"] for r in results[3:]] == [None, None] and not any(r["retryable"] for r in results)
 
 
+def test_items_fail_over_from_an_account_out_of_credits_with_one_create_each_across_a_crash(
+    emulator, broke, dags, output_dir, captured
+):
+    """Item 0's create on the broke account is refused (402, nothing billed) and goes to EvoLink; items 1 and 2 go
+    straight there. The first try dies before item 3's create; the retry polls items 0-2 on EvoLink (Airflow 3.3:
+    the record names it; before, EvoLink's keys replay them) and creates items 3-5 there."""
+    before = creates(emulator, "evolink")
+    run = dags["seedance_batch_failover"].test()
+    log = captured()
+    assert task_state(run, "render") == ("success", 2), log[-3000:]
+    assert creates(emulator, "evolink") - before == 6  # one create per item in all, on any Airflow
+    refused = [r["status"] for r in broke.requests() if r["kind"] == "create"]
+    # Airflow 3.3: the record says where the first try was sending items 3-5, so the retry asks the broke account
+    # nothing; before 3.3 the retry starts afresh and pays one more refused request (never a create)
+    assert (broke.stats()["creates_total"], refused) == (0, [402] if HAS_STATE_STORE else [402, 402])
+    assert "The remaining items of this try go straight to connection 'seedance_evolink'" in log
+    if HAS_STATE_STORE:
+        assert "3 to create, 3 to reattach to" in log
+    results = xcom(run, "render")
+    assert [(r["status"], r["conn_id"], r["backend"]) for r in results] == [
+        ("succeeded", "seedance_evolink", "evolink")
+    ] * 6
+    assert len({r["generation_id"] for r in results}) == 6
+    for result in results:
+        assert (output_dir / "batch" / "failover" / f"{result['name']}.mp4").stat().st_size == result["size_bytes"]
+
+
 class RecordingStore:
     """The task state store's ``get``/``set``, keeping every value written (Airflow's own goes through the
     supervisor, which only a running task has)."""
@@ -185,7 +227,14 @@ def test_each_accepted_id_is_written_while_the_creates_go_on_not_at_the_end(emul
     record, store = BatchRecord(), RecordingStore()
     before = creates(emulator, "aimlapi")
     refused, _ = asyncio.run(
-        submit_all(hook, items, record, store, key_of=lambda item, n: f"k{item.index}-{n}", concurrency=1)
+        submit_all(
+            BatchConnections([hook]),
+            items,
+            record,
+            store,
+            key_of=lambda item, _, n: f"k{item.index}-{n}",
+            concurrency=1,
+        )
     )
     assert (refused, creates(emulator, "aimlapi") - before) == ({}, 6)
     assert {key for key, _ in store.writes} == {"seedance_batch.0"}  # six items: one shard
@@ -199,13 +248,14 @@ def test_a_try_killed_after_sending_a_create_replays_it_with_the_same_key_instea
     create carries the same Idempotency-Key, and EvoLink answers with the task the first one made."""
     hook, items = text_items("evolink", "seedance-2.0-fast-text-to-video", [f"kettle {n}" for n in range(3)])
     first, store = BatchRecord(), RecordingStore()
-    asyncio.run(submit_all(hook, items, first, store, key_of=lambda item, n: f"kill-{item.index}-{n}", concurrency=3))
+    key_of = lambda item, _, n: f"kill-{item.index}-{n}"  # noqa: E731
+    asyncio.run(submit_all(BatchConnections([hook]), items, first, store, key_of=key_of, concurrency=3))
     before = creates(emulator, "evolink")
     after_kill = BatchRecord()
     for item in items:  # what a kill right after the creates were sent leaves: their numbers, no ids
         after_kill.count_submission(item.index)
     refused, _ = asyncio.run(
-        submit_all(hook, items, after_kill, None, key_of=lambda item, n: f"kill-{item.index}-{n}", concurrency=3)
+        submit_all(BatchConnections([hook]), items, after_kill, None, key_of=key_of, concurrency=3)
     )
     assert (refused, creates(emulator, "evolink") - before) == ({}, 0)
     assert after_kill.items == first.items and after_kill.submissions == {"0": 1, "1": 1, "2": 1}

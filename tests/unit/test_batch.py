@@ -33,6 +33,7 @@ from airflow_provider_seedance.operators._batch_items import (
     output_template,
 )
 from airflow_provider_seedance.operators._batch_plan import KEPT, plan_try, polled_result, record_outcomes
+from airflow_provider_seedance.operators._batch_routes import BatchConnections
 from airflow_provider_seedance.operators.batch import SeedanceBatchGenerateVideosOperator
 from airflow_provider_seedance.triggers.batch import SeedanceBatchTrigger
 
@@ -309,7 +310,8 @@ def test_what_a_try_leaves_for_the_next_one(hook: SeedanceHook) -> None:
         reasons={"1": "failed: service_error", "2": "failed: content_policy_violation", "3": UNKNOWN_GENERATION},
         final=[2],
     )
-    results = [result for item in items if (result := polled_result(item, event)) is not None]
+    connections = BatchConnections([hook])
+    results = [result for item in items if (result := polled_result(item, event, connections)) is not None]
     assert [(r.item_index, r.status, r.retryable) for r in results] == [
         (1, "failed", True),
         (2, "failed", False),
