@@ -4,7 +4,7 @@ renders are one task (not one per take), and every clip ends with the fate the m
 same takes, run beside it: a draft whose review nobody answered, a render that failed for good, a take skipped for
 budget with its reason.
 
-The three runs share one child process, as ``airflow dags test`` runs (``test_campaign_user_dag.py`` says why a
+The four runs share one child process, as ``airflow dags test`` runs (``test_campaign_user_dag.py`` says why a
 run that waits for a review is not run in the pytest worker)."""
 
 from __future__ import annotations
@@ -25,10 +25,13 @@ from tests.integration.conftest import DAGS
 pytestmark = pytest.mark.usefixtures("connections")
 
 REPO = Path(__file__).resolve().parents[2]
-DAG_IDS = ("seedance_campaign_mapped", "seedance_campaign_batch", "seedance_campaign_batch_budget")
+CAMPAIGNS = ("seedance_campaign_mapped", "seedance_campaign_batch", "seedance_campaign_batch_budget")
+DAG_IDS = (*CAMPAIGNS, "seedance_campaign_batch_finals")
 RUN_CAMPAIGNS = """
 import json, sys
 import httpx
+from airflow.models.xcom import XComModel
+from airflow.utils.session import create_session
 try:
     from airflow.dag_processing.dagbag import DagBag
 except ImportError:  # Airflow < 3.2
@@ -46,14 +49,19 @@ for dag_id in sys.argv[3:]:
     for ti in run.get_task_instances():
         state = getattr(ti.state, "value", ti.state)
         tasks.setdefault(ti.task_id.removeprefix("campaign."), []).append([ti.map_index, state, ti.try_number])
-    found = {"dag_id": dag_id, "creates": made, "tasks": {k: sorted(v) for k, v in tasks.items()}}
+    with create_session() as session:
+        rows = session.scalars(XComModel.get_many(run_id=run.run_id, key="return_value", dag_ids=dag_id,
+                                                  task_ids=["draft", "final"], map_indexes=-1))
+        results = {row.task_id: XComModel.deserialize_value(row) for row in rows}
+    found = {"dag_id": dag_id, "creates": made, "tasks": {k: sorted(v) for k, v in tasks.items()}, "results": results}
     print("CAMPAIGN RUN: " + json.dumps(found))
 """
 
 
 @pytest.fixture(scope="module")
 def runs(emulator: Any, output_dir: Path) -> dict[str, Any]:
-    """The three campaigns, each run once: its task instances, its manifest, the creates it made."""
+    """The four DAGs, each run once: its task instances, the creates it made, a campaign's manifest, the results
+    of the finals DAG's batches."""
     root = output_dir / "campaign-batch"
     env = {**os.environ, **own_database(root / "airflow-home"), "AIRFLOW_VAR_SEEDANCE_OUTPUT_ROOT": str(root)}
     command = [sys.executable, "-c", RUN_CAMPAIGNS, str(DAGS / "seedance_campaign_batch.py"), emulator.url, *DAG_IDS]
@@ -62,9 +70,9 @@ def runs(emulator: Any, output_dir: Path) -> dict[str, Any]:
     found = {}
     for line in done.stdout.splitlines():
         if line.startswith("CAMPAIGN RUN: "):
-            run = json.loads(line.removeprefix("CAMPAIGN RUN: "))
-            (path,) = root.glob(f"{run['dag_id']}/{run['dag_id'].replace('_', '-')}/*/manifest.json")
-            found[run["dag_id"]] = {**run, "manifest": json.loads(path.read_text()), "folder": path.parent}
+            run = found[run["dag_id"]] = json.loads(line.removeprefix("CAMPAIGN RUN: "))
+            for path in root.glob(f"{run['dag_id']}/{run['dag_id'].replace('_', '-')}/*/manifest.json"):
+                run.update(manifest=json.loads(path.read_text()), folder=path.parent)
     assert sorted(found) == sorted(DAG_IDS), log[-6000:]
     return found
 
@@ -119,3 +127,20 @@ def test_a_take_past_the_budget_is_skipped_by_the_batch_with_its_reason_and_neve
     assert kite["skip_reason"].startswith(reason) and not kite["rendered"]
     assert kite["fate"] == f"skipped for budget: not rendered, not published ({kite['skip_reason']})"
     assert run["manifest"]["budget"]["estimate"] == 240_000
+
+
+def test_an_approved_drafts_final_and_a_rerender_render_as_one_batch(runs, output_dir):
+    """What a reviewer's answers lead to (``tests/dags/seedance_campaign_batch.py``): the final from the approved
+    draft's generation id, at the take's quality, and the re-render with the note, in one batch task."""
+    run = runs["seedance_campaign_batch_finals"]
+    assert run["tasks"]["draft"] == [[-1, "success", 1]] and run["tasks"]["final"] == [[-1, "success", 1]]
+    assert run["creates"] == 4
+    drafts, finals = run["results"]["draft"], run["results"]["final"]
+    assert [(r["name"], r["status"]) for r in drafts] == [("cup", "succeeded"), ("jar", "succeeded")]
+    assert [(r["name"], r["status"]) for r in finals] == [("cup-final", "succeeded"), ("jar-r1", "succeeded")]
+    videos = output_dir / "campaign-batch" / "finals" / "videos"
+    assert sorted(p.name for p in videos.iterdir()) == ["cup-final.mp4", "cup.mp4", "jar-r1.mp4", "jar.mp4"]
+    for result in [*drafts, *finals]:
+        assert (videos / f"{result['name']}.mp4").stat().st_size == result["size_bytes"] > 0
+    # ModelArk bills tokens by pixels: the final renders at the model's quality, above the 480p draft's.
+    assert finals[0]["credits"] > drafts[0]["credits"] and finals[1]["credits"] == drafts[1]["credits"]
