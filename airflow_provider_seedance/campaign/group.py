@@ -4,7 +4,8 @@ a budget, drafts first, and a release with every clip's fate out; ``approved`` i
 
 Inside its TaskGroup: ``plan`` -> ``render`` (mapped) -> ``gallery`` -> ``review_0`` (one per slot) ->
 ``decide_0`` [-> ``rerender_1`` -> ``collect_1`` -> ``review_1`` -> ``decide_1`` ...] -> ``finals`` ->
-``final`` (mapped) -> ``release``.
+``final`` (mapped) -> ``release``. With ``Render(batch=True)``, ``render``, ``rerender_N`` and ``final`` are
+one batch task each (``CampaignBatchRender``) instead of mapped tasks.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 from airflow.sdk import TaskGroup, task
 
 from airflow_provider_seedance.campaign import tasks
+from airflow_provider_seedance.campaign.batch_render import CampaignBatchRender
+from airflow_provider_seedance.campaign.batching import check_names
 from airflow_provider_seedance.campaign.options import (
     Budget,
     CampaignOptionError,
@@ -25,6 +28,7 @@ from airflow_provider_seedance.campaign.options import (
     checked,
 )
 from airflow_provider_seedance.campaign.review_operator import CampaignReviewOperator, note_param
+from airflow_provider_seedance.campaign.spend_checks import BatchBudgetCheck, run_budget_check
 from airflow_provider_seedance.campaign.takes import parse_takes, render_kwargs
 from airflow_provider_seedance.operators.seedance import SeedanceGenerateVideoOperator
 
@@ -47,7 +51,8 @@ class SeedanceCampaign:
     :param output: ``Output`` (root, prefix).
     :param budget: ``Budget`` (max_credits, credits_per_second).
     :param review: ``Review`` (rounds, max_rerenders, hours).
-    :param render: ``Render`` (seedance_conn_id, pool, retries, retry_delay, timeout, deferrable).
+    :param render: ``Render`` (seedance_conn_id, pool, retries, retry_delay, timeout, deferrable; ``batch``: each
+        step's takes in one batch task, with ``max_concurrency``).
     :param variants: renders per take with different seeds, 1 to 4 (templated).
     :param drafts: drafts first where the model renders drafts (templated).
     :param outlets: Assets the release emits, with the gallery, manifest, counts and spend as extra.
@@ -79,7 +84,9 @@ class SeedanceCampaign:
         self.render = checked(Render, render, "render")
         self.take_options = checked(TakeOptions, {"variants": variants, "drafts": drafts}, "takes")
         if isinstance(takes, (list, tuple)):
-            parse_takes(takes)  # literal takes are checked now
+            parsed = parse_takes(takes)  # literal takes are checked now
+            if self.render.batch:
+                check_names(parsed)
         elif isinstance(takes, (str, dict)) or takes is None:
             raise CampaignOptionError(f"takes: must be a list of request dicts or an XComArg, got {takes!r}")
         self.outlets = list(outlets)
@@ -98,7 +105,8 @@ class SeedanceCampaign:
             "rounds": self.review.rounds,
         }
         planned = _step(tasks.plan, task_id="plan")(takes=takes, name=name, title=title, options=options, prefix=prefix)
-        renders = self._renders("render", planned, spend_check=tasks.run_budget_check(prefix))
+        check = BatchBudgetCheck(prefix) if self.render.batch else run_budget_check(prefix)
+        renders = self._renders("render", planned, spend_check=check)
         queue = _step(tasks.gallery, task_id="gallery", trigger_rule="all_done")(prefix=prefix)
         [planned, renders] >> queue
         for round_number in range(self.review.rounds + 1):
@@ -125,6 +133,9 @@ class SeedanceCampaign:
         self.planned, self.released = planned, released
 
     def _renders(self, task_id: str, takes: Any, **extra: Any) -> Any:
+        """A step's renders of ``takes`` (an XComArg of ``Take`` dumps): one batch task, or one mapped render each."""
+        if self.render.batch:
+            return CampaignBatchRender(task_id=task_id, takes=takes, **self.render.batch_args(), **extra)
         args = {**self.render.operator_args(), "map_index_template": MAP_INDEX, **extra}
         render = SeedanceGenerateVideoOperator.partial(task_id=task_id, **args)
         return render.expand_kwargs(takes.map(render_kwargs))

@@ -133,6 +133,8 @@ class Manifest(BaseModel):
     max_rerenders: int = 1
     review_hours: float = 72.0
     drafts: bool = False
+    #: The takes rendered through one batch task per step (``Render(batch=True)``), not one mapped task per take.
+    batch: bool = False
     gallery: str = "index.html"
     videos: list[Clip] = Field(default_factory=list)
     #: The slots reviewed in each round ("0", "1"...), in the order of that round's review tasks.

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, fie
 
 #: Re-render rounds are tasks (a review, a decision, a re-render per round), fixed when the DAG is parsed.
 MAX_ROUNDS = 5
+#: Creates, polls and saves a batch task keeps in flight at once: its default, and the most a campaign asks.
+BATCH_CONCURRENCY, MAX_BATCH_CONCURRENCY = 8, 64
 
 
 class CampaignOptionError(ValueError):
@@ -166,14 +168,21 @@ class Review(_Options):
 
 
 class Render(_Options):
-    """How each render task runs (``SeedanceGenerateVideoOperator`` arguments).
+    """How the render tasks run (``SeedanceGenerateVideoOperator`` arguments; with ``batch``,
+    ``SeedanceBatchGenerateVideosOperator``'s).
 
     :param seedance_conn_id: the connection every take renders on (templated).
     :param pool: the Airflow pool of the renders; create it with ``--include-deferred``.
-    :param retries: retries of a render (a retry reattaches to its generation: never pays twice).
+    :param retries: retries of a render (a retry reattaches to its generation: never pays twice); with ``batch``,
+        retries of the batch task, each rendering again only the items that failed and can be.
     :param retry_delay: seconds between retries.
     :param timeout: seconds a render may take from its submit.
     :param deferrable: wait in the triggerer (default True: a campaign's renders take minutes).
+    :param batch: render each step's takes (the first renders, each round's re-renders, the finals) in one batch
+        task instead of one mapped task per take: two worker steps per step instead of two per video; fixed when
+        the DAG is parsed.
+    :param max_concurrency: with ``batch``: creates, polls and saves in flight at once (1 to 64, default 8);
+        fixed when the DAG is parsed.
     """
 
     seedance_conn_id: str = "seedance_default"
@@ -182,6 +191,8 @@ class Render(_Options):
     retry_delay: float = 30.0
     timeout: float = 1800.0
     deferrable: bool = True
+    batch: bool = False
+    max_concurrency: int | None = None
 
     @field_validator("retries", mode="before")
     @classmethod
@@ -193,10 +204,31 @@ class Render(_Options):
     def _seconds(cls, value: Any, info: ValidationInfo) -> Any:
         return _number(value, info, above=0)
 
+    @field_validator("batch", mode="before")
+    @classmethod
+    def _batch(cls, value: Any, info: ValidationInfo) -> Any:
+        if is_template(value):
+            raise ValueError("is fixed when the DAG is parsed: give true or false, not a template")
+        return _flag(value, info)
+
+    @field_validator("max_concurrency", mode="before")
+    @classmethod
+    def _max_concurrency(cls, value: Any, info: ValidationInfo) -> Any:
+        if is_template(value):
+            raise ValueError("is fixed when the DAG is parsed: give a number, not a template")
+        found = _number(value, info, minimum=1, maximum=MAX_BATCH_CONCURRENCY, integer=True, optional=True)
+        if found is not None and info.data.get("batch") is not True:
+            raise ValueError("applies to batch renders only: set render.batch=True too, or leave it out")
+        return found
+
     def operator_args(self) -> dict[str, Any]:
         args: dict[str, Any] = {"retries": self.retries, "retry_delay": timedelta(seconds=self.retry_delay)}
         args.update(timeout=self.timeout, deferrable=self.deferrable)
         return {**args, "pool": self.pool} if self.pool else args
+
+    def batch_args(self) -> dict[str, Any]:
+        """The batch task's arguments: the renders' and ``max_concurrency``."""
+        return {**self.operator_args(), "max_concurrency": self.max_concurrency or BATCH_CONCURRENCY}
 
 
 class TakeOptions(_Options):

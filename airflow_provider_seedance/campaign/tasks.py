@@ -1,6 +1,6 @@
-"""What each task of a ``SeedanceCampaign`` does: plan, gallery, decide, collect, finals, release, and the
-renders' spend check. Each reads the run's manifest (``manifest.json`` in the run's folder), moves its clips
-through ``campaign.fates`` and writes it back with the gallery page.
+"""What each task of a ``SeedanceCampaign`` does: plan, gallery, decide, collect, finals, release. Each reads
+the run's manifest (``manifest.json`` in the run's folder), moves its clips through ``campaign.fates`` and writes
+it back with the gallery page; the renders' results are read from mapped renders or a batch task alike.
 
 ``ids`` is the group's ``CampaignIds``: the full task ids of its tasks, to read their XComs.
 """
@@ -13,9 +13,9 @@ from datetime import timedelta
 from typing import Any
 
 from airflow_provider_seedance.campaign import fates
+from airflow_provider_seedance.campaign.batching import Outcome, check_names, outcomes
 from airflow_provider_seedance.campaign.manifest import Manifest, RunBudget
 from airflow_provider_seedance.campaign.options import Budget, Output, Render, Review, TakeOptions, checked
-from airflow_provider_seedance.campaign.spend import next_render_refusal
 from airflow_provider_seedance.campaign.store import (
     earlier_clips,
     output_root,
@@ -25,8 +25,9 @@ from airflow_provider_seedance.campaign.store import (
     write_page,
 )
 from airflow_provider_seedance.campaign.takes import Take, expand, fit_to_model, parse_takes, planned_spend, slug
-from airflow_provider_seedance.contract.budget import estimate_cost, mapped_results, refusal
+from airflow_provider_seedance.contract.budget import estimate_cost, refusal
 from airflow_provider_seedance.contract.review import Decision
+from airflow_provider_seedance.operators.batch import RESULTS_XCOM_KEY
 from airflow_provider_seedance.operators.seedance import SKIPPED_XCOM_KEY
 from airflow_provider_seedance.runtime._compat import AirflowFailException, AirflowSkipException
 
@@ -86,7 +87,10 @@ def plan(
     root = output_root(output.root)
     stamp = context["dag_run"].run_after.strftime("%Y%m%dT%H%M%S")
     folder = root / output.prefix / slug(name) / stamp
-    renders = _renders_of(parse_takes(takes), dialect, take_options, str(folder), render.seedance_conn_id)
+    parsed = parse_takes(takes)
+    if render.batch:
+        check_names(parsed)
+    renders = _renders_of(parsed, dialect, take_options, str(folder), render.seedance_conn_id)
     history = earlier_clips(str(root), output.prefix)
     estimate = estimate_cost(planned_spend(renders), history, budget.credits_per_second)
     message = refusal(estimate, budget.max_credits)
@@ -132,6 +136,7 @@ def _run(
         budget=RunBudget(**budget.model_dump(), estimate=estimate.total, estimated_how=estimate.explain()),
         review_hours=float(review.hours),
         drafts=any(t.request.get("draft") for t in renders),
+        batch=render.batch,
     )
 
 
@@ -159,30 +164,6 @@ def _renders_of(takes: list[Take], dialect: Any, options: TakeOptions, folder: s
     return renders
 
 
-def run_budget_check(prefix: str) -> Any:
-    """The first renders' ``spend_check``: asked before each create (never for a render already submitted),
-    it skips a render once what was spent plus what is still planned would pass the run's budget."""
-
-    def check(context: Any, request: Any) -> str | None:
-        ti = context["ti"]
-        ids = CampaignIds(prefix)
-        run = _pull(ti, ids.plan, key=RUN)
-        if not run or run["budget"]["max_credits"] is None:
-            return None
-        takes = _pull(ti, ids.plan) or []
-        done = [r for r in mapped_results(ti, ti.task_id) if isinstance(r, dict)]
-        skipped = len(mapped_results(ti, ti.task_id, key=SKIPPED_XCOM_KEY))
-        return next_render_refusal(
-            run["budget"]["max_credits"],
-            [t.get("estimate") for t in takes],
-            float(run["budget"]["estimate"]),
-            [r.get("credits") for r in done],
-            skipped,
-        )
-
-    return check
-
-
 def _manifest_or_skip(ti: Any, ids: CampaignIds) -> Manifest:
     """This run's manifest; a skip when the run never got that far."""
     folder = _pull(ti, ids.plan, key=FOLDER)
@@ -192,6 +173,20 @@ def _manifest_or_skip(ti: Any, ids: CampaignIds) -> Manifest:
         return read_manifest(folder)
     except FileNotFoundError:
         raise AirflowSkipException(f"no manifest in {folder}: nothing was rendered") from None
+
+
+def _outcomes(ti: Any, task_id: str, takes: list[Take], manifest: Manifest) -> list[Outcome]:
+    """Each take's render result (None: no video) and the reason a spend check skipped it, from the step's
+    mapped renders (one per take, by map index) or, with ``Render(batch=True)``, its one batch task (one result
+    per take, kept in ``seedance_batch_results`` when the task failed)."""
+    if manifest.batch:
+        results = _pull(ti, task_id) or _pull(ti, task_id, key=RESULTS_XCOM_KEY)
+        return outcomes(takes, results, manifest.backend)
+    found: list[Outcome] = []
+    for index in range(len(takes)):
+        result = _pull(ti, task_id, index)
+        found.append((result, None if result else _pull(ti, task_id, index, key=SKIPPED_XCOM_KEY)))
+    return found
 
 
 def _rendered_clip(manifest: Manifest, take: Take, result: Any, skipped: str | None = None) -> Any:
@@ -223,9 +218,8 @@ def gallery(prefix: str, **context: Any) -> list[dict[str, Any]]:
         raise AirflowSkipException("nothing was planned")
     manifest = Manifest.model_validate(run)
     manifest.dag_id, manifest.run_id = context["dag"].dag_id, context["run_id"]
-    for index, take in enumerate(_takes(_pull(ti, ids.plan))):
-        result = _pull(ti, ids.of("render"), index)
-        skipped = None if result else _pull(ti, ids.of("render"), index, key=SKIPPED_XCOM_KEY)
+    takes = _takes(_pull(ti, ids.plan))
+    for take, (result, skipped) in zip(takes, _outcomes(ti, ids.of("render"), takes, manifest), strict=True):
         manifest.put(_rendered_clip(manifest, take, result, skipped))
     queue = _queue(manifest, 0)
     write_manifest(manifest)
@@ -252,8 +246,9 @@ def collect(round_number: int, prefix: str, **context: Any) -> list[dict[str, An
     """The re-rendered takes into the manifest and the gallery; the review queue of ``round_number``."""
     ti, ids = context["ti"], CampaignIds(prefix)
     manifest = _manifest_or_skip(ti, ids)
-    for index, take in enumerate(_takes(_pull(ti, ids.of(f"decide_{round_number - 1}")))):
-        result = _pull(ti, ids.of(f"rerender_{round_number}"), index)
+    takes = _takes(_pull(ti, ids.of(f"decide_{round_number - 1}")))
+    rendered = _outcomes(ti, ids.of(f"rerender_{round_number}"), takes, manifest)
+    for take, (result, _) in zip(takes, rendered, strict=True):
         manifest.put(_rendered_clip(manifest, take, result))
     queue = _queue(manifest, round_number)
     write_manifest(manifest)
@@ -280,8 +275,8 @@ def release(prefix: str, **context: Any) -> list[dict[str, Any]]:
     if refused:
         raise AirflowFailException(f"run refused for budget: {refused}")
     manifest = _manifest_or_skip(ti, ids)
-    for index, take in enumerate(_takes(_pull(ti, ids.of("finals")))):
-        result = _pull(ti, ids.of("final"), index)
+    takes = _takes(_pull(ti, ids.of("finals")))
+    for take, (result, _) in zip(takes, _outcomes(ti, ids.of("final"), takes, manifest), strict=True):
         poster = save_poster(manifest.folder, take.file) if result else None
         fates.add_final(manifest, take, result, poster=poster, folder=manifest.folder)
     counts = fates.settle(manifest)
