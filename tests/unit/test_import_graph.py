@@ -35,6 +35,7 @@ PURE = (
     "campaign.manifest",
     "campaign.fates",
     "campaign.spend",
+    "campaign.batching",
     "campaign.gallery",
     "campaign.posters",
     "models",
