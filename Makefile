@@ -11,7 +11,7 @@ FLOOR_AIRFLOW_VERSION ?= 3.1.8
 DOCS_OUT ?= docs/_build
 BIN := $(VENV)/bin
 
-.PHONY: install system-deps lint docs docs-linkcheck test test-lane test-quick test-unit test-floor test-dist demo bench bench-throughput bench-batch clean
+.PHONY: install system-deps lint docs docs-linkcheck test test-quick test-unit test-floor test-dist demo bench bench-throughput bench-batch clean
 
 # Tests that only wait (renders on the emulator's clock, Airflow processes, subprocesses) run in this many
 # pytest-xdist workers; a test file stays on one worker (--dist loadfile), so its module fixtures are shared.
@@ -50,35 +50,39 @@ docs: install
 docs-linkcheck: install
 	$(BIN)/sphinx-build -E -W --keep-going -n -b linkcheck docs $(DOCS_OUT)/linkcheck
 
-# The whole suite: lint and types and the docs build; then the deployment suite (real Airflow processes on
-# PostgreSQL, Redis, RabbitMQ) and, side by side with it (it mostly waits on renders and Airflow's loops), one
-# lane of the rest, whose output is printed after the deployment suite's: unit, contract, emulator, dag.test()
-# integration and example tests on Airflow $(AIRFLOW_VERSION) in pytest-xdist workers, the unit and dag.test()
-# tests on the $(FLOOR_AIRFLOW_VERSION) floor (the emulator and its tests import no Airflow, so they run once),
-# then the distribution check. Lint, types, the docs build and the floor's virtualenv go first, side by side
-# (each mostly uses one core).
+# The whole suite, in three lanes side by side from the start (each part mostly waits: on renders, Airflow's
+# loops, subprocesses; the two cores stay busy): the deployment suite (real Airflow processes on PostgreSQL,
+# Redis, RabbitMQ); the unit, contract, emulator, dag.test() integration and example tests on Airflow
+# $(AIRFLOW_VERSION) in pytest-xdist workers; and lint, types, the docs build and the floor's virtualenv (`make -j3`),
+# then the unit and dag.test() tests on the $(FLOOR_AIRFLOW_VERSION) floor (the emulator and its tests import no
+# Airflow, so they run once), then the distribution check. Each lane's output is printed once all have ended, in
+# that order; the run fails if any part failed.
+LANES = .lane-deploy .lane-airflow .lane-checks
 test: install system-deps
-	@$(MAKE) --no-print-directory -j3 -Otarget lint docs $(FLOOR_VENV)/.installed
-	@rm -f .lane.rc; ( $(MAKE) --no-print-directory test-lane > .lane.log 2>&1; echo $$? > .lane.rc ) & \
-	( $(call limited,$(LIMIT_DEPLOY),$(BIN)/pytest -q -p no:cacheprovider --durations=12 tests/deployment,the deployment suite) ); deploy=$$?; wait; \
-	echo "---- beside the deployment suite: Airflow $(AIRFLOW_VERSION) suite, $(FLOOR_AIRFLOW_VERSION) floor, distribution check ----"; \
-	cat .lane.log; test $$deploy -eq 0 && test "$$(cat .lane.rc)" -eq 0
+	@rm -f $(addsuffix .rc,$(LANES)) $(addsuffix .log,$(LANES)); \
+	$(call lane,.lane-deploy,$(call limited,$(LIMIT_DEPLOY),$(BIN)/pytest -q -p no:cacheprovider --durations=12 tests/deployment,the deployment suite)) & \
+	$(call lane,.lane-airflow,$(call limited,$(LIMIT_LANE),$(BIN)/pytest -q -p no:cacheprovider --durations=25 $(XDIST) --ignore=tests/deployment,the Airflow $(AIRFLOW_VERSION) suite)) & \
+	$(call lane,.lane-checks,status=0; \
+		$(MAKE) --no-print-directory -j3 -Otarget lint docs $(FLOOR_VENV)/.installed || status=1; \
+		( $(call limited,$(LIMIT_FLOOR),$(MAKE) --no-print-directory test-floor,the $(FLOOR_AIRFLOW_VERSION) floor) ) || status=1; \
+		( $(call limited,$(LIMIT_DIST),$(MAKE) --no-print-directory test-dist,the distribution check) ) || status=1; \
+		exit $$status); \
+	wait; status=0; for lane in $(LANES); do \
+		echo "---- $$lane: exit $$(cat $$lane.rc) ----"; cat $$lane.log; test "$$(cat $$lane.rc)" -eq 0 || status=1; \
+	done; exit $$status
 
-# (each part runs even when one before it failed; the lane fails if any did). Each part has a time limit
-# (LIMIT_* seconds; they take a third of it on this 2-core machine beside the deployment suite): a part that
-# hangs is stopped and named, so that the lane's log is printed and CI fails instead of running out its time.
+# A lane: the commands' output into <name>.log, their exit status into <name>.rc.
+lane = ( ( $(2) ) > $(1).log 2>&1; echo $$? > $(1).rc )
+
+# Each part has a time limit (LIMIT_* seconds; they take a third of it on this 2-core machine beside the other
+# lanes): a part that hangs is stopped and named, so that every lane's log is printed and CI fails instead of
+# running out its time.
 LIMIT_LANE ?= 1800
 LIMIT_FLOOR ?= 1200
 LIMIT_DIST ?= 600
 LIMIT_DEPLOY ?= 2700
 limited = t0=$$(date +%s); timeout --kill-after=30 $(1) $(2); rc=$$?; echo "make test: $(3) took $$(( $$(date +%s) - t0 )) s"; \
 	[ $$rc -eq 124 ] && echo "make test: $(3) passed its $(1) s limit: stopped"; exit $$rc
-test-lane: install
-	@status=0; \
-	( $(call limited,$(LIMIT_LANE),$(BIN)/pytest -q -p no:cacheprovider --durations=25 $(XDIST) --ignore=tests/deployment,the Airflow $(AIRFLOW_VERSION) suite) ) || status=1; \
-	( $(call limited,$(LIMIT_FLOOR),$(MAKE) --no-print-directory test-floor,the $(FLOOR_AIRFLOW_VERSION) floor) ) || status=1; \
-	( $(call limited,$(LIMIT_DIST),$(MAKE) --no-print-directory test-dist,the distribution check) ) || status=1; \
-	exit $$status
 
 # The inner loop: lint, types and the unit and contract tests (no Airflow run, no browser), under 2 minutes.
 test-quick: lint

@@ -13,7 +13,7 @@ from tests.examples.conftest import AIRFLOW, airflow_env, dags_test, reviewing
 from tests.integration.conftest import mp4_facts
 
 # A hang guard, not a time target: a test here may start the review api-server (its fixture) and then run
-# ``airflow dags test`` (270 s guard of its own); with both cores busy the two together can pass 300 s.
+# ``airflow dags test`` (420 s guard of its own); with both cores busy the two together can pass 300 s.
 pytestmark = pytest.mark.timeout(600)
 
 RATIO = {"16:9": 16 / 9, "9:16": 9 / 16, "1:1": 1.0}
