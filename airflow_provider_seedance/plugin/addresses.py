@@ -21,9 +21,28 @@ def run_page(dag_id: str, run_id: str, base_url: str = "") -> str:
     return f"{base_url.rstrip('/')}{URL_PREFIX}/run?{_query({'dag_id': dag_id, 'run_id': run_id})}"
 
 
-def task_instance_query(dag_id: str, run_id: str, task_id: str, map_index: int) -> str:
-    """The query string naming one task instance (the media and poster routes)."""
-    return _query({"dag_id": dag_id, "run_id": run_id, "task_id": task_id, "map_index": map_index})
+def task_instance_query(dag_id: str, run_id: str, task_id: str, map_index: int, item_index: int | None = None) -> str:
+    """The query string naming one task instance (the media and poster routes), and one item of its batch."""
+    ids: dict[str, object] = {"dag_id": dag_id, "run_id": run_id, "task_id": task_id, "map_index": map_index}
+    if item_index is not None:
+        ids["item_index"] = item_index
+    return _query(ids)
+
+
+def batch_page_query(
+    dag_id: str,
+    run_id: str,
+    task_id: str,
+    map_index: int,
+    status: str | None = None,
+    page: int = 1,
+    per_page: int | None = None,
+) -> str:
+    """The query string of a batch task's tab (``/seedance/task``) at one page, of one status or of all."""
+    ids: dict[str, object] = {"dag_id": dag_id, "run_id": run_id, "task_id": task_id, "map_index": map_index}
+    optional = {"status": status, "page": page if page > 1 else None, "per_page": per_page}
+    ids.update((name, value) for name, value in optional.items() if value)
+    return _query(ids)
 
 
 def literal_query(query: str) -> dict[str, str]:

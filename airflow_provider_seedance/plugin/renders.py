@@ -1,4 +1,4 @@
-"""What the Seedance tab shows: a run's renders read from its tasks' XComs, and spend across runs. Pure.
+"""What the Seedance tab shows: a run's renders read from its tasks' XComs. Pure.
 
 A render is found wherever a task's ``return_value`` has the shape of a ``VideoResult`` (the operator's and
 the sensor's result, in any DAG) or a task left a ``seedance_failure`` (the operator's last error, as a
@@ -9,9 +9,8 @@ field is type-checked and every text bounded before it reaches a page.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -68,6 +67,10 @@ class Render:
     run_after: str = ""
     #: Whether the saved file is still there (None: not looked at).
     present: bool | None = None
+    #: A batch's item (``plugin.batches``): its place in the batch, its name and the reason it did not succeed.
+    item_index: int | None = None
+    name: str | None = None
+    reason: str | None = None
 
     @property
     def saved(self) -> bool:
@@ -80,8 +83,9 @@ class Render:
 
     @property
     def query(self) -> str:
-        """The query string of this render's media and poster routes: its task instance, never a file path."""
-        return task_instance_query(self.dag_id, self.run_id, self.task_id, self.map_index)
+        """The query string of this render's media and poster routes: its task instance (and a batch's item
+        index), never a file path."""
+        return task_instance_query(self.dag_id, self.run_id, self.task_id, self.map_index, self.item_index)
 
 
 def shown_address(address: str) -> str:
@@ -92,22 +96,24 @@ def shown_address(address: str) -> str:
     return inert(address, MAX_TEXT) or ""
 
 
-def _text(value: Any) -> str | None:
-    return inert(value, MAX_TEXT) if isinstance(value, str) and value else None
+def bounded_text(value: Any, limit: int = MAX_TEXT) -> str | None:
+    """A text field of an XCom, control characters escaped and cut to ``limit``; None for anything else."""
+    return inert(value, limit) if isinstance(value, str) and value else None
 
 
-def _path(value: Any) -> str | None:
+def saved_path(value: Any) -> str | None:
     """A saved video's location, kept whole (it is looked up, never shown unescaped); absurd ones dropped."""
     return value if isinstance(value, str) and 0 < len(value) <= MAX_PATH and "\x00" not in value else None
 
 
-def _number(value: Any) -> float | None:
+def finite_number(value: Any) -> float | None:
+    """A price or a time: a finite number of at least 0 (never a bool), else None."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
         return None
     return float(value)
 
 
-def _whole(value: Any) -> int | None:
+def whole_number(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
@@ -126,19 +132,19 @@ def render_from_result(row: XComRow) -> Render:
         run_id=row.run_id,
         task_id=row.task_id,
         map_index=row.map_index,
-        generation_id=_text(value.get("generation_id")),
-        backend=_text(value.get("backend")),
-        seedance_conn_id=_text(value.get("seedance_conn_id")),
-        model=_text(value.get("model")),
-        status=_text(value.get("status")),
-        prompt=_text(value.get("prompt")),
-        duration=_whole(value.get("duration")),
-        quality=_text(value.get("quality")),
-        aspect_ratio=_text(value.get("aspect_ratio")),
-        credits=_number(value.get("credits")),
-        render_s=_number(value.get("render_s")),
-        output_path=_path(value.get("output_path")),
-        size_bytes=_whole(value.get("size_bytes")),
+        generation_id=bounded_text(value.get("generation_id")),
+        backend=bounded_text(value.get("backend")),
+        seedance_conn_id=bounded_text(value.get("seedance_conn_id")),
+        model=bounded_text(value.get("model")),
+        status=bounded_text(value.get("status")),
+        prompt=bounded_text(value.get("prompt")),
+        duration=whole_number(value.get("duration")),
+        quality=bounded_text(value.get("quality")),
+        aspect_ratio=bounded_text(value.get("aspect_ratio")),
+        credits=finite_number(value.get("credits")),
+        render_s=finite_number(value.get("render_s")),
+        output_path=saved_path(value.get("output_path")),
+        size_bytes=whole_number(value.get("size_bytes")),
         draft=value.get("draft") is True,
         run_after=row.run_after,
     )
@@ -158,60 +164,13 @@ def renders_of(rows: Iterable[XComRow]) -> list[Render]:
     for ident, failure in failures.items():
         render = found[ident]
         if render.status is None:  # the task ended without a result: it failed
-            render.failure = _text(failure.get("reason")) or "failed"
-            render.backend = render.backend or _text(failure.get("backend"))
-            render.seedance_conn_id = render.seedance_conn_id or _text(failure.get("seedance_conn_id"))
-            render.generation_id = render.generation_id or _text(failure.get("generation_id"))
-            render.model = render.model or _text(failure.get("model"))
+            render.failure = bounded_text(failure.get("reason")) or "failed"
+            render.backend = render.backend or bounded_text(failure.get("backend"))
+            render.seedance_conn_id = render.seedance_conn_id or bounded_text(failure.get("seedance_conn_id"))
+            render.generation_id = render.generation_id or bounded_text(failure.get("generation_id"))
+            render.model = render.model or bounded_text(failure.get("model"))
     return sorted(found.values(), key=lambda r: (r.dag_id, r.run_id, r.task_id, r.map_index))
 
 
 def find_render(renders: Iterable[Render], task_id: str, map_index: int) -> Render | None:
     return next((r for r in renders if r.task_id == task_id and r.map_index == map_index), None)
-
-
-@dataclass
-class RunSpend:
-    """One run's renders summed up, for the page across runs."""
-
-    dag_id: str
-    run_id: str
-    run_after: str
-    renders: int = 0
-    failures: int = 0
-    credits: float = 0.0
-    campaign: str | None = None
-
-
-@dataclass
-class Overview:
-    runs: list[RunSpend] = field(default_factory=list)
-    #: (backend, outcome) -> count, where the outcome is "rendered" or a failure's reason.
-    outcomes: dict[tuple[str, str], int] = field(default_factory=dict)
-    #: campaign (the DAG id, or the campaign's name) -> credits, over the runs shown.
-    campaigns: dict[str, float] = field(default_factory=dict)
-
-
-def overview(renders: Iterable[Render], campaigns: Mapping[tuple[str, str], str] | None = None) -> Overview:
-    """Spend per run (oldest first) and per campaign, and renders and failures by backend and reason."""
-    runs: dict[tuple[str, str], RunSpend] = {}
-    outcomes: dict[tuple[str, str], int] = defaultdict(int)
-    names = campaigns or {}
-    for render in renders:
-        key = (render.dag_id, render.run_id)
-        spend = runs.setdefault(key, RunSpend(render.dag_id, render.run_id, render.run_after, campaign=names.get(key)))
-        backend = render.backend or "unknown"
-        if render.failure:
-            spend.failures += 1
-            outcomes[(backend, render.failure)] += 1
-        elif render.status in (None, "succeeded"):
-            spend.renders += 1
-            spend.credits += render.credits or 0.0
-            outcomes[(backend, "rendered")] += 1
-        else:  # a submit that did not wait (queued, running): its sensor's result counts once it is done
-            outcomes[(backend, "pending")] += 1
-    ordered = sorted(runs.values(), key=lambda s: (s.run_after, s.dag_id, s.run_id))
-    per_campaign: dict[str, float] = defaultdict(float)
-    for spend in ordered:
-        per_campaign[spend.campaign or spend.dag_id] += spend.credits
-    return Overview(ordered, dict(sorted(outcomes.items())), dict(per_campaign))

@@ -11,11 +11,13 @@ and the page across runs draws its chart. Screenshots go to docs/ (when missing,
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -98,7 +100,14 @@ def tab_home(output_dir: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def server(tab_run: dict[str, Any], output_dir: Path) -> Any:
-    airflow_db = tab_home(output_dir)
+    with serve(tab_home(output_dir)) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def serve(airflow_db: Path) -> Iterator[dict[str, Any]]:
+    """An api-server on the Airflow home ``airflow_db``, where ``outsider`` may read no DAG; its URL and a token
+    per user (the batch tab's tests use it too)."""
     passwords = airflow_db / "tab-passwords.json"
     passwords.write_text(json.dumps(PASSWORDS))
     overrides = {

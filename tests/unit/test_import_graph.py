@@ -30,6 +30,8 @@ ROOT = Path(__file__).parents[2] / PACKAGE
 PURE = (
     "plugin.ranges",
     "plugin.renders",
+    "plugin.batches",
+    "plugin.spend",
     "campaign.options",
     "campaign.takes",
     "campaign.manifest",

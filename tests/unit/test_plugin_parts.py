@@ -26,7 +26,8 @@ from airflow_provider_seedance.plugin.addresses import (
 )
 from airflow_provider_seedance.plugin.campaigns import MAX_MANIFEST_BYTES, with_review_state
 from airflow_provider_seedance.plugin.ranges import ByteRange, RangeNotSatisfiable, parse_range
-from airflow_provider_seedance.plugin.renders import FAILURE_KEY, XComRow, overview, renders_of
+from airflow_provider_seedance.plugin.renders import FAILURE_KEY, XComRow, renders_of
+from airflow_provider_seedance.plugin.spend import overview
 
 
 @pytest.mark.parametrize(
