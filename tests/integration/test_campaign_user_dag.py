@@ -24,7 +24,8 @@ from airflow.providers.standard.version_compat import AIRFLOW_V_3_3_PLUS
 from tests.airflow_db import own_database
 from tests.integration.conftest import DAGS
 
-pytestmark = pytest.mark.usefixtures("connections")
+# A hang guard, not a time target: the module's DAG run happens in a child process with a 420 s guard of its own.
+pytestmark = [pytest.mark.usefixtures("connections"), pytest.mark.timeout(600)]
 
 REPO = Path(__file__).resolve().parents[2]
 RUN_CAMPAIGN = """
@@ -67,7 +68,7 @@ def _run_campaign(root: Path, options: dict[str, Any]) -> tuple[dict[str, Any], 
         "AIRFLOW_VAR_SEEDANCE_OUTPUT_ROOT": str(root),
     }
     command = [sys.executable, "-c", RUN_CAMPAIGN, str(DAGS / "seedance_campaign_user.py"), json.dumps(options)]
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=270, check=False)
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=420, check=False)
     log = done.stdout + done.stderr
     lines = [line for line in done.stdout.splitlines() if line.startswith("CAMPAIGN RUN: ")]
     assert lines, log[-6000:]

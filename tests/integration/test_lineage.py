@@ -24,7 +24,8 @@ from tests.integration.conftest import API_KEY, DAGS
 
 pytest.importorskip("airflow.providers.openlineage")
 
-pytestmark = pytest.mark.usefixtures("airflow_db", "connections")
+# A hang guard, not a time target: the module's DAG run happens in a child process with a 420 s guard of its own.
+pytestmark = [pytest.mark.usefixtures("airflow_db", "connections"), pytest.mark.timeout(600)]
 
 RUN_DAG = """
 import importlib.util, sys
@@ -57,7 +58,7 @@ def lineage_run(tmp_path_factory: pytest.TempPathFactory, connections: None) -> 
         env=env,
         capture_output=True,
         text=True,
-        timeout=280,
+        timeout=420,
         check=False,
     )
     log = done.stdout + done.stderr

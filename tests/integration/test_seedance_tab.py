@@ -32,7 +32,7 @@ from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.integration.conftest import API_KEY, DAGS
 from tests.ui_auth import OUTSIDER
 
-pytestmark = [pytest.mark.usefixtures("connections"), pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.usefixtures("connections"), pytest.mark.timeout(600)]
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
@@ -77,7 +77,7 @@ def tab_run(output_dir: Path) -> dict[str, Any]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=420,
         check=False,
     )
     lines = [line for line in done.stdout.splitlines() if line.startswith("TAB RUN: ")]

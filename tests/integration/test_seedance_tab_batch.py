@@ -31,7 +31,7 @@ from tests.integration.conftest import API_KEY, DAGS
 from tests.integration.test_seedance_tab import DOCS, REPO, _get, _play, _seen, serve
 from tests.ui_auth import OUTSIDER
 
-pytestmark = [pytest.mark.usefixtures("connections"), pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.usefixtures("connections"), pytest.mark.timeout(600)]
 
 DAG_ID = "seedance_tab_batch"
 RUN_BATCH_DAG = """
@@ -60,7 +60,7 @@ def batch_run(output_dir: Path) -> dict[str, Any]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=420,
         check=False,
     )
     lines = [line for line in done.stdout.splitlines() if line.startswith("BATCH RUN: ")]
