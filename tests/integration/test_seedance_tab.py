@@ -240,48 +240,56 @@ def _big_clip(path: Path, seconds: int = 10, fps: int = 24) -> None:
         container.mux(stream.encode(None))
 
 
-def test_the_tab_plays_inside_airflow_in_chromium(server, tab_run):
+@contextlib.contextmanager
+def admin_page(server: Any, media: list[tuple[Any, ...]]) -> Iterator[Any]:
+    """A Chromium page logged in as the admin (autoplay allowed), every ``/seedance/media`` response it sees
+    appended to ``media`` (:func:`_seen`)."""
     require_chromium()
     from playwright.sync_api import sync_playwright
 
-    url, media = server["url"], []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"]
         )
         try:
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            context.add_cookies([{"name": "_token", "value": server["tokens"]["admin"], "url": url}])
+            context.add_cookies([{"name": "_token", "value": server["tokens"]["admin"], "url": server["url"]}])
             page = context.new_page()
             page.set_default_timeout(60_000)
             page.on("response", lambda r: media.append(_seen(r)) if "/seedance/media" in r.url else None)
-            run = quote(tab_run["run_id"], safe="")
-            page.goto(f"{url}/dags/{tab_run['dag_id']}/runs/{run}/plugin/seedance-run")
-            frame = page.frame_locator("iframe")
-            played = _play(page, frame.locator('section[data-task="render"][data-map-index="0"] video'))
-            # The second clip is 11 MB (the fixture's): with its metadata loaded and nothing played, the
-            # player has not read its end, so a seek there is a new request for that range
-            big = frame.locator('section[data-task="render"][data-map-index="1"] video')
-            page.wait_for_function("v => v.readyState >= 1", arg=big.element_handle())  # its metadata only
-            before_seek = time.monotonic()
-            big.evaluate("v => { v.currentTime = v.duration - 1.5; }")
-            page.wait_for_function("v => !v.seeking && v.readyState >= 2", arg=big.element_handle())
-            page.wait_for_timeout(500)
-            tab_png = page.screenshot(full_page=False)
-            # the tab of a task that is not mapped (the UI fills in no map index there)
-            page.goto(f"{url}/dags/{tab_run['dag_id']}/runs/{run}/tasks/gone/plugin/seedance-task")
-            page.frame_locator("iframe").locator(".missing-file").wait_for()
-            page.goto(f"{url}/plugin/seedance-renders")
-            overview = page.frame_locator("iframe")
-            # the chart (other tests' runs in this database may have cost nothing: a bar of height 0 is hidden)
-            overview.locator("#spend-chart").wait_for()
-            assert overview.locator("#spend-chart rect").count() >= 1
-            overview_png = page.screenshot(full_page=False)
-            # a link back into Airflow leaves the sandboxed frame: the UI's router goes to the run
-            overview.locator("#runs a.airflow-link").first.click()
-            page.wait_for_url(f"**/dags/{tab_run['dag_id']}/runs/**", timeout=30_000)
+            yield page
         finally:
             browser.close()
+
+
+def test_the_tab_plays_inside_airflow_in_chromium(server, tab_run):
+    url, media = server["url"], []
+    with admin_page(server, media) as page:
+        run = quote(tab_run["run_id"], safe="")
+        page.goto(f"{url}/dags/{tab_run['dag_id']}/runs/{run}/plugin/seedance-run")
+        frame = page.frame_locator("iframe")
+        played = _play(page, frame.locator('section[data-task="render"][data-map-index="0"] video'))
+        # The second clip is 11 MB (the fixture's): with its metadata loaded and nothing played, the
+        # player has not read its end, so a seek there is a new request for that range
+        big = frame.locator('section[data-task="render"][data-map-index="1"] video')
+        page.wait_for_function("v => v.readyState >= 1", arg=big.element_handle())  # its metadata only
+        before_seek = time.monotonic()
+        big.evaluate("v => { v.currentTime = v.duration - 1.5; }")
+        page.wait_for_function("v => !v.seeking && v.readyState >= 2", arg=big.element_handle())
+        page.wait_for_timeout(500)
+        tab_png = page.screenshot(full_page=False)
+        # the tab of a task that is not mapped (the UI fills in no map index there)
+        page.goto(f"{url}/dags/{tab_run['dag_id']}/runs/{run}/tasks/gone/plugin/seedance-task")
+        page.frame_locator("iframe").locator(".missing-file").wait_for()
+        page.goto(f"{url}/plugin/seedance-renders")
+        overview = page.frame_locator("iframe")
+        # the chart (other tests' runs in this database may have cost nothing: a bar of height 0 is hidden)
+        overview.locator("#spend-chart").wait_for()
+        assert overview.locator("#spend-chart rect").count() >= 1
+        overview_png = page.screenshot(full_page=False)
+        # a link back into Airflow leaves the sandboxed frame: the UI's router goes to the run
+        overview.locator("#runs a.airflow-link").first.click()
+        page.wait_for_url(f"**/dags/{tab_run['dag_id']}/runs/**", timeout=30_000)
     assert played["ready"] >= 4 and played["time"] > 0.5, played
     ranged = [m for m in media if m[0] == 206 and m[1]]
     assert ranged, f"no Range request answered 206: {media}"

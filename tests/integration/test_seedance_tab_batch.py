@@ -26,9 +26,8 @@ import airflow
 import pytest
 
 from tests.airflow_db import own_database
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.integration.conftest import API_KEY, DAGS
-from tests.integration.test_seedance_tab import DOCS, REPO, _get, _play, _seen, serve
+from tests.integration.test_seedance_tab import DOCS, REPO, _get, _play, admin_page, serve
 from tests.ui_auth import OUTSIDER
 
 pytestmark = [pytest.mark.usefixtures("connections"), pytest.mark.timeout(600)]
@@ -163,35 +162,21 @@ def test_the_page_across_runs_counts_the_batch_items(server, batch_run):
 
 
 def test_a_batch_tab_pages_and_plays_inside_airflow_in_chromium(server, batch_run):
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
     url, media = server["url"], []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"]
-        )
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            context.add_cookies([{"name": "_token", "value": server["tokens"]["admin"], "url": url}])
-            page = context.new_page()
-            page.set_default_timeout(60_000)
-            page.on("response", lambda r: media.append(_seen(r)) if "/seedance/media" in r.url else None)
-            run = quote(batch_run["run_id"], safe="")
-            page.goto(f"{url}/dags/{DAG_ID}/runs/{run}/tasks/catalog/plugin/seedance-task")
-            frame = page.frame_locator("iframe")
-            frame.locator('section.batch[data-task="catalog"]').wait_for()
-            time.sleep(0.5)  # the posters
-            tab_png = page.screenshot(full_page=False)
-            # the "failed" count filters the items; "all" brings them back; the vase plays
-            frame.locator('a.count[data-status="failed"]').click()
-            frame.locator('section.batch[data-status="failed"]').wait_for()
-            assert frame.locator("section.render.item").count() == 1
-            frame.locator('a.count[data-status=""]').click()
-            frame.locator('section.batch[data-status=""]').wait_for()
-            played = _play(page, frame.locator('section.item[data-item-index="4"] video'))
-        finally:
-            browser.close()
+    with admin_page(server, media) as page:
+        run = quote(batch_run["run_id"], safe="")
+        page.goto(f"{url}/dags/{DAG_ID}/runs/{run}/tasks/catalog/plugin/seedance-task")
+        frame = page.frame_locator("iframe")
+        frame.locator('section.batch[data-task="catalog"]').wait_for()
+        time.sleep(0.5)  # the posters
+        tab_png = page.screenshot(full_page=False)
+        # the "failed" count filters the items; "all" brings them back; the vase plays
+        frame.locator('a.count[data-status="failed"]').click()
+        frame.locator('section.batch[data-status="failed"]').wait_for()
+        assert frame.locator("section.render.item").count() == 1
+        frame.locator('a.count[data-status=""]').click()
+        frame.locator('section.batch[data-status=""]').wait_for()
+        played = _play(page, frame.locator('section.item[data-item-index="4"] video'))
     assert played["ready"] >= 4 and played["time"] > 0.5, played
     ranged = [m for m in media if m[0] == 206 and m[1] and "item_index=4" in m[3]]
     assert ranged, f"no Range request of item 4 answered 206: {media}"
