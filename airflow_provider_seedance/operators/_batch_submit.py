@@ -166,12 +166,13 @@ async def _create(
     the others start at the first connection this try has not seen refuse."""
     legs = item.legs
     sent = record.conn_of(item.index)
-    unanswered = bool(record.submissions.get(str(item.index))) and not record.surely_refused(item.index)
-    if unanswered and sent >= len(legs):
+    tried = bool(record.submissions.get(str(item.index))) and not record.surely_refused(item.index)
+    # accepted before (its render failed, or the API forgot it): that create was answered, a new one is no replay
+    if tried and str(item.index) not in record.items and sent >= len(legs):
         where = connections.conn_ids[sent] if sent < len(connections.hooks) else "?"
         reason = f"uncertain create: an earlier try's create on {where!r}, no longer listed, was never answered"
         return Refused(reason, retryable=False, conn_index=sent)
-    conn_index = sent if unanswered else failover.first_open(0, legs)
+    conn_index = sent if tried and sent < len(legs) else failover.first_open(0, legs)
     transient = False  # whether any of the item's sure refusals may pass (a 429, a connection down)
     while conn_index is not None:
         outcome = await _create_on(connections, conn_index, item, record, key_of, writer)

@@ -471,3 +471,29 @@ def test_a_retry_after_every_connection_refused_for_sure_starts_again_at_the_fir
         retry = deferred(batch(requests=[{"prompt": "a kite"}]), {"ti": ti, "task_state_store": store})
     assert (ark.call_count, evo.call_count) == (2, 1)
     assert retry.serialize()[1]["conn_indexes"] == {}
+
+
+def test_an_item_whose_render_failed_on_a_connection_no_longer_listed_is_created_again_on_the_first():
+    """Its create there was answered (accepted, then the render failed transiently): no charge to replay."""
+    connections = BatchConnections.of(SeedanceHook("seedance_ark"), ["seedance_evo"], None)
+    items, _ = batch_items(
+        [{"prompt": "a kite"}],
+        defaults={"model": ARK_MODEL, "duration": 5},
+        hook=connections.hooks[0],
+        output_path=None,
+        seconds_left=600,
+        connections=connections,
+    )
+    shard = {
+        "version": 2,
+        "connections": ["seedance_ark", "seedance_old"],
+        "items": {"0": ["task-old-0", items[0].digest]},
+        "ended": {"0": ["retry", "failed: service_error"]},
+        "submissions": {"0": 1},
+        "conn_index": {"0": 1},
+    }
+    store = DictStore({f"{BATCH_STATE_KEY}.0": shard})
+    with respx.mock(assert_all_called=False) as api:
+        ark = api.post(ARK_TASKS).mock(side_effect=accepted("cgt"))
+        trigger = deferred(batch(requests=[{"prompt": "a kite"}]), {"ti": FakeTI(), "task_state_store": store})
+    assert ark.call_count == 1 and trigger.serialize()[1]["generation_ids"] == ["cgt-0"]
