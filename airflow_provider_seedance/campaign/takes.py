@@ -63,6 +63,11 @@ class Take(BaseModel):
         return self.shown.get(name) if value is None or value == "" else value
 
 
+#: The endings the campaign gives its clips' names (``clips_of``: ``-t<N>`` a variant; ``fates``: ``-r<N>`` a
+#: re-render, ``-final`` a final render), which a take's own name must not have.
+GENERATED_SUFFIX = re.compile(r"-(t\d+|r\d+|final)$")
+
+
 def parse_takes(takes: Any) -> list[Take]:
     """The user's takes as ``Take`` objects, or a ``CampaignOptionError`` naming the take and its field:
     each needs a ``model`` and a ``prompt``, its request fields must be the operator's, names must differ."""
@@ -98,6 +103,12 @@ def _parse_take(index: int, raw: Any) -> Take:
         message = "is not a request field" if error["type"] == "extra_forbidden" else error["msg"]
         raise CampaignOptionError(f"{where}.{field} {message}") from None
     name = slug(raw.get("name") or f"take-{index + 1}")
+    if GENERATED_SUFFIX.search(name):
+        raise CampaignOptionError(
+            f"{where}.name {name!r} ends like a name the campaign makes itself (-t<N> for a take's variants, "
+            "-r<N> for a re-render, -final for a final render): a take's name must not end in one of them, or "
+            "its clips would be named as another take's"
+        )
     labels = raw.get("labels") or {}
     if not isinstance(labels, Mapping):
         raise CampaignOptionError(f"{where}.labels must be a dict, got {type(labels).__name__}")

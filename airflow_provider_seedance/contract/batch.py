@@ -47,10 +47,11 @@ class BatchRecord(BaseModel):
 
     With ``fallback_conn_ids``, ``conn_index`` maps an item's index to the place, in ``connections`` (the task's
     own connection, then its fallbacks), of the connection its last create was sent to (the one that accepted
-    it, once accepted); an item absent from it was sent to the task's own (index 0), as every item of a record
-    written before failover was. Each shard keeps the list its indexes point into, and ``load`` translates
-    them to the current list (a connection no longer listed is added at the end: its items are still polled
-    there, never created there again).
+    it, once accepted); an item absent from it was sent to the list's first connection (index 0), as every
+    item of a record written before failover was to the task's own. Each shard keeps the list its indexes
+    point into (always, once written with one), and ``load`` translates every item, those absent from it too,
+    to the current list by connection id (a connection no longer listed is added at the end: its items are
+    still polled there, never created there again).
 
     It is stored in shards of ``SHARD_SIZE`` items (``shard_key``); every change goes through a method that marks
     its shard, and ``save`` writes only the shards marked since the last one (``pending_writes``)."""
@@ -67,7 +68,7 @@ class BatchRecord(BaseModel):
     refused: dict[str, list[Any]] = {}
     #: The connection ids ``conn_index`` points into: ``seedance_conn_id``, then ``fallback_conn_ids``.
     connections: list[str] = []
-    #: Item index -> the place in ``connections`` of the connection of its last create; absent: 0.
+    #: Item index -> the place in ``connections`` of the connection of its last create; absent: 0 (the first).
     conn_index: dict[str, int] = {}
     _dirty: set[int] = PrivateAttr(default_factory=set)
 
@@ -93,18 +94,22 @@ class BatchRecord(BaseModel):
 
     def _translated(self, part: BatchRecord) -> dict[str, int]:
         """``part``'s connection indexes as places in this record's ``connections`` (a shard written with
-        another list of fallbacks names its connections in its own order)."""
+        another list of fallbacks names its connections in its own order; an item of it with no entry is on
+        that list's first connection)."""
         if not self.connections:
             self.connections = list(part.connections)
         if not part.connections or part.connections == self.connections:
             return part.conn_index
+        slots = set(part.items) | set(part.submissions) | set(part.refused) | set(part.conn_index)
         translated = {}
-        for slot, index in part.conn_index.items():
+        for slot in slots:
+            index = part.conn_index.get(slot, 0)
             if 0 <= index < len(part.connections):
                 conn_id = part.connections[index]
                 if conn_id not in self.connections:
                     self.connections.append(conn_id)
-                translated[slot] = self.connections.index(conn_id)
+                if place := self.connections.index(conn_id):
+                    translated[slot] = place
         return translated
 
     def save(self, store: Any) -> int:
@@ -124,7 +129,7 @@ class BatchRecord(BaseModel):
         # the shard's own slots looked up, not every entry scanned: a write per accepted create stays O(shard)
         slots = [str(index) for index in range(shard * SHARD_SIZE, (shard + 1) * SHARD_SIZE)]
         part: dict[str, Any] = {"version": self.version}
-        if self.conn_index:
+        if self.connections:  # always: an item with no conn_index entry is on this list's first connection
             part["connections"] = self.connections
         for name in _FIELDS:
             entries = getattr(self, name)
@@ -155,14 +160,32 @@ class BatchRecord(BaseModel):
         self.saved.pop(slot, None)
         self.refused.pop(slot, None)
 
-    def send_to(self, index: int, conn_index: int) -> None:
-        """The item's next create goes to connection ``conn_index`` (recorded before it is sent)."""
-        if conn_index != self.conn_of(index):
-            slot = self._touch(index)
-            if conn_index:
-                self.conn_index[slot] = conn_index
-            else:
-                self.conn_index.pop(slot, None)
+    def send_to(self, index: int, conn_index: int) -> bool:
+        """The item's next create goes to connection ``conn_index``; whether that changed the record."""
+        if conn_index == self.conn_of(index):
+            return False
+        slot = self._touch(index)
+        if conn_index:
+            self.conn_index[slot] = conn_index
+        else:
+            self.conn_index.pop(slot, None)
+        return True
+
+    def sending(self, index: int, conn_index: int) -> bool:
+        """A create of the item is about to be sent to ``conn_index``: its connection recorded, and an earlier
+        try's refusal of it dropped (this create is not answered yet). True when the store must be written
+        before it is sent: else a kill while it is in flight leaves a record that points a retry elsewhere."""
+        dropped = self.refused.pop(str(index), None) is not None
+        if dropped:
+            self._touch(index)
+        return self.send_to(index, conn_index) or dropped
+
+    def surely_refused(self, index: int) -> bool:
+        """Whether the item's last create was answered with a refusal (so nothing of it may have been billed)."""
+        entry = self.refused.get(str(index)) or []
+        if str(index) in self.items or len(entry) < 2:
+            return False
+        return entry[0] == "error" and not str(entry[1]).startswith("uncertain create")
 
     def conn_of(self, index: int) -> int:
         """The place in ``connections`` of the connection of the item's last create (0: the task's own)."""

@@ -51,10 +51,11 @@ class BatchItem:
         """Its request and digest on every connection it may be created on: the task's own first."""
         return ((self.request, self.digest), *self.fallbacks)
 
-    def model_on(self, conn_index: int) -> str:
-        """The model it renders on that connection (its own for one no longer listed)."""
+    def model_on(self, conn_index: int) -> str | None:
+        """The model it renders on that connection; None where its request there was not built (a connection no
+        longer listed, or any fallback on resume: the API's answer names the model)."""
         legs = self.legs
-        return legs[conn_index][0].model if 0 <= conn_index < len(legs) else self.request.model
+        return legs[conn_index][0].model if 0 <= conn_index < len(legs) else None
 
 
 def batch_items(

@@ -42,7 +42,7 @@ async def save_all(
 async def _save_one(
     hook: SeedanceHook,
     item: BatchItem,
-    model: str,
+    model: str | None,
     facts: dict[str, Any],
     replace: bool,
     max_download_mb: float | None,

@@ -1,7 +1,8 @@
 """A batch's creates, concurrently under a bound on the hooks' async clients, each accepted id put in the batch
 record at once and the record written to the task state store by one writer (a write never waits behind
 another; a kill loses at most the ids accepted during the write in flight, which EvoLink's key replays). A
-create refused for sure (``failover.refusal``) goes to the next connection the ``FailoverGate`` leaves open.
+create refused for sure (``failover.refusal``) goes to the next connection the ``FailoverGate`` leaves open, and
+the item's new connection is in the store before that create is sent.
 """
 
 from __future__ import annotations
@@ -57,17 +58,36 @@ class RecordWriter:
         self.record, self.store = record, store
         self._dirty = asyncio.Event()
         self._closing = False
+        self._waiting: list[asyncio.Future[None]] = []
 
     def changed(self) -> None:
         self._dirty.set()
+
+    async def flush(self) -> None:
+        """Return once a write taken after this call has reached the store (the items moved to another
+        connection meanwhile share it): what must be stored before a create is sent."""
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append(done)
+        self._dirty.set()
+        await done
 
     async def run(self) -> None:
         while True:
             await self._dirty.wait()
             self._dirty.clear()
+            waiting, self._waiting = self._waiting, []
             writes = self.record.pending_writes()  # taken here: the creates change the record meanwhile
-            for key, value in writes if self.store is not None else ():
-                await asyncio.to_thread(self.store.set, key, value)
+            try:
+                for key, value in writes if self.store is not None else ():
+                    await asyncio.to_thread(self.store.set, key, value)
+            except BaseException as exc:
+                for done in waiting:
+                    if not done.done():
+                        done.set_exception(exc)
+                raise
+            for done in waiting:
+                if not done.done():
+                    done.set_result(None)
             if self._closing and not self._dirty.is_set():
                 return
 
@@ -110,7 +130,7 @@ async def submit_all(
             outcome = (
                 Refused(str(reason), retryable=False, status="skipped")
                 if reason
-                else await _create(connections, item, record, key_of, failover)
+                else await _create(connections, item, record, key_of, failover, writer)
             )
         if isinstance(outcome, Refused):
             refused[item.index] = outcome
@@ -118,39 +138,62 @@ async def submit_all(
             estimates.append(outcome.estimated_time_s)
         writer.changed()
 
+    creates = [asyncio.ensure_future(one(item)) for item in items]
     try:
-        await asyncio.gather(*(one(item) for item in items))
+        await asyncio.gather(*creates)
     finally:
+        # on an error, the items still in flight stop before the last write: what they recorded is in it, and
+        # none of them sends a create whose connection would not be stored first
+        for create in creates:
+            create.cancel()
+        await asyncio.gather(*creates, return_exceptions=True)
         writer.close()
         await writing
     return refused, estimates
 
 
 async def _create(
-    connections: BatchConnections, item: BatchItem, record: BatchRecord, key_of: KeyOf, failover: FailoverGate
+    connections: BatchConnections,
+    item: BatchItem,
+    record: BatchRecord,
+    key_of: KeyOf,
+    failover: FailoverGate,
+    writer: RecordWriter,
 ) -> Refused | Generation:
     """One item's creates, connection after connection while they refuse for sure. An item an earlier try sent
-    a create for goes first to that create's connection, with its key (a replay, not a second charge); the
-    others start at the first connection this try has not seen refuse."""
+    a create for that was never answered goes first to that create's connection, with its key (a replay, not a
+    second charge), or, when that connection is no longer listed, is not sent again (it may have been billed);
+    the others start at the first connection this try has not seen refuse."""
     legs = item.legs
     sent = record.conn_of(item.index)
-    if record.submissions.get(str(item.index)) and sent < len(legs):
-        conn_index: int | None = sent
-    else:
-        conn_index = failover.first_open(0, legs)
+    tried = bool(record.submissions.get(str(item.index))) and not record.surely_refused(item.index)
+    # accepted before (its render failed, or the API forgot it): that create was answered, a new one is no replay
+    if tried and str(item.index) not in record.items and sent >= len(legs):
+        where = connections.conn_ids[sent] if sent < len(connections.hooks) else "?"
+        reason = f"uncertain create: an earlier try's create on {where!r}, no longer listed, was never answered"
+        return Refused(reason, retryable=False, conn_index=sent)
+    conn_index = sent if tried and sent < len(legs) else failover.first_open(0, legs)
+    transient = False  # whether any of the item's sure refusals may pass (a 429, a connection down)
     while conn_index is not None:
-        outcome = await _create_on(connections, conn_index, item, record, key_of)
+        outcome = await _create_on(connections, conn_index, item, record, key_of, writer)
         if not isinstance(outcome, _SureRefusal):
             return outcome
+        transient = transient or outcome.error.retryable
         following = failover.refused(conn_index, legs, outcome.error, outcome.reason)
         if following is None:
-            return Refused(failure_reason(outcome.error), outcome.error.retryable, conn_index=conn_index)
+            return Refused(failure_reason(outcome.error), transient, conn_index=conn_index)
         conn_index = following
-    return Refused(*failover.why_closed())
+    reason, retryable = failover.why_closed()
+    return Refused(reason, retryable or transient)
 
 
 async def _create_on(
-    connections: BatchConnections, conn_index: int, item: BatchItem, record: BatchRecord, key_of: KeyOf
+    connections: BatchConnections,
+    conn_index: int,
+    item: BatchItem,
+    record: BatchRecord,
+    key_of: KeyOf,
+    writer: RecordWriter,
 ) -> Refused | Generation | _SureRefusal:
     """The item's create on one connection, as the single operator's ``_submit``: the key of the item's last
     create again, and a key that replays a failed task (an earlier try's render that failed) moves on to the
@@ -158,7 +201,10 @@ async def _create_on(
     request digest, and are another account's anyway), so that an item's key on a fallback is the same
     whether this try asked the connections before it or went straight there."""
     hook, (request, _) = connections.hooks[conn_index], item.legs[conn_index]
-    record.send_to(item.index, conn_index)
+    if record.sending(item.index, conn_index):
+        # stored before the create is sent: a try killed while it is in flight leaves its connection, so the
+        # retry replays it there with its key instead of creating it again on the task's own connection
+        await writer.flush()
     generation: Generation | None = None
     for attempt in range(MAX_REPLAYED_FAILURES):
         # the first create of a try reuses the last key sent: a try killed after sending it (its answer, or its

@@ -39,6 +39,7 @@ from airflow_provider_seedance.operators._batch_plan import (
     record_outcomes,
     settled_result,
 )
+from airflow_provider_seedance.operators._batch_resume import resume_connections, retry_refusal
 from airflow_provider_seedance.operators._batch_routes import BatchConnections
 from airflow_provider_seedance.operators._batch_save import save_all
 from airflow_provider_seedance.operators._batch_submit import submit_all
@@ -57,13 +58,6 @@ if TYPE_CHECKING:
 RESULTS_XCOM_KEY = "seedance_batch_results"
 #: The XCom key of the items settled before deferring (refused, or settled by earlier tries), for the resume.
 SETTLED_XCOM_KEY = "seedance_batch_settled"
-
-
-#: Why a failed batch is not retried without a task state store on an API without an idempotency key.
-UNSAFE_RETRY = (
-    "not retried: without a task state store (Airflow 3.3+) and with no idempotency key on this API, a retry "
-    "would create, and pay for, every item again; clear the task, or render the failed items in a new batch"
-)
 
 
 class SeedanceBatchGenerateVideosOperator(BaseOperator):
@@ -159,8 +153,8 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         return BatchConnections.of(self.hook, self.fallback_conn_ids, self.fallback_models)
 
     def _validated_items(self, connections: BatchConnections) -> list[BatchItem]:
-        """Every item built and validated (on every fallback too), or one error naming each bad item (logged
-        one line each)."""
+        """Every item built and validated (on every listed fallback too), or one error naming each bad item
+        (logged one line each)."""
         items, errors = batch_items(
             self.requests,
             defaults=self.defaults,
@@ -277,10 +271,11 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         """Back on a worker after the trigger fired: save every succeeded video, return the results."""
         try:
-            connections = self._connections()
-            items = self._validated_items(connections)  # the same items: the fields render as they did before
             parsed = BatchEvent.model_validate(event)
-            connections.adopt(parsed.connections)  # as the record had them before deferring
+            # the connections the event's indexes point into, as they were before deferring; only the task's
+            # own validates the items (the same items: the fields render as they did before)
+            connections = resume_connections(self.seedance_conn_id, parsed)
+            items = self._validated_items(connections)
             ti = context["ti"]
             kept = ti.xcom_pull(task_ids=ti.task_id, key=SETTLED_XCOM_KEY)
             kept = kept if isinstance(kept, dict) else {}
@@ -354,9 +349,8 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         retryable = [result.item_index for result in failed if result.retryable]
         if not retryable:
             raise AirflowFailException(f"{reason}; none of them can be rendered again by a retry")
-        keyless = not all(hook.backend.supports_idempotency for hook in connections.listed_hooks)
-        if context.get("task_state_store") is None and keyless:
-            raise AirflowFailException(f"{reason}; {UNSAFE_RETRY}")
+        if (unsafe := retry_refusal(connections, context.get("task_state_store"))) is not None:
+            raise AirflowFailException(f"{reason}; {unsafe}")
         raise AirflowException(f"{reason}; a retry renders again only items {_shown(retryable)}")
 
     # -- lineage (OpenLineage calls these; without its provider they return None) ----------------------

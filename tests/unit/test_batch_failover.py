@@ -24,7 +24,7 @@ from airflow_provider_seedance.operators._batch_items import batch_items
 from airflow_provider_seedance.operators._batch_routes import BatchConnections
 from airflow_provider_seedance.operators._batch_submit import submit_all
 from airflow_provider_seedance.operators.batch import SeedanceBatchGenerateVideosOperator
-from airflow_provider_seedance.runtime._compat import AirflowException
+from airflow_provider_seedance.runtime._compat import AirflowException, AirflowFailException
 from airflow_provider_seedance.triggers.batch import SeedanceBatchTrigger
 
 ARK = "http://ark.batch-failover.test/api/v3"
@@ -307,8 +307,22 @@ def test_the_record_keeps_each_items_connection_as_an_index_and_translates_a_cha
     assert again.connections == ["a", "b", "c"] and again.conn_of(0) == 2 and again.conn_of(1) == 0
     moved = BatchRecord.load(store, 3, ["a", "c", "b"])
     assert moved.conn_of(0) == 1
-    written_before_failover = DictStore({"version": 2, "items": {"0": ["g0", "d0"]}})
-    assert BatchRecord.load(written_before_failover, 1, ["a", "b"]).conn_of(0) == 0
+    written_before_failover = DictStore({f"{BATCH_STATE_KEY}.0": {"version": 2, "items": {"0": ["g0", "d0"]}}})
+    before = BatchRecord.load(written_before_failover, 1, ["a", "b"])
+    assert before.accepted(0, "d0") == "g0" and before.conn_of(0) == 0
+
+
+def test_a_shard_always_names_its_connections_and_an_item_without_an_index_is_on_their_first():
+    """Items accepted on 'a' (no index: the list's first) stay on 'a' when a retry swaps 'a' and 'b'."""
+    store = DictStore()
+    record = BatchRecord.load(store, 2, ["a", "b"])
+    record.accept(0, "d0", "g0")
+    record.send_to(1, 1)
+    record.accept(1, "d1", "g1")
+    record.save(store)
+    assert store[f"{BATCH_STATE_KEY}.0"]["connections"] == ["a", "b"]
+    swapped = BatchRecord.load(store, 2, ["b", "a"])
+    assert (swapped.conn_of(0), swapped.conn_of(1)) == (1, 0)
 
 
 def test_a_large_batch_on_its_fallbacks_still_fits_each_shard_under_the_store_limit():
@@ -325,3 +339,161 @@ def test_a_large_batch_on_its_fallbacks_still_fits_each_shard_under_the_store_li
     assert len(store) == -(-size // SHARD_SIZE)
     assert max(len(json.dumps(value)) for value in store.values()) < 65_535
     assert BatchRecord.load(store, size, connections).conn_of(9_999) == 2
+
+
+# -- retries after failover: never pay twice, never lose a video ----------------------------------------------
+
+
+def _second_connection(monkeypatch: pytest.MonkeyPatch, conn_id: str, host: str, backend: str) -> None:
+    conn = {"conn_type": "seedance", "password": "sk-2nd-BATCH", "host": host, "extra": {"backend": backend}}
+    conn["extra"]["max_retries"] = 0
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
+
+
+def test_an_items_fallback_is_in_the_store_before_its_create_is_sent_so_a_kill_then_is_replayed_there():
+    """Killed while item 0's create on the fallback is in flight (the store as it was when the fallback received
+    it): the retry replays that create on the fallback with its key, never creating it again on ModelArk."""
+    store, seen = DictStore(), []
+
+    def evo_answer(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(json.dumps(dict(store))))  # what a SIGKILL right now would leave
+        return accepted("task-evo")(request)
+
+    with respx.mock(assert_all_called=False) as api:
+        ark = api.post(ARK_TASKS).mock(return_value=ark_error(402, "AccountOverdueError", "no credits left"))
+        evo = api.post(EVO_CREATE).mock(side_effect=evo_answer)
+        deferred(batch(requests=[{"prompt": "a kite"}]), {"ti": FakeTI(), "task_state_store": store})
+        shard = seen[0][f"{BATCH_STATE_KEY}.0"]
+        assert shard["conn_index"] == {"0": 1} and shard["connections"] == ["seedance_ark", "seedance_evo"]
+        retry = deferred(
+            batch(requests=[{"prompt": "a kite"}]), {"ti": FakeTI(), "task_state_store": DictStore(seen[0])}
+        )
+    assert (ark.call_count, evo.call_count) == (1, 2)
+    first, again = (call.request.headers["Idempotency-Key"] for call in evo.calls)
+    assert first == again and retry.serialize()[1]["conn_indexes"] == {"0": 1}
+
+
+def test_without_a_task_state_store_a_failed_batch_with_fallbacks_is_not_retried(monkeypatch: pytest.MonkeyPatch):
+    """Both connections take idempotency keys, yet a retry (no record) would start over on the first one."""
+    _second_connection(monkeypatch, "seedance_evo2", "http://evo2.batch-failover.test", "evolink")
+    op = batch(seedance_conn_id="seedance_evo", fallback_conn_ids=["seedance_evo2"], defaults={"model": EVO_MODEL})
+    with respx.mock() as api:
+        api.post(EVO_CREATE).mock(return_value=ark_error(402, "insufficient_quota", "no credits"))
+        api.post("http://evo2.batch-failover.test/v1/videos/generations").mock(
+            return_value=ark_error(429, "rate_limited", "slow down")
+        )
+        ti = FakeTI()
+        with pytest.raises(AirflowFailException, match="with fallback_conn_ids and without a task state store"):
+            op.execute({"ti": ti})  # type: ignore[arg-type]
+    assert all(r["retryable"] for r in ti.xcom["seedance_batch_results"])  # a store would have let it retry
+
+
+@pytest.mark.parametrize("refused_before", [False, True])
+def test_an_unanswered_create_on_a_connection_no_longer_listed_is_not_sent_again(refused_before: bool):
+    """An earlier try sent item 0's create to 'seedance_old' (since removed from fallback_conn_ids) and was killed
+    before the answer: it may have been billed, so it ends uncertain; unless the record says it was refused."""
+    shard: dict[str, Any] = {
+        "version": 2,
+        "connections": ["seedance_ark", "seedance_old"],
+        "submissions": {"0": 1},
+        "conn_index": {"0": 1},
+    }
+    if refused_before:
+        shard["refused"] = {"0": ["error", "HTTP 402 insufficient_quota", False, 1]}
+    store, ti = DictStore({f"{BATCH_STATE_KEY}.0": shard}), FakeTI()
+    with respx.mock(assert_all_called=False) as api:
+        ark = api.post(ARK_TASKS).mock(side_effect=accepted("cgt"))
+        evo = api.post(EVO_CREATE).mock(side_effect=accepted("task-evo"))
+        if refused_before:
+            deferred(batch(requests=[{"prompt": "a kite"}]), {"ti": ti, "task_state_store": store})
+        else:
+            with pytest.raises(AirflowException, match="none of them can be rendered again"):
+                batch(requests=[{"prompt": "a kite"}]).execute({"ti": ti, "task_state_store": store})  # type: ignore[arg-type]
+    assert (ark.call_count, evo.call_count) == ((1, 0) if refused_before else (0, 0))
+    if not refused_before:
+        [result] = ti.xcom["seedance_batch_results"]
+        assert result["reason"].startswith("uncertain create") and result["conn_id"] == "seedance_old"
+
+
+def test_a_retry_that_swaps_the_connections_polls_each_item_where_it_was_accepted(monkeypatch: pytest.MonkeyPatch):
+    _second_connection(monkeypatch, "seedance_ark2", "http://ark2.batch-failover.test/api/v3", "modelark")
+    store, ti = DictStore(), FakeTI()
+    with respx.mock(assert_all_called=False) as api:
+        ark = api.post(ARK_TASKS).mock(side_effect=accepted("cgt"))
+        ark2 = api.post("http://ark2.batch-failover.test/api/v3/contents/generations/tasks").mock(
+            side_effect=accepted("cgt2")
+        )
+        deferred(batch(fallback_conn_ids=["seedance_ark2"]), {"ti": ti, "task_state_store": store})
+        swapped = batch(seedance_conn_id="seedance_ark2", fallback_conn_ids=["seedance_ark"])
+        retry = deferred(swapped, {"ti": ti, "task_state_store": store})
+    assert (ark.call_count, ark2.call_count) == (4, 0)
+    _, kwargs = retry.serialize()
+    assert (kwargs["seedance_conn_id"], kwargs["fallback_conn_ids"]) == ("seedance_ark2", ["seedance_ark"])
+    assert kwargs["conn_indexes"] == {str(n): 1 for n in range(4)}
+
+
+@pytest.mark.parametrize(
+    "fallbacks_now",
+    [
+        ["seedance_aiml", "seedance_evo"],  # reordered: the event's index 1 is AIML API in today's list
+        ["seedance_evo", "seedance_deleted"],  # an unused fallback deleted since
+        ["seedance_aiml"],  # EvoLink dropped, and AIML API refuses a 12 s item
+    ],
+)
+def test_the_resume_saves_each_video_from_the_connection_the_event_names(fallbacks_now: list[str]):
+    store, ti = DictStore(), FakeTI()
+    requests = [{"prompt": "a kite", "duration": 12}]
+    with respx.mock(assert_all_called=False) as api:
+        api.post(ARK_TASKS).mock(return_value=ark_error(402, "AccountOverdueError", "no credits left"))
+        api.post(EVO_CREATE).mock(side_effect=accepted("task-evo"))
+        trigger = deferred(batch(requests=requests), {"ti": ti, "task_state_store": store})
+        done = {"id": "task-evo-0", "status": "completed", "results": ["https://cdn.test/0.mp4"]}
+        api.get(f"{EVO}/v1/tasks/task-evo-0").mock(return_value=httpx.Response(200, json=done))
+        trigger.sleep = _no_sleep
+        event = asyncio.run(trigger.watch_all()).model_dump(mode="json")
+        op = batch(requests=requests, fallback_conn_ids=fallbacks_now)
+        [result] = op.execute_complete({"ti": ti, "task_state_store": store}, event)  # type: ignore[arg-type]
+    assert (result["status"], result["conn_id"], result["backend"]) == ("succeeded", "seedance_evo", "evolink")
+    assert result["video_url"] == "https://cdn.test/0.mp4"
+
+
+def test_a_retry_after_every_connection_refused_for_sure_starts_again_at_the_first():
+    store, ti = DictStore(), FakeTI()
+    with respx.mock(assert_all_called=False) as api:
+        ark = api.post(ARK_TASKS).mock(return_value=ark_error(429, "RateLimitExceeded", "slow down"))
+        evo = api.post(EVO_CREATE).mock(return_value=ark_error(402, "insufficient_quota", "no credits"))
+        with pytest.raises(AirflowException, match="a retry renders again only items 0"):
+            batch(requests=[{"prompt": "a kite"}]).execute({"ti": ti, "task_state_store": store})  # type: ignore[arg-type]
+        # retryable: ModelArk's 429 may pass, though EvoLink's 402, the last refusal, will not
+        [result] = ti.xcom["seedance_batch_results"]
+        assert (result["retryable"], result["conn_id"]) == (True, "seedance_evo")
+        ark.mock(side_effect=accepted("cgt"))
+        retry = deferred(batch(requests=[{"prompt": "a kite"}]), {"ti": ti, "task_state_store": store})
+    assert (ark.call_count, evo.call_count) == (2, 1)
+    assert retry.serialize()[1]["conn_indexes"] == {}
+
+
+def test_an_item_whose_render_failed_on_a_connection_no_longer_listed_is_created_again_on_the_first():
+    """Its create there was answered (accepted, then the render failed transiently): no charge to replay."""
+    connections = BatchConnections.of(SeedanceHook("seedance_ark"), ["seedance_evo"], None)
+    items, _ = batch_items(
+        [{"prompt": "a kite"}],
+        defaults={"model": ARK_MODEL, "duration": 5},
+        hook=connections.hooks[0],
+        output_path=None,
+        seconds_left=600,
+        connections=connections,
+    )
+    shard = {
+        "version": 2,
+        "connections": ["seedance_ark", "seedance_old"],
+        "items": {"0": ["task-old-0", items[0].digest]},
+        "ended": {"0": ["retry", "failed: service_error"]},
+        "submissions": {"0": 1},
+        "conn_index": {"0": 1},
+    }
+    store = DictStore({f"{BATCH_STATE_KEY}.0": shard})
+    with respx.mock(assert_all_called=False) as api:
+        ark = api.post(ARK_TASKS).mock(side_effect=accepted("cgt"))
+        trigger = deferred(batch(requests=[{"prompt": "a kite"}]), {"ti": FakeTI(), "task_state_store": store})
+    assert ark.call_count == 1 and trigger.serialize()[1]["generation_ids"] == ["cgt-0"]

@@ -211,3 +211,11 @@ def test_operator_refuses_a_bad_request_at_construction(kwargs: dict[str, Any], 
     with DAG("t2", schedule=None), pytest.raises(SeedanceValidationError) as caught:
         SeedanceGenerateVideoOperator(task_id="r", **kwargs)
     assert word in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["lake-r1", "lake-t2", "lake-final", "Lake-R12"])
+def test_a_take_name_ending_like_a_generated_clip_name_is_refused(name: str) -> None:
+    """``a-r1`` would be the name of ``a``'s first re-render too (and ``a-t2`` of its second variant)."""
+    with pytest.raises(takes.CampaignOptionError, match=r"takes\[1\]\.name '.*' ends like a name the campaign makes"):
+        takes.parse_takes([{**TAKE, "name": "lake"}, {**TAKE, "name": name}])
+    assert [t.name for t in takes.parse_takes([{**TAKE, "name": "lake-r1x"}, {**TAKE, "name": "take-2"}])]
