@@ -65,14 +65,12 @@ def _folder_name(run_id: str) -> str:
     return run_id.replace(":", "-").replace("+", "-")
 
 
-@pytest.fixture(scope="module")
-def tab_run(output_dir: Path) -> dict[str, Any]:
-    """tests/dags/seedance_tab.py run once, in a child process as a worker would run it: everything it wrote
-    is committed when the api-server (another process) reads it. In this process, a session an earlier test
-    left open can hold the run's rows back from other readers (SQLite shows them only what is committed)."""
-    env = {**os.environ, **own_database(tab_home(output_dir))}
+def run_in_child(script: str, dag_file: str, home: Path, marker: str) -> dict[str, Any]:
+    """``script`` (``python -c``) on ``tests/dags/<dag_file>`` in a child process on ``home``'s own database; the
+    JSON of its last stdout line starting with ``marker``. The hang guard is 420 s, in a module of 600 s."""
+    env = {**os.environ, **own_database(home)}
     done = subprocess.run(
-        [sys.executable, "-c", RUN_TAB_DAG, str(DAGS / "seedance_tab.py")],
+        [sys.executable, "-c", script, str(DAGS / dag_file)],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -80,9 +78,17 @@ def tab_run(output_dir: Path) -> dict[str, Any]:
         timeout=420,
         check=False,
     )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("TAB RUN: ")]
+    lines = [line for line in done.stdout.splitlines() if line.startswith(marker)]
     assert lines, (done.stdout + done.stderr)[-6000:]
-    run = json.loads(lines[-1].removeprefix("TAB RUN: "))
+    return dict(json.loads(lines[-1].removeprefix(marker)))
+
+
+@pytest.fixture(scope="module")
+def tab_run(output_dir: Path) -> dict[str, Any]:
+    """tests/dags/seedance_tab.py run once, in a child process as a worker would run it: everything it wrote
+    is committed when the api-server (another process) reads it. In this process, a session an earlier test
+    left open can hold the run's rows back from other readers (SQLite shows them only what is committed)."""
+    run = run_in_child(RUN_TAB_DAG, "seedance_tab.py", tab_home(output_dir), "TAB RUN: ")
     assert run["states"] == {"render": "success", "refused": "failed"}, run
     folder = output_dir / "tab" / _folder_name(run["run_id"])
     (folder / "gone.mp4").unlink()

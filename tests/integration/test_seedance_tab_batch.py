@@ -12,11 +12,8 @@ task's tab inside Airflow pages to an item, which plays through a Range request.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -25,9 +22,8 @@ from urllib.parse import quote
 import airflow
 import pytest
 
-from tests.airflow_db import own_database
-from tests.integration.conftest import API_KEY, DAGS
-from tests.integration.test_seedance_tab import DOCS, REPO, _get, _play, admin_page, serve
+from tests.integration.conftest import API_KEY
+from tests.integration.test_seedance_tab import DOCS, _folder_name, _get, _play, admin_page, run_in_child, serve
 from tests.ui_auth import OUTSIDER
 
 pytestmark = [pytest.mark.usefixtures("connections"), pytest.mark.timeout(600)]
@@ -52,21 +48,9 @@ print("BATCH RUN: " + json.dumps({"run_id": run.run_id, "states": {t: state(t) f
 def batch_run(output_dir: Path) -> dict[str, Any]:
     """The DAG run once in a child process (everything it wrote committed before the api-server reads it)."""
     home = output_dir / "tab-batch-airflow-home"
-    env = {**os.environ, **own_database(home)}
-    done = subprocess.run(
-        [sys.executable, "-c", RUN_BATCH_DAG, str(DAGS / "seedance_tab_batch.py")],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=420,
-        check=False,
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("BATCH RUN: ")]
-    assert lines, (done.stdout + done.stderr)[-6000:]
-    run = json.loads(lines[-1].removeprefix("BATCH RUN: "))
+    run = run_in_child(RUN_BATCH_DAG, "seedance_tab_batch.py", home, "BATCH RUN: ")
     assert run["states"] == {"catalog": "success", "strict": "failed"}, run
-    folder = output_dir / "tab-batch" / run["run_id"].replace(":", "-").replace("+", "-")
+    folder = output_dir / "tab-batch" / _folder_name(run["run_id"])
     return {"dag_id": DAG_ID, "run_id": run["run_id"], "folder": folder, "home": home}
 
 
