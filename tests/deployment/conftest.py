@@ -1,10 +1,11 @@
 """Session fixtures of the deployment suite: the emulator process, the Airflow deployment, the counts
 table printed at the end, and the Airflow logs attached to every failure.
 
-Two deployments, one after the other (never both at once on a 2-core machine): ``deploy`` (LocalExecutor)
-serves the scenarios without "celery" in their name, ``celery_deploy`` (CeleryExecutor, Redis broker, two
-Celery workers) the test_2x_celery_* ones; starting the Celery one stops the LocalExecutor one, so the Celery
-scenarios are moved to the end of the run (``pytest_collection_modifyitems``).
+Two deployments, one after the other: ``deploy`` (LocalExecutor) serves the scenarios without "celery" in
+their name, ``celery_deploy`` (CeleryExecutor, Redis broker, two Celery workers) the test_2x_celery_* ones, so
+the Celery scenarios are moved to the end of the run (``pytest_collection_modifyitems``). The Celery one boots
+in a thread while the last LocalExecutor scenario runs (the only overlap: two whole deployments running
+scenarios at once are too much for a 2-core machine), and the LocalExecutor one is stopped once it is up.
 
 Knobs (environment): SEEDANCE_DEPLOY_PARALLELISM (LocalExecutor worker slots, default 6),
 SEEDANCE_DEPLOY_CELERY_CONCURRENCY (slots per Celery worker, default 8),
@@ -17,6 +18,7 @@ import hashlib
 import importlib.util
 import os
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -119,9 +121,17 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"AIRFLOW_HOME kept for inspection: {home}")
 
 
+def _on_celery(item: pytest.Item) -> bool:
+    return "celery_deploy" in getattr(item, "fixturenames", ())
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The Celery scenarios last, in file order: their deployment replaces the LocalExecutor one."""
-    items.sort(key=lambda item: "celery_deploy" in getattr(item, "fixturenames", ()))
+    """The Celery scenarios last, in file order: their deployment replaces the LocalExecutor one. The last
+    LocalExecutor scenario is marked to boot the Celery deployment beside it (``scenario``)."""
+    items.sort(key=_on_celery)
+    local = [item for item in items if not _on_celery(item)]
+    if local and len(local) < len(items):
+        local[-1]._boot_celery_beside = True  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")
@@ -211,8 +221,9 @@ def _check_asyncpg() -> None:
         )
 
 
-def _start(deployment: Deployment, label: str, dag_ids: tuple[str, ...]) -> None:
-    CURRENT["deploy"] = deployment
+def _start(deployment: Deployment, label: str, dag_ids: tuple[str, ...], *, current: bool = True) -> None:
+    if current:  # the one whose logs a failure shows (not a deployment booting beside a running scenario)
+        CURRENT["deploy"] = deployment
     started = time.monotonic()
     try:
         deployment.start()
@@ -265,28 +276,65 @@ def deploy(emulator: Any) -> Iterator[Deployment]:
         shutdown(deployment)
 
 
+CELERY_DAG_IDS = (*DAG_IDS, "seedance_deploy_pooled", "seedance_deploy_catalog")
+
+
+class CeleryBoot:
+    """The Celery deployment started in a thread while the last LocalExecutor scenario runs: its migrate,
+    boot and parse (about a minute on a busy machine) overlap that scenario instead of following it."""
+
+    def __init__(self, emulator: Any) -> None:
+        pg_connect().close()
+        _check_asyncpg()
+        broker = check_broker("redis")
+        check_broker("rabbitmq")  # the RabbitMQ scenario switches to it: fail now, with how to start it
+        self.deployment = Deployment(
+            connections=connections_for(emulator),
+            executor="CeleryExecutor",
+            broker_url=broker,
+            celery_workers=2,
+            worker_concurrency=CELERY_CONCURRENCY,
+            parallelism=2 * CELERY_CONCURRENCY,
+        )
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="celery-boot", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            _start(self.deployment, "celery", CELERY_DAG_IDS, current=False)
+            for name in self.deployment.workers:
+                self.deployment.wait_worker_ready(name)
+        except BaseException as exc:  # re-raised by result(), in the fixture
+            self.error = exc
+
+    def result(self) -> Deployment:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.deployment
+
+
+def _celery_boot(emulator: Any) -> CeleryBoot:
+    if "celery_boot" not in CURRENT:
+        CURRENT["celery_boot"] = CeleryBoot(emulator)
+    boot: CeleryBoot = CURRENT["celery_boot"]
+    return boot
+
+
 @pytest.fixture(scope="session")
 def celery_deploy(emulator: Any) -> Iterator[Deployment]:
     """The CeleryExecutor deployment: Redis broker, two Celery workers of CELERY_CONCURRENCY slots each
-    (parallelism = all their slots), two triggerers. Stops the LocalExecutor deployment first."""
-    pg_connect().close()
-    _check_asyncpg()
-    broker = check_broker("redis")
-    check_broker("rabbitmq")  # the RabbitMQ scenario switches to it: fail now, with how to start it
-    local = CURRENT.get("local")
-    if local is not None:
-        shutdown(local)
-    deployment = Deployment(
-        connections=connections_for(emulator),
-        executor="CeleryExecutor",
-        broker_url=broker,
-        celery_workers=2,
-        worker_concurrency=CELERY_CONCURRENCY,
-        parallelism=2 * CELERY_CONCURRENCY,
-    )
-    _start(deployment, "celery", (*DAG_IDS, "seedance_deploy_pooled", "seedance_deploy_catalog"))
-    for name in deployment.workers:
-        deployment.wait_worker_ready(name)
+    (parallelism = all their slots), two triggerers; booted beside the last LocalExecutor scenario (or now,
+    when none runs). Stops the LocalExecutor deployment."""
+    boot = _celery_boot(emulator)
+    try:
+        deployment = boot.result()
+    finally:
+        local = CURRENT.get("local")
+        if local is not None:
+            shutdown(local)
+    CURRENT["deploy"] = deployment
     REPORT.setup.update({"celery workers": f"2x{CELERY_CONCURRENCY}"})
     try:
         yield deployment
@@ -326,6 +374,8 @@ def _scenario(request: pytest.FixtureRequest, deploy: Deployment, emulator: Any,
     CURRENT["deploy"] = deploy
     emulator.reset()
     deploy.check_services()
+    if getattr(request.node, "_boot_celery_beside", False):
+        _celery_boot(emulator)
     request.node._deploy_started = time.time()
     request.node._deploy_rows = []
 

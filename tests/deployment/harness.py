@@ -385,9 +385,10 @@ class Deployment:
     def switch_broker(self, broker_url: str) -> None:
         """The scheduler and every worker again on another broker (the rest does not talk to it)."""
         self.broker_url = broker_url
-        for name in ["scheduler", *self.workers]:
+        names = ["scheduler", *self.workers]
+        self._stop_all([self.services[name] for name in names])
+        for name in names:
             service = self.services[name]
-            service.stop()
             env = dict(service.env, AIRFLOW__CELERY__BROKER_URL=broker_url)
             self._add(name, service.argv, env)
         for name in self.workers:
@@ -442,12 +443,21 @@ class Deployment:
         if self._client is not None:
             self._client.close()
             self._client = None
-        for service in reversed(list(self.services.values())):
-            service.stop()
+        self._stop_all(list(reversed(list(self.services.values()))))
         if self.database:
             with contextlib.suppress(Exception):
                 drop_database(self.database)
             self.database = None
+
+    @staticmethod
+    def _stop_all(services: list[Service], grace: float = 15.0) -> None:
+        """SIGTERM to all at once, then the same ``grace`` seconds for all to exit (one after another, the
+        Celery deployment's workers, triggerers and scheduler each took seconds)."""
+        for service in services:
+            service.terminate()
+        deadline = time.monotonic() + grace
+        for service in services:
+            service.stop(grace=max(0.0, deadline - time.monotonic()))
 
     def cleanup_home(self) -> None:
         shutil.rmtree(self.home, ignore_errors=True)

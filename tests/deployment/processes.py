@@ -9,7 +9,7 @@ import os
 import signal
 import socket
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -82,6 +82,7 @@ class Service:
     _log: IO[bytes] | None = None
     killed: bool = False
     log_offset: int = 0  # where this start's part of the (appended) log file begins
+    _tree: list[int] = field(default_factory=list)  # the pids ``terminate`` signalled
 
     def start(self) -> Service:
         self.log_offset = len(self.log_text())
@@ -114,15 +115,23 @@ class Service:
         self.process.wait(timeout=30)
         self.killed = True
 
-    def stop(self, grace: float = 15.0) -> None:
+    def terminate(self) -> None:
+        """SIGTERM to the process group, without waiting (``stop`` waits); its tree is kept for ``stop``."""
         self.killed = True  # on purpose: check_services() must not report it as a crash
+        if self.process is None or self._tree:
+            return
+        self._tree = [self.pid, *descendants(self.pid)]
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, signal.SIGTERM)
+
+    def stop(self, grace: float = 15.0) -> None:
+        """SIGTERM (unless ``terminate`` sent it), up to ``grace`` seconds to exit, then SIGKILL to what is left."""
+        self.terminate()
         if self.process is not None:
-            tree = [self.pid, *descendants(self.pid)]
-            if self.process.poll() is None:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(self.pid, signal.SIGTERM)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.process.wait(timeout=grace)
+            tree, self._tree = self._tree, []
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=grace)
             for target in [*tree, *descendants(self.pid)]:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(target, signal.SIGKILL)
