@@ -212,5 +212,6 @@ def remember_route(context: Any, route: dict[str, Any], failover: bool) -> None:
 def recalled_route(context: Any, conn_id: str, failover: bool) -> dict[str, Any]:
     """The route kept before deferring; the task's own connection when it has no fallbacks."""
     ti = context["ti"]
-    route = ti.xcom_pull(task_ids=ti.task_id, key=ROUTE_XCOM_KEY) if failover else None
+    # this instance's own: without map_indexes a mapped task's pull answers every instance's, as a list
+    route = ti.xcom_pull(task_ids=ti.task_id, key=ROUTE_XCOM_KEY, map_indexes=ti.map_index) if failover else None
     return dict(route) if isinstance(route, dict) else route_facts(conn_id, [])

@@ -277,7 +277,8 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
             connections = resume_connections(self.seedance_conn_id, parsed)
             items = self._validated_items(connections)
             ti = context["ti"]
-            kept = ti.xcom_pull(task_ids=ti.task_id, key=SETTLED_XCOM_KEY)
+            # this instance's own: without map_indexes a mapped task's pull answers every instance's, as a list
+            kept = ti.xcom_pull(task_ids=ti.task_id, key=SETTLED_XCOM_KEY, map_indexes=ti.map_index)
             kept = kept if isinstance(kept, dict) else {}
             settled = {
                 str(item.index): kept.get(str(item.index)) or NOT_CREATED

@@ -140,14 +140,15 @@ class ItemBudget:
 
     def __init__(self, max_credits: float) -> None:
         self.max_credits = max_credits
-        self.committed: dict[int, float] = {}
+        self.committed: dict[tuple[int, int], float] = {}
 
     def __call__(self, context: Any, request: Any) -> str | None:
-        try_number, estimate = int(context["ti"].try_number), 2.0 * request.duration
-        spent = self.committed.get(try_number, 0.0)
+        ti, estimate = context["ti"], 2.0 * request.duration
+        key = (int(ti.map_index), int(ti.try_number))  # one budget per mapped instance and try
+        spent = self.committed.get(key, 0.0)
         reason = spend_refusal(self.max_credits, spent, estimate)
         if reason is None:
-            self.committed[try_number] = spent + estimate
+            self.committed[key] = spent + estimate
         return reason
 
 
@@ -161,6 +162,18 @@ with dag("seedance_batch_budget") as batch_budget:
         poll_interval=0.5,
         spend_check=ItemBudget(30),
     )
+
+
+with dag("seedance_batch_budget_mapped") as batch_budget_mapped:
+    # two mapped batches, each with items its budget skips before deferring: each resumes with its own
+    SeedanceBatchGenerateVideosOperator.partial(
+        task_id="render",
+        seedance_conn_id="seedance_evolink",
+        defaults=EVOLINK,
+        max_concurrency=3,
+        poll_interval=0.5,
+        spend_check=ItemBudget(30),
+    ).expand(requests=[[{"prompt": f"a teapot {m}, take {n}", "duration": 5} for n in range(5)] for m in range(2)])
 
 
 with dag("seedance_batch_failover") as batch_failover:

@@ -39,3 +39,15 @@ with dag("seedance_failover_uncertain") as failover_uncertain:
         duration=4,
         retries=2,
     )
+
+with dag("seedance_failover_mapped") as failover_mapped:
+    # every mapped instance falls over and defers: each resumes on the connection that accepted its render
+    SeedanceGenerateVideoOperator.partial(
+        task_id="generate",
+        seedance_conn_id="seedance_fo_primary",
+        fallback_conn_ids=["seedance_fo_fallback"],
+        model="dreamina-seedance-2-0-fast-260128",
+        duration=4,
+        output_path=OUTPUT + "/failover_mapped/{{ run_id }}-{{ ti.map_index }}.mp4",
+        retries=1,
+    ).expand(prompt=["a red kite over a beach", "a kite over dunes", "a paper kite in rain"])

@@ -166,6 +166,19 @@ def test_a_budget_skips_the_items_past_it_before_their_creates_and_the_task_succ
     assert [r["generation_id"] for r in results[3:]] == [None, None] and not any(r["retryable"] for r in results)
 
 
+def test_mapped_batches_each_resume_with_the_items_their_budget_skipped(emulator, dags):
+    """The items settled before deferring are kept in XCom for the resume: each mapped instance reads its own
+    (an unqualified pull of a mapped task answers every instance's, as a list)."""
+    before = creates(emulator)
+    run = dags["seedance_batch_budget_mapped"].test()
+    assert [task_state(run, "render", index) for index in range(2)] == [("success", 1)] * 2
+    assert creates(emulator) - before == 6
+    for index in range(2):
+        results = xcom(run, "render", map_index=index)
+        assert [r["status"] for r in results] == ["succeeded"] * 3 + ["skipped"] * 2, results
+        assert all(r["reason"].startswith("skipped for budget") for r in results[3:]), results
+
+
 def test_items_fail_over_from_an_account_out_of_credits_with_one_create_each_across_a_crash(
     emulator, broke, dags, output_dir, captured
 ):

@@ -102,3 +102,19 @@ def test_a_create_that_may_have_landed_never_falls_over(emulators, dags, capture
     assert (creates(primary), creates(fallback)) == (1, 0)
     assert fallback.requests() == []
     assert "not falling over to 'seedance_fo_fallback'" in log
+
+
+def test_mapped_renders_that_fell_over_each_resume_on_the_fallback(emulators, dags, captured):
+    # each mapped instance keeps its route in XCom before deferring and reads it back on resume: its own,
+    # not the list of every instance's (an unqualified xcom_pull of a mapped task answers all map indexes)
+    primary, fallback = emulators
+    primary.set_faults({"create": {"402": 1.0}})
+    run = dags["seedance_failover_mapped"].test()
+    log = captured()
+    results = [xcom(run, "generate", map_index=index) for index in range(3)]
+    assert [task_state(run, "generate", index) for index in range(3)] == [("success", 1)] * 3, log[-3000:]
+    assert (creates(primary), creates(fallback)) == (0, 3)
+    assert [r["seedance_conn_id"] for r in results] == ["seedance_fo_fallback"] * 3
+    assert len({r["generation_id"] for r in results}) == 3
+    for result in results:
+        assert mp4_facts(Path(result["output_path"]))["codec"] == "h264"
