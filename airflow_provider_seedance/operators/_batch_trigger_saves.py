@@ -1,0 +1,58 @@
+"""A batch's saves in the triggerer (``save_in_triggerer``), the worker's side: the save plan it leaves in XCom
+before deferring, and on resume each succeeded item's result read from the trigger's ledger (XCom), so the
+resumed step downloads nothing; an item the ledger lacks is saved on the worker, as without the option.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_seedance.contract.batch import BatchItemResult
+from airflow_provider_seedance.contract.batch_saves import (
+    SAVE_PLAN_XCOM_KEY,
+    SaveLedger,
+    SavePlan,
+    saves_key,
+    shard_count,
+)
+from airflow_provider_seedance.operators._batch_items import BatchItem
+from airflow_provider_seedance.operators._batch_routes import BatchConnections
+
+#: A succeeded item waiting for its save: ``(item, generation_id, conn_index)``.
+Succeeded = tuple[BatchItem, str, int]
+
+
+def push_save_plan(ti: Any, items: list[BatchItem], ids: list[str]) -> None:
+    """Where the trigger saves each item it waits for (only paths and indexes: the kwargs stay small)."""
+    paths = {str(item.index): item.output_path for item in items if ids[item.index] and item.output_path}
+    ti.xcom_push(key=SAVE_PLAN_XCOM_KEY, value=SavePlan(paths=paths).model_dump(mode="json"))
+
+
+def read_ledger(ti: Any, size: int) -> SaveLedger:
+    """What the trigger saved, from its shards in this task instance's XCom."""
+    shards = [ti.xcom_pull(task_ids=ti.task_id, key=saves_key(shard)) for shard in range(shard_count(size))]
+    return SaveLedger.from_shards(shards)
+
+
+def saved_by_trigger(
+    ledger: SaveLedger, succeeded: list[Succeeded], connections: BatchConnections
+) -> tuple[list[BatchItemResult], list[Succeeded]]:
+    """The results of the succeeded items the trigger saved (or failed to save), and the items it has no record
+    of (for the worker to save)."""
+    results: list[BatchItemResult] = []
+    missing: list[Succeeded] = []
+    for item, generation_id, conn_index in succeeded:
+        save = ledger.get(item.index)
+        if save is None:
+            missing.append((item, generation_id, conn_index))
+            continue
+        results.append(
+            BatchItemResult(
+                item_index=item.index,
+                name=item.name,
+                generation_id=generation_id,
+                **connections.facts(conn_index),
+                **save.model_dump(exclude={"sha256"}),
+            )
+        )
+    return results, missing

@@ -1,0 +1,98 @@
+"""The pieces of a batch's saves in the triggerer (``save_in_triggerer``): the ledger's shards, the worker reading
+the trigger's outcomes (and saving only what the ledger lacks), the trigger's kwargs with the option (ids and
+settings only), and the offloaded atomic save (a failure leaves nothing, a success a verified file)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_seedance.contract.batch import SHARD_SIZE, BatchEvent
+from airflow_provider_seedance.contract.batch_saves import SaveLedger, TriggerSave, saves_key, shard_count
+from airflow_provider_seedance.hooks.seedance import SeedanceHook
+from airflow_provider_seedance.operators._batch_items import BatchItem
+from airflow_provider_seedance.operators._batch_routes import BatchConnections
+from airflow_provider_seedance.operators._batch_trigger_saves import saved_by_trigger
+from airflow_provider_seedance.runtime.storage import VideoCheckError, asave_stream_offloaded
+from airflow_provider_seedance.triggers.batch import SeedanceBatchTrigger
+from tests.unit.test_batch import KEY, hook  # noqa: F401  (the connection fixture)
+
+MP4 = b"\x00\x00\x00\x18ftypisom" + b"\x00" * 1000
+TI = {"dag_id": "d", "task_id": "t", "run_id": "r", "map_index": -1}
+
+
+def test_the_ledger_is_kept_in_shards_and_writes_only_the_changed_ones() -> None:
+    ledger = SaveLedger()
+    ledger.put(3, TriggerSave(status="succeeded", output_path="/v/3.mp4", size_bytes=10))
+    ledger.put(SHARD_SIZE + 1, TriggerSave(status="error", reason="not saved", retryable=True))
+    writes = dict(ledger.pending_writes())
+    assert sorted(writes) == [saves_key(0), saves_key(1)]
+    assert ledger.pending_writes() == []  # taken once
+    ledger.put(4, TriggerSave(status="succeeded"))
+    assert [key for key, _ in ledger.pending_writes()] == [saves_key(0)]
+    shards = [json.loads(json.dumps(value)) for value in writes.values()]
+    read = SaveLedger.from_shards([*shards, None, {"version": 99}, "garbage"])
+    assert read.get(3) == TriggerSave(status="succeeded", output_path="/v/3.mp4", size_bytes=10)
+    assert read.get(SHARD_SIZE + 1).reason == "not saved"  # type: ignore[union-attr]
+    assert read.get(4) is None and shard_count(SHARD_SIZE + 1) == 2 and shard_count(0) == 0
+
+
+def test_the_worker_takes_the_trigger_s_outcomes_and_saves_only_what_the_ledger_lacks(hook: SeedanceHook) -> None:  # noqa: F811
+    connections = BatchConnections([hook])
+    items = [BatchItem(index=n, name=f"n{n}", request=None, digest="d", output_path=f"/v/{n}.mp4") for n in range(3)]  # type: ignore[arg-type]
+    ledger = SaveLedger()
+    ledger.put(0, TriggerSave(status="succeeded", credits=2.0, video_url="https://cdn/0", output_path="/v/0.mp4"))
+    ledger.put(1, TriggerSave(status="error", reason="not saved", retryable=True, video_url="https://cdn/1"))
+    results, missing = saved_by_trigger(ledger, [(item, f"g{item.index}", 0) for item in items], connections)
+    assert [(r.item_index, r.status, r.reason, r.retryable) for r in results] == [
+        (0, "succeeded", None, False),
+        (1, "error", "not saved", True),
+    ]
+    assert results[0].generation_id == "g0" and results[0].credits == 2.0 and results[0].name == "n0"
+    assert results[0].conn_id == "seedance_batch_unit" and results[0].backend == "evolink"
+    assert [(item.index, gid) for item, gid, _ in missing] == [(2, "g2")]
+
+
+def test_the_trigger_kwargs_with_saves_are_the_task_instance_and_settings_only() -> None:
+    ids = [f"task-unified-{n:010d}-abcdef" for n in range(1000)]
+    trigger = SeedanceBatchTrigger(generation_ids=ids, deadline=1.9e9, started_at=1.8e9, save_to=TI, replace=True)  # type: ignore[arg-type]
+    classpath, kwargs = trigger.serialize()
+    assert kwargs["save_to"] == TI and kwargs["replace"] is True
+    assert SeedanceBatchTrigger(**kwargs).serialize() == (classpath, kwargs)
+    assert len(json.dumps(kwargs)) < len(json.dumps(ids)) + 600  # no path, no per-item payload
+    assert KEY not in json.dumps(kwargs) and ".mp4" not in json.dumps(kwargs)
+    plain = SeedanceBatchTrigger(generation_ids=ids, deadline=1.9e9).serialize()[1]
+    assert "save_to" not in plain  # without the option the kwargs are as before
+
+
+def test_the_event_carries_a_count_of_saves_not_their_outcomes() -> None:
+    fields = set(BatchEvent.model_fields)
+    assert "saved" in fields and not fields & {"output_paths", "results", "video_urls", "items"}
+
+
+async def chunks(*parts: bytes, fail: bool = False) -> AsyncIterator[bytes]:
+    for part in parts:
+        await asyncio.sleep(0)
+        yield part
+    if fail:
+        raise ConnectionError("the connection dropped")
+
+
+async def test_the_offloaded_save_is_atomic_and_verified(tmp_path: Path) -> None:
+    target = tmp_path / "deep" / "v.mp4"
+    with pytest.raises(ConnectionError):
+        await asave_stream_offloaded(chunks(MP4[:500], fail=True), target)
+    assert not target.exists() and list(target.parent.iterdir()) == []  # no half-written file, no .part
+    with pytest.raises(VideoCheckError):
+        await asave_stream_offloaded(chunks(MP4[:500]), target, expected_size=len(MP4))
+    assert list(target.parent.iterdir()) == []
+    (target.parent / f".v.mp4.{'ab' * 16}.part").write_bytes(b"left by a killed save")
+    saved = await asave_stream_offloaded(chunks(MP4[:500], MP4[500:]), target, expected_size=len(MP4))
+    assert target.read_bytes() == MP4 and saved.size_bytes == len(MP4) and saved.rewritten
+    assert [p.name for p in target.parent.iterdir()] == ["v.mp4"]  # the killed save's part removed
+    again = await asave_stream_offloaded(chunks(MP4), target)
+    assert not again.rewritten and again.sha256 == saved.sha256  # an identical file is kept as it is
