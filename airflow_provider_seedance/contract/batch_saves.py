@@ -13,7 +13,8 @@ from airflow_provider_seedance.contract.batch import SHARD_SIZE
 
 #: The XCom key of the save plan: ``{"paths": {item index: output path}}``, for the items the trigger waits for.
 SAVE_PLAN_XCOM_KEY = "seedance_batch_save_plan"
-#: The XCom keys of the ledger's shards: ``seedance_batch_saves.0``, ... (item ``i`` in shard ``i // SHARD_SIZE``).
+#: The XCom key of the ledger's index (``{"shards": [...]}``: the shards written so far, so nothing reads a missing
+#: key) and the prefix of its shards' keys: ``seedance_batch_saves.0``, ... (item ``i`` in shard ``i // SHARD_SIZE``).
 SAVES_XCOM_KEY = "seedance_batch_saves"
 
 
@@ -24,6 +25,22 @@ class SavePlan(BaseModel):
 
     version: Literal[1] = 1
     paths: dict[str, str] = {}
+
+
+class SaveIndex(BaseModel):
+    """Which ledger shards exist: the worker writes it empty before deferring, the trigger adds each new shard."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    version: Literal[1] = 1
+    shards: list[int] = []
+
+    @classmethod
+    def read(cls, raw: Any) -> SaveIndex:
+        try:
+            return cls.model_validate(raw) if isinstance(raw, dict) else cls()
+        except ValueError:
+            return cls()
 
 
 class TriggerSave(BaseModel):
@@ -90,8 +107,3 @@ class SaveLedger(BaseModel):
 def saves_key(shard: int) -> str:
     """The XCom key of a ledger shard."""
     return f"{SAVES_XCOM_KEY}.{shard}"
-
-
-def shard_count(size: int) -> int:
-    """How many ledger shards a batch of ``size`` items has."""
-    return -(-size // SHARD_SIZE)

@@ -10,10 +10,11 @@ from typing import Any
 from airflow_provider_seedance.contract.batch import BatchItemResult
 from airflow_provider_seedance.contract.batch_saves import (
     SAVE_PLAN_XCOM_KEY,
+    SAVES_XCOM_KEY,
+    SaveIndex,
     SaveLedger,
     SavePlan,
     saves_key,
-    shard_count,
 )
 from airflow_provider_seedance.operators._batch_items import BatchItem
 from airflow_provider_seedance.operators._batch_routes import BatchConnections
@@ -23,15 +24,17 @@ Succeeded = tuple[BatchItem, str, int]
 
 
 def push_save_plan(ti: Any, items: list[BatchItem], ids: list[str]) -> None:
-    """Where the trigger saves each item it waits for (only paths and indexes: the kwargs stay small)."""
+    """Where the trigger saves each item it waits for (only paths and indexes: the kwargs stay small), and the
+    ledger's index, empty: a first run of the trigger finds no earlier save."""
     paths = {str(item.index): item.output_path for item in items if ids[item.index] and item.output_path}
     ti.xcom_push(key=SAVE_PLAN_XCOM_KEY, value=SavePlan(paths=paths).model_dump(mode="json"))
+    ti.xcom_push(key=SAVES_XCOM_KEY, value=SaveIndex().model_dump(mode="json"))
 
 
-def read_ledger(ti: Any, size: int) -> SaveLedger:
-    """What the trigger saved, from its shards in this task instance's XCom."""
-    shards = [ti.xcom_pull(task_ids=ti.task_id, key=saves_key(shard)) for shard in range(shard_count(size))]
-    return SaveLedger.from_shards(shards)
+def read_ledger(ti: Any) -> SaveLedger:
+    """What the trigger saved, from the shards its index lists in this task instance's XCom."""
+    index = SaveIndex.read(ti.xcom_pull(task_ids=ti.task_id, key=SAVES_XCOM_KEY))
+    return SaveLedger.from_shards([ti.xcom_pull(task_ids=ti.task_id, key=saves_key(n)) for n in index.shards])
 
 
 def saved_by_trigger(

@@ -101,7 +101,7 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         succeeds (while the others still render), instead of on the worker after all have ended: the resumed
         step only reads each item's outcome from XCom, builds the results and applies ``failure_policy``, so
         the worker slot is held for neither the waits nor the downloads. The save plan and the outcomes go
-        through this task instance's XCom (``seedance_batch_save_plan``, ``seedance_batch_saves.<shard>``),
+        through this task instance's XCom (``seedance_batch_save_plan``, ``seedance_batch_saves`` and its shards),
         never the trigger's kwargs or event. Default False: the worker saves, as before.
     """
 
@@ -329,7 +329,7 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
                 conn_index = event.conn_indexes.get(str(item.index), 0)
                 succeeded.append((item, event.generation_ids[item.index], conn_index))
         if self._saves_in_trigger() and event is not None and succeeded:
-            done, succeeded = saved_by_trigger(read_ledger(context["ti"], len(items)), succeeded, connections)
+            done, succeeded = saved_by_trigger(read_ledger(context["ti"]), succeeded, connections)
             results.update((result.item_index, result) for result in done)
             if succeeded:
                 self.log.warning("%d succeeded videos have no save recorded by the triggerer", len(succeeded))

@@ -11,11 +11,12 @@ from typing import Any
 
 from airflow_provider_seedance.contract.batch_saves import (
     SAVE_PLAN_XCOM_KEY,
+    SAVES_XCOM_KEY,
+    SaveIndex,
     SaveLedger,
     SavePlan,
     TriggerSave,
     saves_key,
-    shard_count,
 )
 from airflow_provider_seedance.exceptions import SeedanceError, failure_reason
 from airflow_provider_seedance.hooks.seedance import SeedanceHook, transfer_deadline
@@ -47,6 +48,7 @@ class TriggerSaver:
         self.replace, self.max_download_mb, self.download_timeout = replace, max_download_mb, download_timeout
         self.log = log
         self.plan = SavePlan()
+        self.index = SaveIndex()
         self.ledger = SaveLedger()
         self.saved = 0
         self._gate = asyncio.Semaphore(max(1, concurrency))
@@ -54,12 +56,12 @@ class TriggerSaver:
         self._writer: asyncio.Future[None] | None = None
         self._writing = asyncio.Lock()
 
-    async def load(self, size: int) -> None:
+    async def load(self) -> None:
         """The worker's plan and what earlier runs of this trigger wrote (nothing on a first run)."""
         plan = await aget_xcom(SAVE_PLAN_XCOM_KEY, self.ti_key)
         self.plan = SavePlan.model_validate(plan) if isinstance(plan, dict) else SavePlan()
-        shards = [await aget_xcom(saves_key(shard), self.ti_key) for shard in range(shard_count(size))]
-        self.ledger = SaveLedger.from_shards(shards)
+        self.index = SaveIndex.read(await aget_xcom(SAVES_XCOM_KEY, self.ti_key))
+        self.ledger = SaveLedger.from_shards([await aget_xcom(saves_key(n), self.ti_key) for n in self.index.shards])
         self._writer = asyncio.ensure_future(self._write_loop())
 
     async def kept(self, index: int) -> bool:
@@ -117,8 +119,13 @@ class TriggerSaver:
             await asyncio.sleep(WRITE_EVERY)
 
     async def _write(self) -> None:
-        for key, value in self.ledger.pending_writes():
+        writes = self.ledger.pending_writes()
+        for key, value in writes:
             await aset_xcom(key, value, self.ti_key)
+        new = {int(key.rpartition(".")[2]) for key, _ in writes} - set(self.index.shards)
+        if new:  # listed once written, so that a reader never asks for a shard that is not there
+            self.index = SaveIndex(shards=sorted({*self.index.shards, *new}))
+            await aset_xcom(SAVES_XCOM_KEY, self.index.model_dump(mode="json"), self.ti_key)
 
     async def close(self) -> None:
         """Stop the writer (never mid-write) and write every shard changed since its last write: the worker

@@ -190,18 +190,18 @@ class SeedanceBatchTrigger(BaseTrigger):
                 await saver.close()
         counts = counts_of(list(statuses))
         self.log.info("Batch of %d generations ended: %s (%d polls)", len(watching), counts, self.polls)
-        return BatchEvent(
-            generation_ids=self.generation_ids,
-            statuses=statuses,
-            reasons=reasons,
-            counts=counts,
-            final=sorted(final),
-            polls=self.polls,
-            deadline=self.deadline,
-            connections=connections,
-            conn_indexes=self.conn_indexes,
-            saved=self._saved_count(saver),
-        )
+        ended: dict[str, Any] = {"statuses": statuses, "reasons": reasons, "counts": counts, "final": sorted(final)}
+        return BatchEvent(**ended, **self._facts(connections), saved=self._saved_count(saver))
+
+    def _facts(self, connections: list[str]) -> dict[str, Any]:
+        """What the event repeats of the kwargs: the ids and connections, the deadline; and the polls made."""
+        return {
+            "generation_ids": self.generation_ids,
+            "polls": self.polls,
+            "deadline": self.deadline,
+            "connections": connections,
+            "conn_indexes": self.conn_indexes,
+        }
 
     async def _saver(self) -> TriggerSaver | None:
         """The saves' state with ``save_to``: the plan and what earlier runs saved, read from XCom. When that
@@ -218,7 +218,7 @@ class SeedanceBatchTrigger(BaseTrigger):
             log=self.log,
         )
         try:
-            await saver.load(len(self.generation_ids))
+            await saver.load()
         except Exception as exc:
             self.log.warning("Cannot read the batch's save plan from XCom (%s): the worker saves", type(exc).__name__)
             return None

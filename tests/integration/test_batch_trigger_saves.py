@@ -49,6 +49,8 @@ def test_the_trigger_saves_every_video_and_the_resumed_step_downloads_nothing(em
     assert sorted(plan["paths"]) == ["0", "1", "2", "3", "4", "5"]
     ledger = xcom(run, "render", key="seedance_batch_saves.0")
     assert sorted(ledger["items"]) == ["0", "1", "2", "3", "5"]  # outcomes in XCom, per item
+    assert xcom(run, "render", key="seedance_batch_saves")["shards"] == [0]  # the shards written, for readers
+    assert "XCom not found" not in log  # the trigger reads only what is there
     assert API_KEY not in log and API_KEY not in json.dumps([plan, ledger, results])
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_seedance.contract.batch import SHARD_SIZE, BatchEvent
-from airflow_provider_seedance.contract.batch_saves import SaveLedger, TriggerSave, saves_key, shard_count
+from airflow_provider_seedance.contract.batch_saves import SaveIndex, SaveLedger, TriggerSave, saves_key
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
 from airflow_provider_seedance.operators._batch_items import BatchItem
 from airflow_provider_seedance.operators._batch_routes import BatchConnections
@@ -38,7 +38,9 @@ def test_the_ledger_is_kept_in_shards_and_writes_only_the_changed_ones() -> None
     read = SaveLedger.from_shards([*shards, None, {"version": 99}, "garbage"])
     assert read.get(3) == TriggerSave(status="succeeded", output_path="/v/3.mp4", size_bytes=10)
     assert read.get(SHARD_SIZE + 1).reason == "not saved"  # type: ignore[union-attr]
-    assert read.get(4) is None and shard_count(SHARD_SIZE + 1) == 2 and shard_count(0) == 0
+    assert read.get(4) is None
+    assert SaveIndex.read({"version": 1, "shards": [0, 1]}).shards == [0, 1]
+    assert SaveIndex.read(None).shards == [] and SaveIndex.read({"version": 2}).shards == []
 
 
 def test_the_worker_takes_the_trigger_s_outcomes_and_saves_only_what_the_ledger_lacks(hook: SeedanceHook) -> None:  # noqa: F811
