@@ -14,7 +14,7 @@ import asyncio
 import functools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, cast
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -99,7 +99,7 @@ class SeedanceBatchTrigger(BaseTrigger):
         poll_concurrency: int = DEFAULT_POLL_CONCURRENCY,
         fallback_conn_ids: list[str] | None = None,
         conn_indexes: dict[str, int] | None = None,
-        save_to: TaskInstanceKey | None = None,
+        save_to: dict[str, Any] | None = None,
         replace: bool = False,
         max_download_mb: float | None = None,
         download_timeout: float | None = None,
@@ -116,7 +116,7 @@ class SeedanceBatchTrigger(BaseTrigger):
         self.poll_concurrency = max(1, int(poll_concurrency))
         self.fallback_conn_ids = [str(conn_id) for conn_id in fallback_conn_ids or []]
         self.conn_indexes = {str(position): int(index) for position, index in (conn_indexes or {}).items()}
-        self.save_to = save_to
+        self.save_to = cast("TaskInstanceKey | None", save_to)
         self.replace, self.max_download_mb, self.download_timeout = replace, max_download_mb, download_timeout
         # Injection points for tests: the wall clock and the sleep the loop waits on.
         self.clock: Callable[[], float] = time.time
