@@ -138,6 +138,15 @@ def to_object_path(destination: Any) -> ObjectStoragePath:
     return ObjectStoragePath(text)
 
 
+def has_file_of_size(destination: Any, size_bytes: int | None) -> bool:
+    """Whether a file is at ``destination`` (as resolved here) with exactly ``size_bytes`` bytes; any error
+    resolving or reading it counts as no."""
+    try:
+        return bool(to_object_path(destination).stat().st_size == size_bytes)
+    except (OSError, ValueError, TypeError, ImportError):
+        return False
+
+
 def check_writable(destination: Any) -> ObjectStoragePath:
     """Prove that ``destination`` can be saved to from this machine: its filesystem resolves, its root (a
     bucket, a container) exists, its folder exists or can be created below that root, and a file can be

@@ -23,7 +23,7 @@ from airflow_provider_seedance.hooks.seedance import SeedanceHook, transfer_dead
 from airflow_provider_seedance.models import Generation
 from airflow_provider_seedance.runtime import _metrics as metrics
 from airflow_provider_seedance.runtime._xcom import TaskInstanceKey, aget_xcom, aset_xcom
-from airflow_provider_seedance.runtime.storage import to_object_path
+from airflow_provider_seedance.runtime.storage import has_file_of_size
 
 #: Seconds between two ledger writes while saves go on (the last one is written before the event).
 WRITE_EVERY = 1.0
@@ -72,7 +72,7 @@ class TriggerSaver:
             return False
         if save.output_path is None:
             return True
-        return await asyncio.to_thread(_still_there, save.output_path, save.size_bytes)
+        return await asyncio.to_thread(has_file_of_size, save.output_path, save.size_bytes)
 
     async def save(self, index: int, hook: SeedanceHook, generation: Generation) -> None:
         """The succeeded render saved where the plan says (its link kept where the plan names no path)."""
@@ -142,10 +142,3 @@ class TriggerSaver:
                     "record of (identical files are kept as they are)",
                     type(exc).__name__,
                 )
-
-
-def _still_there(output_path: str, size_bytes: int | None) -> bool:
-    try:
-        return bool(to_object_path(output_path).stat().st_size == size_bytes)
-    except (OSError, ValueError, TypeError):
-        return False

@@ -16,7 +16,7 @@ from airflow_provider_seedance.contract.batch_saves import SaveIndex, SaveLedger
 from airflow_provider_seedance.hooks.seedance import SeedanceHook
 from airflow_provider_seedance.operators._batch_items import BatchItem
 from airflow_provider_seedance.operators._batch_routes import BatchConnections
-from airflow_provider_seedance.operators._batch_trigger_saves import saved_by_trigger
+from airflow_provider_seedance.operators._batch_trigger_saves import push_save_plan, saved_by_trigger
 from airflow_provider_seedance.runtime.storage import VideoCheckError, asave_stream_offloaded
 from airflow_provider_seedance.triggers.batch import SeedanceBatchTrigger
 from tests.unit.test_batch import KEY, hook  # noqa: F401  (the connection fixture)
@@ -45,18 +45,53 @@ def test_the_ledger_is_kept_in_shards_and_writes_only_the_changed_ones() -> None
 
 def test_the_worker_takes_the_trigger_s_outcomes_and_saves_only_what_the_ledger_lacks(hook: SeedanceHook) -> None:  # noqa: F811
     connections = BatchConnections([hook])
-    items = [BatchItem(index=n, name=f"n{n}", request=None, digest="d", output_path=f"/v/{n}.mp4") for n in range(3)]  # type: ignore[arg-type]
+    items = [BatchItem(index=n, name=f"n{n}", request=None, digest="d", output_path=f"/v/{n}.mp4") for n in range(4)]  # type: ignore[arg-type]
     ledger = SaveLedger()
-    ledger.put(0, TriggerSave(status="succeeded", credits=2.0, video_url="https://cdn/0", output_path="/v/0.mp4"))
-    ledger.put(1, TriggerSave(status="error", reason="not saved", retryable=True, video_url="https://cdn/1"))
+    ledger.put(0, TriggerSave(status="succeeded", credits=2.0, video_url="https://cdn/0"))
+    ledger.put(1, TriggerSave(status="error", reason="too large", retryable=False, video_url="https://cdn/1"))
+    ledger.put(3, TriggerSave(status="error", reason="not saved", retryable=True, video_url="https://cdn/3"))
+    items[0] = BatchItem(index=0, name="n0", request=None, digest="d", output_path=None)  # type: ignore[arg-type]
     results, missing = saved_by_trigger(ledger, [(item, f"g{item.index}", 0) for item in items], connections)
     assert [(r.item_index, r.status, r.reason, r.retryable) for r in results] == [
         (0, "succeeded", None, False),
-        (1, "error", "not saved", True),
+        (1, "error", "too large", False),
     ]
     assert results[0].generation_id == "g0" and results[0].credits == 2.0 and results[0].name == "n0"
     assert results[0].conn_id == "seedance_batch_unit" and results[0].backend == "evolink"
-    assert [(item.index, gid) for item, gid, _ in missing] == [(2, "g2")]
+    # no record, and a retryable error: the worker saves them (once)
+    assert [(item.index, gid) for item, gid, _ in missing] == [(2, "g2"), (3, "g3")]
+
+
+def test_the_worker_checks_each_file_the_ledger_says_was_saved(hook: SeedanceHook, tmp_path: Path, caplog) -> None:  # noqa: F811
+    connections = BatchConnections([hook])
+    there, short = tmp_path / "0.mp4", tmp_path / "1.mp4"
+    there.write_bytes(MP4)
+    short.write_bytes(MP4[:100])
+    paths = [there, short, tmp_path / "2.mp4", tmp_path / "3.mp4"]
+    items = [
+        BatchItem(index=n, name=f"n{n}", request=None, digest="d", output_path=str(p)) for n, p in enumerate(paths)
+    ]  # type: ignore[arg-type]
+    ledger = SaveLedger()
+    for n, path in enumerate(paths[:3]):
+        ledger.put(n, TriggerSave(status="succeeded", output_path=f"file://{path}", size_bytes=len(MP4)))
+    ledger.put(3, TriggerSave(status="succeeded"))  # a link kept, where the worker wanted a file
+    results, missing = saved_by_trigger(ledger, [(item, f"g{item.index}", 0) for item in items], connections)
+    assert [r.item_index for r in results] == [0]
+    assert [item.index for item, _, _ in missing] == [1, 2, 3]  # wrong size, absent, not saved
+    assert caplog.text.count("the worker saves it") == 2
+
+
+def test_the_plan_holds_the_paths_as_the_worker_resolves_them(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    pushed: dict[str, object] = {}
+
+    class Ti:
+        def xcom_push(self, key: str, value: object) -> None:
+            pushed[key] = value
+
+    items = [BatchItem(index=n, name=f"n{n}", request=None, digest="d", output_path=f"out/{n}.mp4") for n in range(2)]  # type: ignore[arg-type]
+    push_save_plan(Ti(), items, ["g0", ""])
+    assert pushed["seedance_batch_save_plan"]["paths"] == {"0": f"file://{tmp_path}/out/0.mp4"}  # type: ignore[index]
 
 
 def test_the_trigger_kwargs_with_saves_are_the_task_instance_and_settings_only() -> None:
