@@ -29,6 +29,10 @@ from airflow_provider_seedance.runtime.storage import has_file_of_size
 WRITE_EVERY = 1.0
 
 
+class SavePlanError(Exception):
+    """The save plan cannot be used: the trigger only polls, and the worker saves every video."""
+
+
 class TriggerSaver:
     """Saves for one trigger run: ``load`` the plan and the ledger, ``kept`` for what an earlier run saved,
     ``save`` per succeeded render, ``close`` to write what is left before the event."""
@@ -57,9 +61,15 @@ class TriggerSaver:
         self._writing = asyncio.Lock()
 
     async def load(self) -> None:
-        """The worker's plan and what earlier runs of this trigger wrote (nothing on a first run)."""
+        """The worker's plan and what earlier runs of this trigger wrote (nothing on a first run); raise
+        ``SavePlanError`` when the plan is missing or invalid (then nothing is saved here)."""
         plan = await aget_xcom(SAVE_PLAN_XCOM_KEY, self.ti_key)
-        self.plan = SavePlan.model_validate(plan) if isinstance(plan, dict) else SavePlan()
+        if not isinstance(plan, dict):  # never "save nothing": the caller disables the saves, the worker saves
+            raise SavePlanError(f"the save plan is {'missing' if plan is None else 'not a mapping'}")
+        try:
+            self.plan = SavePlan.model_validate(plan)
+        except ValueError as exc:
+            raise SavePlanError("the save plan is invalid") from exc
         self.index = SaveIndex.read(await aget_xcom(SAVES_XCOM_KEY, self.ti_key))
         self.ledger = SaveLedger.from_shards([await aget_xcom(saves_key(n), self.ti_key) for n in self.index.shards])
         self._writer = asyncio.ensure_future(self._write_loop())

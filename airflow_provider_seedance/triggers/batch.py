@@ -33,7 +33,7 @@ from airflow_provider_seedance.polling._poll_steps import poll_answered, poll_fa
 from airflow_provider_seedance.polling._render_memory import RENDER_MEMORY, render_key
 from airflow_provider_seedance.runtime import _metrics as metrics
 from airflow_provider_seedance.runtime._xcom import TaskInstanceKey
-from airflow_provider_seedance.triggers._batch_saves import TriggerSaver
+from airflow_provider_seedance.triggers._batch_saves import SavePlanError, TriggerSaver
 
 #: The last poll, at the deadline, may still take this long.
 FINAL_POLL_BUDGET = 30.0
@@ -219,6 +219,9 @@ class SeedanceBatchTrigger(BaseTrigger):
         )
         try:
             await saver.load()
+        except SavePlanError as exc:
+            self.log.warning("Not saving in the triggerer: %s; the worker saves every video", exc)
+            return None
         except Exception as exc:
             self.log.warning("Cannot read the batch's save plan from XCom (%s): the worker saves", type(exc).__name__)
             return None

@@ -133,3 +133,16 @@ async def test_the_offloaded_save_is_atomic_and_verified(tmp_path: Path) -> None
     assert [p.name for p in target.parent.iterdir()] == ["v.mp4"]  # the killed save's part removed
     again = await asave_stream_offloaded(chunks(MP4), target)
     assert not again.rewritten and again.sha256 == saved.sha256  # an identical file is kept as it is
+
+
+@pytest.mark.parametrize("plan", [None, "garbage", {"version": 2, "paths": {}}, {"paths": {"0": 5}}])
+async def test_a_missing_or_invalid_plan_disables_the_saves_in_the_trigger(monkeypatch, plan) -> None:
+    async def aget_xcom(key: str, ti_key: object) -> object:
+        return plan if key == "seedance_batch_save_plan" else None
+
+    monkeypatch.setattr("airflow_provider_seedance.triggers._batch_saves.aget_xcom", aget_xcom)
+    trigger = SeedanceBatchTrigger(generation_ids=["g0"], deadline=1.9e9, save_to=TI)  # type: ignore[arg-type]
+    warnings: list[str] = []
+    monkeypatch.setattr(trigger, "_log", type("Log", (), {"warning": lambda self, *a: warnings.append(a[0] % a[1:])})())
+    assert await trigger._saver() is None  # the trigger only polls; the worker saves every video
+    assert len(warnings) == 1 and warnings[0].startswith("Not saving in the triggerer: the save plan is")
