@@ -41,8 +41,9 @@ def push_save_plan(ti: Any, items: list[BatchItem], ids: list[str]) -> None:
 
 def read_ledger(ti: Any) -> SaveLedger:
     """What the trigger saved, from the shards its index lists in this task instance's XCom."""
-    index = SaveIndex.read(ti.xcom_pull(task_ids=ti.task_id, key=SAVES_XCOM_KEY))
-    return SaveLedger.from_shards([ti.xcom_pull(task_ids=ti.task_id, key=saves_key(n)) for n in index.shards])
+    own = {"task_ids": ti.task_id, "map_indexes": ti.map_index}  # a mapped task's own row, not every index's
+    index = SaveIndex.read(ti.xcom_pull(key=SAVES_XCOM_KEY, **own))
+    return SaveLedger.from_shards([ti.xcom_pull(key=saves_key(n), **own) for n in index.shards])
 
 
 def saved_by_trigger(

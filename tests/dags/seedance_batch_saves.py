@@ -72,3 +72,15 @@ with DAG("seedance_batch_saves_killed", schedule=None, start_date=START, catchup
         retries=0,
         retry_delay=timedelta(seconds=0),
     )
+
+with DAG("seedance_batch_saves_mapped", schedule=None, start_date=START, catchup=False) as batch_saves_mapped:
+    CountingBatch.partial(
+        task_id="render",
+        seedance_conn_id="seedance_evolink",
+        defaults=EVOLINK,
+        output_path=OUTPUT + "/batch/saves/mapped/{{ ti.map_index }}/{item_index}.mp4",
+        poll_interval=0.5,
+        max_concurrency=3,
+        deferrable=True,
+        save_in_triggerer=True,
+    ).expand(requests=[[{"prompt": f"mapped {m} mug {n}"} for n in range(2)] for m in range(2)])

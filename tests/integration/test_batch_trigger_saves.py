@@ -92,3 +92,18 @@ def test_a_trigger_run_again_after_a_kill_saves_only_what_is_missing(emulator, d
         path = Path(result["output_path"].removeprefix("file://"))
         assert path.stat().st_size == result["size_bytes"] and mp4_facts(path)["codec"] == "h264"
     assert len({sha256_file(folder / f"{n}.mp4") for n in range(6)}) == 6
+
+
+def test_a_mapped_batch_reads_its_own_ledger_and_the_resumed_steps_download_nothing(emulator, dags, output_dir):
+    before = downloads(emulator)
+    run = dags["seedance_batch_saves_mapped"].test()
+    assert downloads(emulator) - before == 4  # two items per map index, each downloaded once, by its trigger
+    for map_index in (0, 1):
+        assert task_state(run, "render", map_index) == ("success", 1)
+        assert xcom(run, "render", key="downloads_on_resume", map_index=map_index) == 0
+        results = xcom(run, "render", map_index=map_index)
+        assert [r["status"] for r in results] == ["succeeded"] * 2
+        for result in results:
+            path = Path(result["output_path"].removeprefix("file://"))
+            assert path.parent == output_dir / "batch" / "saves" / "mapped" / str(map_index)
+            assert path.stat().st_size == result["size_bytes"]
