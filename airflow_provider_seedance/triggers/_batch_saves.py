@@ -134,8 +134,9 @@ class TriggerSaver:
             await aset_xcom(key, value, self.ti_key)
         new = {int(key.rpartition(".")[2]) for key, _ in writes} - set(self.index.shards)
         if new:  # listed once written, so that a reader never asks for a shard that is not there
-            self.index = SaveIndex(shards=sorted({*self.index.shards, *new}))
-            await aset_xcom(SAVES_XCOM_KEY, self.index.model_dump(mode="json"), self.ti_key)
+            index = SaveIndex(shards=sorted({*self.index.shards, *new}))
+            await aset_xcom(SAVES_XCOM_KEY, index.model_dump(mode="json"), self.ti_key)
+            self.index = index  # only once written: a failed write lists the new shards again next time
 
     async def close(self) -> None:
         """Stop the writer (never mid-write) and write every shard changed since its last write: the worker

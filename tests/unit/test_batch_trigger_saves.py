@@ -146,3 +146,25 @@ async def test_a_missing_or_invalid_plan_disables_the_saves_in_the_trigger(monke
     monkeypatch.setattr(trigger, "_log", type("Log", (), {"warning": lambda self, *a: warnings.append(a[0] % a[1:])})())
     assert await trigger._saver() is None  # the trigger only polls; the worker saves every video
     assert len(warnings) == 1 and warnings[0].startswith("Not saving in the triggerer: the save plan is")
+
+
+async def test_a_failed_index_write_lists_the_new_shards_on_the_next_write(monkeypatch) -> None:
+    from airflow_provider_seedance.triggers._batch_saves import TriggerSaver
+
+    store: dict[str, object] = {}
+    fail = {"index": True}
+
+    async def aset_xcom(key: str, value: object, ti_key: object) -> None:
+        if key == "seedance_batch_saves" and fail.pop("index", False):
+            raise RuntimeError("the API server is away")
+        store[key] = value
+
+    monkeypatch.setattr("airflow_provider_seedance.triggers._batch_saves.aset_xcom", aset_xcom)
+    saver = TriggerSaver(TI, deadline=1.9e9, concurrency=1)  # type: ignore[arg-type]
+    saver.ledger.put(0, TriggerSave(status="succeeded"))
+    with pytest.raises(RuntimeError):
+        await saver._write()
+    assert saver.index.shards == [] and "seedance_batch_saves" not in store
+    saver.ledger.touch_all()  # what the write loop does after a failure
+    await saver._write()
+    assert store["seedance_batch_saves"] == {"version": 1, "shards": [0]} and saver.index.shards == [0]
