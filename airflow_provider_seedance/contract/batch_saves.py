@@ -50,6 +50,8 @@ class TriggerSave(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     status: Literal["succeeded", "error"]
+    #: The generation saved: an entry for another generation of the item (another try's) is stale, ignored.
+    generation_id: str | None = None
     reason: str | None = None
     retryable: bool = False
     credits: float | None = None

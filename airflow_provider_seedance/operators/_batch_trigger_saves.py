@@ -57,7 +57,7 @@ def saved_by_trigger(
     missing: list[Succeeded] = []
     for item, generation_id, conn_index in succeeded:
         save = ledger.get(item.index)
-        if save is None or not _usable(save, item):
+        if save is None or save.generation_id != generation_id or not _usable(save, item):
             missing.append((item, generation_id, conn_index))
             continue
         results.append(
@@ -66,7 +66,7 @@ def saved_by_trigger(
                 name=item.name,
                 generation_id=generation_id,
                 **connections.facts(conn_index),
-                **save.model_dump(exclude={"sha256"}),
+                **save.model_dump(exclude={"sha256", "generation_id"}),
             )
         )
     return results, missing

@@ -74,11 +74,12 @@ class TriggerSaver:
         self.ledger = SaveLedger.from_shards([await aget_xcom(saves_key(n), self.ti_key) for n in self.index.shards])
         self._writer = asyncio.ensure_future(self._write_loop())
 
-    async def kept(self, index: int) -> bool:
-        """Whether an earlier run saved this item and its file is still there, of that size (then it is not
-        polled nor saved again); a link kept without an output path counts too."""
+    async def kept(self, index: int, generation_id: str) -> bool:
+        """Whether an earlier run saved this item's generation and its file is still there, of that size (then
+        it is not polled nor saved again); a link kept without an output path counts too. An entry for another
+        generation (a stale one, of another try) does not count."""
         save = self.ledger.get(index)
-        if save is None or save.status != "succeeded":
+        if save is None or save.status != "succeeded" or save.generation_id != generation_id:
             return False
         if save.output_path is None:
             return True
@@ -93,7 +94,11 @@ class TriggerSaver:
         self._changed.set()
 
     async def _save(self, hook: SeedanceHook, generation: Generation, path: str | None) -> TriggerSave:
-        facts: dict[str, Any] = {"credits": generation.credits, "video_url": generation.video_url}
+        facts: dict[str, Any] = {
+            "generation_id": generation.id,
+            "credits": generation.credits,
+            "video_url": generation.video_url,
+        }
         if not generation.video_url:
             return TriggerSave(status="error", reason="no video", retryable=True, **facts)
         if path is None:

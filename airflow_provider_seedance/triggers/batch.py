@@ -168,7 +168,7 @@ class SeedanceBatchTrigger(BaseTrigger):
         saver = await self._saver()
 
         async def one(position: int, generation_id: str) -> None:
-            if saver is not None and await saver.kept(position):
+            if saver is not None and await saver.kept(position, generation_id):
                 statuses[position] = "succeeded"  # saved by an earlier run of this trigger, and still there
                 return
             conn_index = self.conn_indexes.get(str(position), 0)

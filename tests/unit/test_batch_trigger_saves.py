@@ -47,9 +47,9 @@ def test_the_worker_takes_the_trigger_s_outcomes_and_saves_only_what_the_ledger_
     connections = BatchConnections([hook])
     items = [BatchItem(index=n, name=f"n{n}", request=None, digest="d", output_path=f"/v/{n}.mp4") for n in range(4)]  # type: ignore[arg-type]
     ledger = SaveLedger()
-    ledger.put(0, TriggerSave(status="succeeded", credits=2.0, video_url="https://cdn/0"))
-    ledger.put(1, TriggerSave(status="error", reason="too large", retryable=False, video_url="https://cdn/1"))
-    ledger.put(3, TriggerSave(status="error", reason="not saved", retryable=True, video_url="https://cdn/3"))
+    ledger.put(0, TriggerSave(status="succeeded", generation_id="g0", credits=2.0, video_url="https://cdn/0"))
+    ledger.put(1, TriggerSave(status="error", generation_id="g1", reason="too large", video_url="https://cdn/1"))
+    ledger.put(3, TriggerSave(status="error", generation_id="g3", reason="not saved", retryable=True))
     items[0] = BatchItem(index=0, name="n0", request=None, digest="d", output_path=None)  # type: ignore[arg-type]
     results, missing = saved_by_trigger(ledger, [(item, f"g{item.index}", 0) for item in items], connections)
     assert [(r.item_index, r.status, r.reason, r.retryable) for r in results] == [
@@ -73,8 +73,10 @@ def test_the_worker_checks_each_file_the_ledger_says_was_saved(hook: SeedanceHoo
     ]  # type: ignore[arg-type]
     ledger = SaveLedger()
     for n, path in enumerate(paths[:3]):
-        ledger.put(n, TriggerSave(status="succeeded", output_path=f"file://{path}", size_bytes=len(MP4)))
-    ledger.put(3, TriggerSave(status="succeeded"))  # a link kept, where the worker wanted a file
+        ledger.put(
+            n, TriggerSave(status="succeeded", generation_id=f"g{n}", output_path=f"file://{path}", size_bytes=len(MP4))
+        )
+    ledger.put(3, TriggerSave(status="succeeded", generation_id="g3"))  # a link kept, where the worker wanted a file
     results, missing = saved_by_trigger(ledger, [(item, f"g{item.index}", 0) for item in items], connections)
     assert [r.item_index for r in results] == [0]
     assert [item.index for item, _, _ in missing] == [1, 2, 3]  # wrong size, absent, not saved
@@ -168,3 +170,17 @@ async def test_a_failed_index_write_lists_the_new_shards_on_the_next_write(monke
     saver.ledger.touch_all()  # what the write loop does after a failure
     await saver._write()
     assert store["seedance_batch_saves"] == {"version": 1, "shards": [0]} and saver.index.shards == [0]
+
+
+async def test_an_entry_of_another_generation_is_stale_and_ignored(hook: SeedanceHook, tmp_path: Path) -> None:  # noqa: F811
+    from airflow_provider_seedance.triggers._batch_saves import TriggerSaver
+
+    video = tmp_path / "0.mp4"
+    video.write_bytes(MP4)
+    entry = TriggerSave(status="succeeded", generation_id="g-old", output_path=str(video), size_bytes=len(MP4))
+    saver = TriggerSaver(TI, deadline=1.9e9, concurrency=1)  # type: ignore[arg-type]
+    saver.ledger.put(0, entry)
+    assert await saver.kept(0, "g-old") and not await saver.kept(0, "g-new")
+    item = BatchItem(index=0, name="n0", request=None, digest="d", output_path=str(video))  # type: ignore[arg-type]
+    results, missing = saved_by_trigger(saver.ledger, [(item, "g-new", 0)], BatchConnections([hook]))
+    assert results == [] and [gid for _, gid, _ in missing] == ["g-new"]
