@@ -5,6 +5,8 @@ XCom before deferring (item index -> output path), and the ledger the trigger wr
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
@@ -109,3 +111,10 @@ class SaveLedger(BaseModel):
 def saves_key(shard: int) -> str:
     """The XCom key of a ledger shard."""
     return f"{SAVES_XCOM_KEY}.{shard}"
+
+
+def plan_digest(plan: dict[str, Any]) -> str:
+    """The sha256 of a save plan's canonical JSON (sorted keys, no spaces), as pushed to XCom: the trigger's
+    kwargs carry it, so a plan edited in XCom since the worker wrote it is refused."""
+    canonical = json.dumps(plan, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -16,6 +16,7 @@ from airflow_provider_seedance.contract.batch_saves import (
     SaveLedger,
     SavePlan,
     TriggerSave,
+    plan_digest,
     saves_key,
 )
 from airflow_provider_seedance.operators._batch_items import BatchItem
@@ -28,15 +29,18 @@ log = logging.getLogger(__name__)
 Succeeded = tuple[BatchItem, str, int]
 
 
-def push_save_plan(ti: Any, items: list[BatchItem], ids: list[str]) -> None:
+def push_save_plan(ti: Any, items: list[BatchItem], ids: list[str]) -> str:
     """Where the trigger saves each item it waits for (only paths and indexes: the kwargs stay small), resolved
     here as the worker sees them (a relative path or ``~`` means the worker's, not the triggerer's), and the
-    ledger's index, empty: a first run of the trigger finds no earlier save."""
+    ledger's index, empty: a first run of the trigger finds no earlier save. Returns the plan's digest, for
+    the trigger's kwargs (a plan changed in XCom since is refused)."""
     paths = {
         str(item.index): str(to_object_path(item.output_path)) for item in items if ids[item.index] and item.output_path
     }
-    ti.xcom_push(key=SAVE_PLAN_XCOM_KEY, value=SavePlan(paths=paths).model_dump(mode="json"))
+    plan = SavePlan(paths=paths).model_dump(mode="json")
+    ti.xcom_push(key=SAVE_PLAN_XCOM_KEY, value=plan)
     ti.xcom_push(key=SAVES_XCOM_KEY, value=SaveIndex().model_dump(mode="json"))
+    return plan_digest(plan)
 
 
 def read_ledger(ti: Any) -> SaveLedger:

@@ -222,7 +222,7 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
             return self._complete(context, connections, items, None, plan.settled)
         trigger = self._trigger(connections, items, ids, started, estimates, record)
         if self._saves_in_trigger():
-            push_save_plan(context["ti"], items, ids)
+            trigger.save_plan_sha256 = push_save_plan(context["ti"], items, ids)
             trigger.save_to = ti_key_of(context["ti"])
         return self._wait(context, connections, items, trigger, plan.settled)
 

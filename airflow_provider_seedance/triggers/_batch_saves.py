@@ -16,6 +16,7 @@ from airflow_provider_seedance.contract.batch_saves import (
     SaveLedger,
     SavePlan,
     TriggerSave,
+    plan_digest,
     saves_key,
 )
 from airflow_provider_seedance.exceptions import SeedanceError, failure_reason
@@ -46,10 +47,12 @@ class TriggerSaver:
         replace: bool = False,
         max_download_mb: float | None = None,
         download_timeout: float | None = None,
+        plan_sha256: str | None = None,
         log: Any = None,
     ) -> None:
         self.ti_key, self.deadline = ti_key, deadline
         self.replace, self.max_download_mb, self.download_timeout = replace, max_download_mb, download_timeout
+        self.plan_sha256 = plan_sha256
         self.log = log
         self.plan = SavePlan()
         self.index = SaveIndex()
@@ -70,6 +73,8 @@ class TriggerSaver:
             self.plan = SavePlan.model_validate(plan)
         except ValueError as exc:
             raise SavePlanError("the save plan is invalid") from exc
+        if self.plan_sha256 is None or plan_digest(plan) != self.plan_sha256:  # edited in XCom since the worker
+            raise SavePlanError("the save plan's digest is not the one the worker wrote")
         self.index = SaveIndex.read(await aget_xcom(SAVES_XCOM_KEY, self.ti_key))
         self.ledger = SaveLedger.from_shards([await aget_xcom(saves_key(n), self.ti_key) for n in self.index.shards])
         self._writer = asyncio.ensure_future(self._write_loop())

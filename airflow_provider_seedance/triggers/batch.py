@@ -83,6 +83,8 @@ class SeedanceBatchTrigger(BaseTrigger):
     :param max_download_mb: with ``save_to``: the largest video saved, in MiB (None: the connection's).
     :param download_timeout: with ``save_to``: seconds each save may take (None: until the deadline, at least
         60 s from its start).
+    :param save_plan_sha256: with ``save_to``: the sha256 of the save plan's canonical JSON, as the worker wrote
+        it; a plan in XCom with another digest (changed since) is refused, and nothing is saved here.
     """
 
     def __init__(
@@ -103,6 +105,7 @@ class SeedanceBatchTrigger(BaseTrigger):
         replace: bool = False,
         max_download_mb: float | None = None,
         download_timeout: float | None = None,
+        save_plan_sha256: str | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.generation_ids = [str(gid) for gid in generation_ids]
@@ -118,6 +121,7 @@ class SeedanceBatchTrigger(BaseTrigger):
         self.conn_indexes = {str(position): int(index) for position, index in (conn_indexes or {}).items()}
         self.save_to = cast("TaskInstanceKey | None", save_to)
         self.replace, self.max_download_mb, self.download_timeout = replace, max_download_mb, download_timeout
+        self.save_plan_sha256 = save_plan_sha256
         # Injection points for tests: the wall clock and the sleep the loop waits on.
         self.clock: Callable[[], float] = time.time
         self.sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep
@@ -154,6 +158,7 @@ class SeedanceBatchTrigger(BaseTrigger):
             "replace": self.replace,
             "max_download_mb": self.max_download_mb,
             "download_timeout": self.download_timeout,
+            "save_plan_sha256": self.save_plan_sha256,
         }
 
     async def watch_all(self) -> BatchEvent:
@@ -215,6 +220,7 @@ class SeedanceBatchTrigger(BaseTrigger):
             replace=self.replace,
             max_download_mb=self.max_download_mb,
             download_timeout=self.download_timeout,
+            plan_sha256=self.save_plan_sha256,
             log=self.log,
         )
         try:

@@ -184,3 +184,33 @@ async def test_an_entry_of_another_generation_is_stale_and_ignored(hook: Seedanc
     item = BatchItem(index=0, name="n0", request=None, digest="d", output_path=str(video))  # type: ignore[arg-type]
     results, missing = saved_by_trigger(saver.ledger, [(item, "g-new", 0)], BatchConnections([hook]))
     assert results == [] and [gid for _, gid, _ in missing] == ["g-new"]
+
+
+async def test_a_plan_changed_in_xcom_since_the_worker_wrote_it_is_refused(monkeypatch, tmp_path: Path) -> None:
+    pushed: dict[str, object] = {}
+
+    class Ti:
+        def xcom_push(self, key: str, value: object) -> None:
+            pushed[key] = value
+
+    item = BatchItem(index=0, name="n0", request=None, digest="d", output_path=str(tmp_path / "0.mp4"))  # type: ignore[arg-type]
+    digest = push_save_plan(Ti(), [item], ["g0"])
+
+    async def aget_xcom(key: str, ti_key: object) -> object:
+        return json.loads(json.dumps(pushed.get(key)))  # as XCom returns it
+
+    monkeypatch.setattr("airflow_provider_seedance.triggers._batch_saves.aget_xcom", aget_xcom)
+    trigger = SeedanceBatchTrigger(generation_ids=["g0"], deadline=1.9e9, save_to=TI, save_plan_sha256=digest)  # type: ignore[arg-type]
+    assert len(digest) == 64 and trigger.serialize()[1]["save_plan_sha256"] == digest
+    saver = await trigger._saver()
+    assert saver is not None and saver.plan.paths == {"0": f"file://{tmp_path}/0.mp4"}
+    await saver.close()
+    warnings: list[str] = []
+    monkeypatch.setattr(trigger, "_log", type("Log", (), {"warning": lambda self, *a: warnings.append(a[0] % a[1:])})())
+    pushed["seedance_batch_save_plan"] = {"version": 1, "paths": {"0": "s3://elsewhere/0.mp4"}}  # an XCom edit
+    assert await trigger._saver() is None
+    assert warnings == [
+        "Not saving in the triggerer: the save plan's digest is not the one the worker wrote; the worker saves every video"
+    ]
+    trigger.save_plan_sha256 = None  # a trigger with no digest in its kwargs trusts no plan
+    assert await trigger._saver() is None
