@@ -290,6 +290,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         extra_env={
             "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "benchmarks" / "dags"),
             "SEEDANCE_BENCH_BATCH_CONCURRENCY": str(args.concurrency),
+            "SEEDANCE_BENCH_BATCH_SAVE_IN_TRIGGERER": "1" if args.save_in_triggerer else "",
         },
     )
     out: dict[str, Any] = {
@@ -297,6 +298,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         "machine": machine(),
         "slots": args.slots,
         "concurrency": args.concurrency,
+        "save_in_triggerer": args.save_in_triggerer,
         "campaigns": [],
     }
     rss = None
@@ -348,6 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8, help="the batch's max_concurrency (and the probe's)")
     parser.add_argument("--probe", type=int, default=200, help="renders of 0 s the rate probe creates and saves")
     parser.add_argument("--skip-mapped", action="store_true")
+    parser.add_argument(
+        "--save-in-triggerer", action="store_true", help="the batch saves in the triggerer (save_in_triggerer=True)"
+    )
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results-batch.json"))
     parser.add_argument("--section", default=str(ROOT / "benchmarks" / "batch.md"), help="BENCHMARKS.md section 7")
     args = parser.parse_args(argv)

@@ -244,6 +244,8 @@ class BatchEvent(BaseModel):
     #: connection each generation was polled on, where not the first: the worker saves each video there.
     connections: list[str] = []
     conn_indexes: dict[str, int] = {}
+    #: With ``save_in_triggerer``: how many items the trigger saved (their outcomes are in XCom, not here).
+    saved: int = 0
 
 
 class BatchItemResult(BaseModel):

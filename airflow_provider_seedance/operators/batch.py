@@ -43,12 +43,14 @@ from airflow_provider_seedance.operators._batch_resume import resume_connections
 from airflow_provider_seedance.operators._batch_routes import BatchConnections
 from airflow_provider_seedance.operators._batch_save import save_all
 from airflow_provider_seedance.operators._batch_submit import submit_all
+from airflow_provider_seedance.operators._batch_trigger_saves import push_save_plan, read_ledger, saved_by_trigger
 from airflow_provider_seedance.operators._fallbacks import fallback_args
 from airflow_provider_seedance.operators._finish import as_airflow_error
 from airflow_provider_seedance.operators.seedance import TRIGGERER_HINT, WORKER_POLLING_HINT, idempotency_key
 from airflow_provider_seedance.polling._render_memory import render_spec
 from airflow_provider_seedance.runtime._compat import AirflowException, AirflowFailException, default_deferrable
 from airflow_provider_seedance.runtime._lineage import batch_lineage
+from airflow_provider_seedance.runtime._xcom import ti_key_of
 from airflow_provider_seedance.triggers.batch import SeedanceBatchTrigger
 
 if TYPE_CHECKING:
@@ -95,6 +97,20 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         the model, the items of that model). Each result names the connection that rendered it.
     :param fallback_models: the model each fallback renders, by connection id or backend name (templated), as
         the single operator's; every item's request is validated on every fallback before any create.
+    :param save_in_triggerer: with ``deferrable=True``, save each video in the triggerer as soon as its render
+        succeeds (while the others still render), instead of on the worker after all have ended: the resumed
+        step only reads each item's outcome from XCom, builds the results and applies ``failure_policy``, so
+        the worker slot is held for neither the waits nor the downloads. The save plan and the outcomes go
+        through this task instance's XCom (``seedance_batch_save_plan``, ``seedance_batch_saves`` and its shards),
+        never the trigger's kwargs or event (the kwargs carry the plan's sha256: a plan edited in XCom, or a
+        missing or invalid one, is refused, and the worker saves). The triggerer must be able to write each
+        ``output_path`` with the same meaning (same filesystem or object store, packages and credentials); on
+        resume the worker checks each file recorded as saved and saves what is not there, and every save that
+        failed retryably. Known limits: a new httpx transport per trigger-side download (about 23 ms of CPU
+        each); ledger shards rewritten whole up to once a second; on Airflow 3.1 file operations needing a
+        connection run from ``to_thread`` threads, untested on a real 3.1 triggerer; an unexplained memory
+        growth (+57 MB trigger runner, +77 MB supervisor at 200 items); the default executor's threads are
+        shared with other triggers. Default False: the worker saves, as before.
     """
 
     template_fields: Sequence[str] = (
@@ -127,6 +143,7 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         spend_check: Callable[[Any, VideoRequest], str | None] | None = None,
         fallback_conn_ids: Sequence[str] | str | None = None,
         fallback_models: dict[str, str] | str | None = None,
+        save_in_triggerer: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -142,6 +159,7 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         self.replace, self.max_download_mb, self.download_timeout = replace, max_download_mb, download_timeout
         self.spend_check = spend_check
         self.fallback_conn_ids, self.fallback_models = fallback_args(fallback_conn_ids, fallback_models)
+        self.save_in_triggerer = save_in_triggerer
         self._results: list[dict[str, Any]] | None = None
 
     @property
@@ -211,6 +229,9 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         if not any(ids):
             return self._complete(context, connections, items, None, plan.settled)
         trigger = self._trigger(connections, items, ids, started, estimates, record)
+        if self._saves_in_trigger():
+            trigger.save_plan_sha256 = push_save_plan(context["ti"], items, ids)
+            trigger.save_to = ti_key_of(context["ti"])
         return self._wait(context, connections, items, trigger, plan.settled)
 
     def _spend_check_of(self, context: Context) -> Any:
@@ -247,7 +268,14 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
             poll_concurrency=self.max_concurrency,
             fallback_conn_ids=connections.conn_ids[1:],
             conn_indexes=elsewhere,
+            replace=self.replace,
+            max_download_mb=self.max_download_mb,
+            download_timeout=self.download_timeout,
         )
+
+    def _saves_in_trigger(self) -> bool:
+        """Whether the trigger saves the videos: only when the wait is deferred to a triggerer."""
+        return bool(self.save_in_triggerer and self.deferrable)
 
     def _wait(
         self,
@@ -309,6 +337,11 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
             elif event is not None:
                 conn_index = event.conn_indexes.get(str(item.index), 0)
                 succeeded.append((item, event.generation_ids[item.index], conn_index))
+        if self._saves_in_trigger() and event is not None and succeeded:
+            done, succeeded = saved_by_trigger(read_ledger(context["ti"]), succeeded, connections)
+            results.update((result.item_index, result) for result in done)
+            if succeeded:
+                self.log.warning("%d succeeded videos have no save recorded by the triggerer", len(succeeded))
         for result in self._save(connections, succeeded, event):
             results[result.item_index] = result
         ordered = [results[item.index] for item in items]

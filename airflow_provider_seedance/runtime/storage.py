@@ -11,6 +11,7 @@ spent, that a destination's filesystem is installed and that its folder can be w
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import time
@@ -135,6 +136,15 @@ def to_object_path(destination: Any) -> ObjectStoragePath:
     if "://" not in text:
         text = "file://" + os.path.abspath(os.path.expanduser(text))
     return ObjectStoragePath(text)
+
+
+def has_file_of_size(destination: Any, size_bytes: int | None) -> bool:
+    """Whether a file is at ``destination`` (as resolved here) with exactly ``size_bytes`` bytes; any error
+    resolving or reading it counts as no."""
+    try:
+        return bool(to_object_path(destination).stat().st_size == size_bytes)
+    except (OSError, ValueError, TypeError, ImportError):
+        return False
 
 
 def check_writable(destination: Any) -> ObjectStoragePath:
@@ -342,3 +352,18 @@ async def asave_stream(chunks: AsyncIterable[bytes], destination: Any, **writer_
         async for chunk in chunks:
             writer.write(chunk)
         return writer.commit()
+
+
+async def asave_stream_offloaded(chunks: AsyncIterable[bytes], destination: Any, **writer_args: Any) -> SavedVideo:
+    """``asave_stream`` for an event loop that must never block (the triggerer's): every file operation of
+    the writer (its folders, each chunk's write, the check and rename, the clean-up) runs in a thread of the
+    loop's default executor, one at a time per save; the reads await on the loop. Same atomicity: a cancelled
+    or failed save removes its temporary file, and nothing is renamed into place before ``commit``."""
+    writer = await asyncio.to_thread(VideoWriter, destination, **writer_args)
+    await asyncio.to_thread(writer.__enter__)
+    try:
+        async for chunk in chunks:
+            await asyncio.to_thread(writer.write, chunk)
+        return await asyncio.to_thread(writer.commit)
+    finally:
+        await asyncio.shield(asyncio.to_thread(writer.__exit__, None, None, None))

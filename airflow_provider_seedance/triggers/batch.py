@@ -11,9 +11,10 @@ connection that accepted it, driven by its own
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any, cast
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -31,6 +32,8 @@ from airflow_provider_seedance.polling._plan import Outcome, PollPlan
 from airflow_provider_seedance.polling._poll_steps import poll_answered, poll_failed
 from airflow_provider_seedance.polling._render_memory import RENDER_MEMORY, render_key
 from airflow_provider_seedance.runtime import _metrics as metrics
+from airflow_provider_seedance.runtime._xcom import TaskInstanceKey
+from airflow_provider_seedance.triggers._batch_saves import SavePlanError, TriggerSaver
 
 #: The last poll, at the deadline, may still take this long.
 FINAL_POLL_BUDGET = 30.0
@@ -72,6 +75,16 @@ class SeedanceBatchTrigger(BaseTrigger):
         with ``aget_connection`` in the loop, as that one).
     :param conn_indexes: position (as text) -> the place of the connection its generation was created on in
         ``[seedance_conn_id, *fallback_conn_ids]``, for the positions not on ``seedance_conn_id``.
+    :param save_to: with ``save_in_triggerer``, the deferred task instance's key (``dag_id``, ``task_id``,
+        ``run_id``, ``map_index``): each succeeded video is saved here as soon as its render ends, where the
+        task's XCom ``seedance_batch_save_plan`` says, and its outcome written to the XComs
+        ``seedance_batch_saves.<shard>``; a run of this trigger again keeps what an earlier run saved.
+    :param replace: with ``save_to``: replace a different file already at an item's path.
+    :param max_download_mb: with ``save_to``: the largest video saved, in MiB (None: the connection's).
+    :param download_timeout: with ``save_to``: seconds each save may take (None: until the deadline, at least
+        60 s from its start).
+    :param save_plan_sha256: with ``save_to``: the sha256 of the save plan's canonical JSON, as the worker wrote
+        it; a plan in XCom with another digest (changed since) is refused, and nothing is saved here.
     """
 
     def __init__(
@@ -88,6 +101,11 @@ class SeedanceBatchTrigger(BaseTrigger):
         poll_concurrency: int = DEFAULT_POLL_CONCURRENCY,
         fallback_conn_ids: list[str] | None = None,
         conn_indexes: dict[str, int] | None = None,
+        save_to: dict[str, Any] | None = None,
+        replace: bool = False,
+        max_download_mb: float | None = None,
+        download_timeout: float | None = None,
+        save_plan_sha256: str | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.generation_ids = [str(gid) for gid in generation_ids]
@@ -101,6 +119,9 @@ class SeedanceBatchTrigger(BaseTrigger):
         self.poll_concurrency = max(1, int(poll_concurrency))
         self.fallback_conn_ids = [str(conn_id) for conn_id in fallback_conn_ids or []]
         self.conn_indexes = {str(position): int(index) for position, index in (conn_indexes or {}).items()}
+        self.save_to = cast("TaskInstanceKey | None", save_to)
+        self.replace, self.max_download_mb, self.download_timeout = replace, max_download_mb, download_timeout
+        self.save_plan_sha256 = save_plan_sha256
         # Injection points for tests: the wall clock and the sleep the loop waits on.
         self.clock: Callable[[], float] = time.time
         self.sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep
@@ -121,24 +142,43 @@ class SeedanceBatchTrigger(BaseTrigger):
                 "poll_concurrency": self.poll_concurrency,
                 "fallback_conn_ids": self.fallback_conn_ids,
                 "conn_indexes": self.conn_indexes,
+                **self._save_kwargs(),
             },
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         yield TriggerEvent((await self.watch_all()).model_dump(mode="json"))  # type: ignore[no-untyped-call]
 
+    def _save_kwargs(self) -> dict[str, Any]:
+        """The saves' kwargs, only when saving here (a trigger without them serializes as it did before)."""
+        if self.save_to is None:
+            return {}
+        return {
+            "save_to": self.save_to,
+            "replace": self.replace,
+            "max_download_mb": self.max_download_mb,
+            "download_timeout": self.download_timeout,
+            "save_plan_sha256": self.save_plan_sha256,
+        }
+
     async def watch_all(self) -> BatchEvent:
-        """Every generation watched to its end; the one event (also what the worker-side wait uses)."""
+        """Every generation watched to its end (and, with ``save_to``, saved); the one event (also what the
+        worker-side wait uses)."""
         connections = [self.seedance_conn_id, *self.fallback_conn_ids]
         hooks = [SeedanceHook(conn_id) for conn_id in connections]
         gate = asyncio.Semaphore(self.poll_concurrency)
         statuses: list[PollStatus] = [""] * len(self.generation_ids)
         reasons: dict[str, str] = {}
         final: list[int] = []
+        saver = await self._saver()
 
         async def one(position: int, generation_id: str) -> None:
+            if saver is not None and await saver.kept(position, generation_id):
+                statuses[position] = "succeeded"  # saved by an earlier run of this trigger, and still there
+                return
             conn_index = self.conn_indexes.get(str(position), 0)
-            status, reason, retryable = await self._watch(hooks[conn_index], gate, generation_id, conn_index == 0)
+            done = None if saver is None else functools.partial(saver.save, position, hooks[conn_index])
+            status, reason, retryable = await self._watch(hooks[conn_index], gate, generation_id, conn_index == 0, done)
             statuses[position] = status
             if reason:
                 reasons[str(position)] = reason
@@ -151,24 +191,67 @@ class SeedanceBatchTrigger(BaseTrigger):
             await asyncio.gather(*watching)
         finally:
             progress.cancel()
+            if saver is not None:
+                await saver.close()
         counts = counts_of(list(statuses))
         self.log.info("Batch of %d generations ended: %s (%d polls)", len(watching), counts, self.polls)
-        return BatchEvent(
-            generation_ids=self.generation_ids,
-            statuses=statuses,
-            reasons=reasons,
-            counts=counts,
-            final=sorted(final),
-            polls=self.polls,
-            deadline=self.deadline,
-            connections=connections,
-            conn_indexes=self.conn_indexes,
-        )
+        ended: dict[str, Any] = {"statuses": statuses, "reasons": reasons, "counts": counts, "final": sorted(final)}
+        return BatchEvent(**ended, **self._facts(connections), saved=self._saved_count(saver))
 
-    async def _watch(self, hook: SeedanceHook, gate: asyncio.Semaphore, generation_id: str, own: bool) -> Ending:
+    def _facts(self, connections: list[str]) -> dict[str, Any]:
+        """What the event repeats of the kwargs: the ids and connections, the deadline; and the polls made."""
+        return {
+            "generation_ids": self.generation_ids,
+            "polls": self.polls,
+            "deadline": self.deadline,
+            "connections": connections,
+            "conn_indexes": self.conn_indexes,
+        }
+
+    async def _saver(self) -> TriggerSaver | None:
+        """The saves' state with ``save_to``: the plan and what earlier runs saved, read from XCom. When that
+        cannot be read, nothing is saved here (logged): the worker saves every video, as without the option."""
+        if self.save_to is None:
+            return None
+        saver = TriggerSaver(
+            self.save_to,
+            deadline=self.deadline,
+            concurrency=self.poll_concurrency,
+            replace=self.replace,
+            max_download_mb=self.max_download_mb,
+            download_timeout=self.download_timeout,
+            plan_sha256=self.save_plan_sha256,
+            log=self.log,
+        )
+        try:
+            await saver.load()
+        except SavePlanError as exc:
+            self.log.warning("Not saving in the triggerer: %s; the worker saves every video", exc)
+            return None
+        except Exception as exc:
+            self.log.warning("Cannot read the batch's save plan from XCom (%s): the worker saves", type(exc).__name__)
+            return None
+        return saver
+
+    def _saved_count(self, saver: TriggerSaver | None) -> int:
+        if saver is None:
+            return 0
+        kept = sum(1 for status in saver.ledger.items.values() if status.status == "succeeded") - saver.saved
+        self.log.info("Saved %d videos in the triggerer (%d kept from an earlier run)", saver.saved, max(0, kept))
+        return saver.saved + max(0, kept)
+
+    async def _watch(
+        self,
+        hook: SeedanceHook,
+        gate: asyncio.Semaphore,
+        generation_id: str,
+        own: bool,
+        done: Callable[[Generation], Awaitable[None]] | None = None,
+    ) -> Ending:
         """One generation polled as the single trigger polls it, to its status word, short reason, and whether
         a retry could end it otherwise. ``own``: on the task's own connection, whose renders share the spec
-        (one created on a fallback renders another model: it learns no typical time)."""
+        (one created on a fallback renders another model: it learns no typical time). ``done`` is awaited
+        with the generation once it succeeded (its save)."""
         plan = PollPlan(
             started_at=self.started_at,
             deadline=self.deadline,
@@ -194,6 +277,8 @@ class SeedanceBatchTrigger(BaseTrigger):
                 outcome = poll_answered(quiet, plan, generation, self.clock(), RENDER_MEMORY, key)
             if outcome == "success" and generation is not None:
                 metrics.rendered(generation.backend, generation.model, plan.took, generation.credits)
+                if done is not None:
+                    await done(generation)
             if outcome:
                 return await self._ended(hook, outcome, generation_id, generation, failure)
 

@@ -19,6 +19,8 @@ OUTPUT = os.environ.get("SEEDANCE_DEPLOY_OUTPUT", "/tmp/seedance-bench-output")
 CONN_ID = "seedance_evolink"
 REQUEST = {"model": "seedance-2.0-fast-text-to-video", "duration": 5, "quality": "480p"}
 BATCH_CONCURRENCY = int(os.environ.get("SEEDANCE_BENCH_BATCH_CONCURRENCY", "8"))
+#: ``--save-in-triggerer``: the batch's videos saved by its trigger (``save_in_triggerer=True``).
+SAVE_IN_TRIGGERER = bool(os.environ.get("SEEDANCE_BENCH_BATCH_SAVE_IN_TRIGGERER"))
 
 
 def _prompts() -> list[str]:
@@ -57,4 +59,5 @@ with _dag("bench_batch_one") as batch:
         output_path=OUTPUT + "/{{ run_id }}/{item_index}.mp4",
         max_concurrency=BATCH_CONCURRENCY,
         timeout=4 * 3600,
+        save_in_triggerer=SAVE_IN_TRIGGERER,
     )

@@ -78,6 +78,7 @@ AIRFLOW_SHELL = {
     "plugin.queries",
     "plugin.seedance",
     "runtime._compat",
+    "runtime._xcom",  # a trigger's XCom reads and writes (Airflow's XCom and the supervisor's channel)
     "runtime._metrics",
     "runtime.storage",
     "hooks.seedance",
