@@ -11,9 +11,11 @@ from airflow_provider_seedance.runtime.storage import TransferLimits as Transfer
 from airflow_provider_seedance.runtime.storage import VideoCheckError as VideoCheckError
 from airflow_provider_seedance.runtime.storage import VideoWriter as VideoWriter
 from airflow_provider_seedance.runtime.storage import asave_stream as asave_stream
+from airflow_provider_seedance.runtime.storage import asave_stream_offloaded as asave_stream_offloaded
 from airflow_provider_seedance.runtime.storage import check_mp4_head as check_mp4_head
 from airflow_provider_seedance.runtime.storage import check_writable as check_writable
 from airflow_provider_seedance.runtime.storage import file_sha256 as file_sha256
+from airflow_provider_seedance.runtime.storage import has_file_of_size as has_file_of_size
 from airflow_provider_seedance.runtime.storage import is_part_of as is_part_of
 from airflow_provider_seedance.runtime.storage import make_folders as make_folders
 from airflow_provider_seedance.runtime.storage import missing_filesystem as missing_filesystem

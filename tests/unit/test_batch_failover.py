@@ -47,8 +47,9 @@ class FakeTI:
     def xcom_push(self, key: str, value: Any) -> None:
         self.xcom[key] = json.loads(json.dumps(value))
 
-    def xcom_pull(self, task_ids: str, key: str) -> Any:
-        return self.xcom.get(key) if task_ids == self.task_id else None
+    def xcom_pull(self, task_ids: str, key: str, map_indexes: int | None = None) -> Any:
+        # one instance's value only when asked for that instance (an unqualified pull answers every one's)
+        return self.xcom.get(key) if task_ids == self.task_id and map_indexes == self.map_index else None
 
 
 class DictStore(dict):

@@ -40,8 +40,9 @@ class FakeTI:
     def xcom_push(self, key: str, value: object) -> None:
         self.xcom[key] = value
 
-    def xcom_pull(self, task_ids: str, key: str) -> object:
-        return self.xcom.get(key) if task_ids == self.task_id else None
+    def xcom_pull(self, task_ids: str, key: str, map_indexes: int | None = None) -> object:
+        # one instance's value only when asked for that instance (an unqualified pull answers every one's)
+        return self.xcom.get(key) if task_ids == self.task_id and map_indexes == self.map_index else None
 
 
 class FakeStore(dict):
