@@ -322,6 +322,15 @@ def _celery_boot(emulator: Any) -> CeleryBoot:
     return boot
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A Celery deployment booted beside the last LocalExecutor scenario but never used (the run stopped
+    first: ``-x``, an interrupt) is stopped too: no Airflow process or database outlives the run."""
+    boot: CeleryBoot | None = CURRENT.get("celery_boot")
+    if boot is not None:
+        boot.thread.join()
+        shutdown(boot.deployment)  # idempotent: a no-op once ``celery_deploy`` stopped it
+
+
 @pytest.fixture(scope="session")
 def celery_deploy(emulator: Any) -> Iterator[Deployment]:
     """The CeleryExecutor deployment: Redis broker, two Celery workers of CELERY_CONCURRENCY slots each
