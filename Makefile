@@ -50,19 +50,21 @@ docs: install
 docs-linkcheck: install
 	$(BIN)/sphinx-build -E -W --keep-going -n -b linkcheck docs $(DOCS_OUT)/linkcheck
 
-# The whole suite, in three lanes side by side from the start (each part mostly waits: on renders, Airflow's
-# loops, subprocesses; the two cores stay busy): the deployment suite (real Airflow processes on PostgreSQL,
-# Redis, RabbitMQ); the unit, contract, emulator, dag.test() integration and example tests on Airflow
+# The whole suite, in four lanes side by side from the start (each part mostly waits: on renders, Airflow's
+# loops, subprocesses; the two cores stay busy): the deployment suite's LocalExecutor and CeleryExecutor
+# scenarios as two pytest processes (real Airflow processes on PostgreSQL, Redis, RabbitMQ; each its own
+# emulator, database and ports); the unit, contract, emulator, dag.test() integration and example tests on Airflow
 # $(AIRFLOW_VERSION) in pytest-xdist workers; and lint, types, the docs build and the floor's virtualenv (`make -j3`),
 # then the unit and dag.test() tests on the $(FLOOR_AIRFLOW_VERSION) floor (the emulator and its tests import no
 # Airflow, so they run once), then the distribution check. Each lane's output is printed once all have ended, in
 # that order; the run fails if any part failed. (The other two lanes at nice 10 beside the deployment suite, tried
 # at bac05fd: the deployment lane took 1,128 s instead of 1,145, the 3.3 lane 1,119 s instead of 792: the
 # deployment mostly waits on the real clock, not on the cores, so its priority bought nothing.)
-LANES = .lane-deploy .lane-airflow .lane-checks
+LANES = .lane-deploy-local .lane-deploy-celery .lane-airflow .lane-checks
 test: install system-deps
 	@rm -f $(addsuffix .rc,$(LANES)) $(addsuffix .log,$(LANES)); \
-	$(call lane,.lane-deploy,$(call limited,$(LIMIT_DEPLOY),$(BIN)/pytest -q -p no:cacheprovider --durations=12 tests/deployment,the deployment suite)) & \
+	$(call lane,.lane-deploy-local,$(call limited,$(LIMIT_DEPLOY),$(BIN)/pytest -q -p no:cacheprovider --durations=8 tests/deployment --deployment local,the deployment suite (LocalExecutor))) & \
+	$(call lane,.lane-deploy-celery,$(call limited,$(LIMIT_DEPLOY),$(BIN)/pytest -q -p no:cacheprovider --durations=8 tests/deployment --deployment celery,the deployment suite (CeleryExecutor))) & \
 	$(call lane,.lane-airflow,$(call limited,$(LIMIT_LANE),$(BIN)/pytest -q -p no:cacheprovider --durations=25 $(XDIST) --ignore=tests/deployment,the Airflow $(AIRFLOW_VERSION) suite)) & \
 	$(call lane,.lane-checks,status=0; \
 		$(MAKE) --no-print-directory -j3 -Otarget lint docs $(FLOOR_VENV)/.installed || status=1; \

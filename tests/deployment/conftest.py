@@ -1,11 +1,13 @@
 """Session fixtures of the deployment suite: the emulator process, the Airflow deployment, the counts
 table printed at the end, and the Airflow logs attached to every failure.
 
-Two deployments, one after the other: ``deploy`` (LocalExecutor) serves the scenarios without "celery" in
-their name, ``celery_deploy`` (CeleryExecutor, Redis broker, two Celery workers) the test_2x_celery_* ones, so
-the Celery scenarios are moved to the end of the run (``pytest_collection_modifyitems``). The Celery one boots
-in a thread while the last LocalExecutor scenario runs (the only overlap: two whole deployments running
-scenarios at once are too much for a 2-core machine), and the LocalExecutor one is stopped once it is up.
+Two deployments: ``deploy`` (LocalExecutor) serves the scenarios without "celery" in their name,
+``celery_deploy`` (CeleryExecutor, Redis broker, two Celery workers) the test_2x_celery_* ones.
+``--deployment local`` or ``--deployment celery`` runs one executor's scenarios only; ``make test`` runs the
+two as separate pytest processes side by side (each with its own emulator, database, ports and AIRFLOW_HOME).
+With both in one process, the Celery scenarios are moved to the end of the run
+(``pytest_collection_modifyitems``), the Celery deployment boots in a thread while the last LocalExecutor
+scenario runs, and the LocalExecutor one is stopped once it is up.
 
 Knobs (environment): SEEDANCE_DEPLOY_PARALLELISM (LocalExecutor worker slots, default 6),
 SEEDANCE_DEPLOY_CELERY_CONCURRENCY (slots per Celery worker, default 8),
@@ -125,9 +127,25 @@ def _on_celery(item: pytest.Item) -> bool:
     return "celery_deploy" in getattr(item, "fixturenames", ())
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The Celery scenarios last, in file order: their deployment replaces the LocalExecutor one. The last
-    LocalExecutor scenario is marked to boot the Celery deployment beside it (``scenario``)."""
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--deployment",
+        choices=("local", "celery", "both"),
+        default="both",
+        help="the deployment suite's scenarios to run: the LocalExecutor ones, the CeleryExecutor ones, or both "
+        "(one after the other). `make test` runs local and celery as two pytest processes side by side.",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--deployment`` deselects the other executor's scenarios. The Celery scenarios last, in file order:
+    their deployment replaces the LocalExecutor one. The last LocalExecutor scenario is marked to boot the
+    Celery deployment beside it (``scenario``)."""
+    wanted = config.getoption("--deployment")
+    if wanted != "both":
+        keep = [item for item in items if _on_celery(item) == (wanted == "celery")]
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = keep
     items.sort(key=_on_celery)
     local = [item for item in items if not _on_celery(item)]
     if local and len(local) < len(items):
