@@ -141,6 +141,19 @@ def section(out: dict[str, Any], command: str) -> str:
         "save code against the same emulator, same concurrency, no Airflow, same run); ideal of mapped tasks as in "
         "section 6. Slot-seconds = time `generate` task instances spent running.",
         "",
+        "Batch saves: "
+        + (
+            "in the triggerer (`save_in_triggerer=True`), as each render succeeds"
+            if out.get("save_in_triggerer")
+            else "in the resumed worker step"
+        )
+        + ". Emulator media: "
+        + (
+            "one stock clip per shape (`--stock-media`), encoded once and served to every generation."
+            if out.get("stock_media")
+            else "one clip encoded per generation on its first download."
+        ),
+        "",
         f"Probe: {probe['created']} creates in {probe['create_s']:.1f} s ({probe['create_per_s']:.1f}/s), "
         f"{probe['saved']} saves in {probe['save_s']:.1f} s ({probe['save_per_s']:.1f}/s, "
         f"{probe['mean_size_bytes'] / 1024:.0f} KiB each), concurrency {probe['concurrency']}.",

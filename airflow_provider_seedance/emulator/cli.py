@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ssl-keyfile", default=None, help="private key for --ssl-certfile")
     parser.add_argument("--public-url", default=None, help="root URL used in result links (behind a proxy)")
     parser.add_argument(
+        "--stock-media",
+        action="store_true",
+        help="serve one stock clip per aspect ratio, duration and audio instead of encoding one per generation "
+        "(for benchmarks of saving at scale; the frames show no prompt)",
+    )
+    parser.add_argument(
         "--log-level",
         default="warning",
         choices=("critical", "error", "warning", "info", "debug", "trace"),
@@ -145,6 +151,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
             aiml_success_word=args.aiml_success_word,
             public_url=args.public_url,
             models=models,
+            stock_media=args.stock_media,
         )
     except ValueError as exc:
         raise _StartError(str(exc)) from exc

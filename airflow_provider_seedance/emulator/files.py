@@ -129,18 +129,18 @@ async def blob(request: Request) -> Response:
 
 def _render(emu: Emulator, task: Task, png: bool) -> bytes:
     spec = task.spec
-    seed = stable_seed(task.id)
-    caption = f"{task.id}  {spec.model}"
+    if emu.config.stock_media:  # one clip per shape, shared by every generation of that shape
+        key, prompt, caption, seed = f"stock-{spec.ratio}-{spec.duration}-{spec.generate_audio}", "stock clip", "", 0
+    else:
+        key, prompt, caption, seed = task.id, spec.prompt, f"{task.id}  {spec.model}", stable_seed(task.id)
     if png:
         return emu.cache.get_or_render(
-            f"{task.id}-last.png",
-            lambda: render_last_frame_png(spec.prompt, spec.ratio, spec.duration, caption=caption, seed=seed),
+            f"{key}-last.png",
+            lambda: render_last_frame_png(prompt, spec.ratio, spec.duration, caption=caption, seed=seed),
         )
     return emu.cache.get_or_render(
-        f"{task.id}.mp4",
-        lambda: render_mp4(
-            spec.prompt, spec.ratio, spec.duration, caption=caption, audio=spec.generate_audio, seed=seed
-        ),
+        f"{key}.mp4",
+        lambda: render_mp4(prompt, spec.ratio, spec.duration, caption=caption, audio=spec.generate_audio, seed=seed),
     )
 
 

@@ -38,6 +38,10 @@ class EmulatorConfig:
     clock: Clock = time.monotonic
     cache_bytes: int = 256 * 1024 * 1024
     public_url: str | None = None
+    #: Serve one stock clip per (aspect ratio, duration, audio) instead of encoding a clip per generation (its
+    #: frames show no prompt or task id). For benchmarks of saving at scale: encoding each clip on demand is the
+    #: emulator's CPU, not a vendor's CDN serving files it already holds.
+    stock_media: bool = False
     signing_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     #: Models the vendors do not serve yet, declared as for the provider (``[seedance] models``: JSON text or an
     #: object of model id -> limits, or a connection's extra ``{"models": {...}}``); see ``declared.py``.

@@ -143,3 +143,31 @@ def test_blob_is_streamed_and_supports_range_and_head(emu: Any) -> None:
     large_header = httpx.get(f"{emu.url}/files/blob/{2**33}.mp4", headers={"Range": "bytes=0-47"}).content
     assert large_header[28:32] == b"mdat"
     assert struct.unpack(">Q", large_header[32:40])[0] == 2**33 - 24
+
+
+def test_stock_media_serves_one_clip_per_shape_and_the_default_one_per_generation(
+    client: httpx.Client, clock: FakeClock
+) -> None:
+    from airflow_provider_seedance.emulator import EmulatorProcess
+
+    def three_clips(http: httpx.Client, wait: Any) -> list[bytes]:
+        bodies = []
+        for duration in (4, 4, 6):
+            body = {"model": "seedance-2.0-text-to-video", "prompt": "a cat", "duration": duration}
+            task = http.post("/v1/videos/generations", json=body).json()
+            wait()
+            url = http.get(f"/v1/tasks/{task['id']}").json()["results"][0]
+            bodies.append(http.get(url).content)
+        return bodies
+
+    with (
+        EmulatorProcess(api_key="k", render_seconds=0, extra_args=("--stock-media",)) as emu,
+        httpx.Client(base_url=emu.url, headers={"Authorization": "Bearer k"}, timeout=30) as http,
+    ):
+        first, second, longer = three_clips(http, lambda: None)
+    assert first == second  # two generations of one shape: the same stock clip
+    assert first != longer
+    assert abs(probe_mp4(first)["duration"] - 4) <= 0.2
+    assert abs(probe_mp4(longer)["duration"] - 6) <= 0.2
+    first, second, _ = three_clips(client, lambda: finish(clock))
+    assert first != second  # by default each generation's clip shows its own task id
