@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -60,6 +61,8 @@ if TYPE_CHECKING:
 RESULTS_XCOM_KEY = "seedance_batch_results"
 #: The XCom key of the items settled before deferring (refused, or settled by earlier tries), for the resume.
 SETTLED_XCOM_KEY = "seedance_batch_settled"
+#: Seconds a kill on the worker spends cancelling unfinished generations (Airflow SIGKILLs a task that stays).
+KILL_CANCEL_SECONDS = 20.0
 
 
 class SeedanceBatchGenerateVideosOperator(BaseOperator):
@@ -111,6 +114,10 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         connection run from ``to_thread`` threads, untested on a real 3.1 triggerer; an unexplained memory
         growth (+57 MB trigger runner, +77 MB supervisor at 200 items); the default executor's threads are
         shared with other triggers. Default False: the worker saves, as before.
+    :param cancel_on_kill: when a user kills the task while it waits (marks it failed or success, clears it),
+        cancel every unfinished generation its API can still cancel (ModelArk, while queued; EvoLink and AIML
+        API cannot cancel): in the triggerer on Airflow 3.3+ (the trigger's ``on_kill``), on the worker with
+        ``deferrable=False`` (for at most 20 s). Default True, as the single operator.
     """
 
     template_fields: Sequence[str] = (
@@ -144,6 +151,7 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         fallback_conn_ids: Sequence[str] | str | None = None,
         fallback_models: dict[str, str] | str | None = None,
         save_in_triggerer: bool = False,
+        cancel_on_kill: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -160,7 +168,9 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
         self.spend_check = spend_check
         self.fallback_conn_ids, self.fallback_models = fallback_args(fallback_conn_ids, fallback_models)
         self.save_in_triggerer = save_in_triggerer
+        self.cancel_on_kill = cancel_on_kill
         self._results: list[dict[str, Any]] | None = None
+        self._waiting: SeedanceBatchTrigger | None = None  # the wait running on this worker, for on_kill
 
     @property
     def hook(self) -> SeedanceHook:
@@ -271,6 +281,7 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
             replace=self.replace,
             max_download_mb=self.max_download_mb,
             download_timeout=self.download_timeout,
+            cancel_on_kill=self.cancel_on_kill,
         )
 
     def _saves_in_trigger(self) -> bool:
@@ -293,8 +304,25 @@ class SeedanceBatchGenerateVideosOperator(BaseOperator):
             self.defer(trigger=trigger, method_name="execute_complete", timeout=None)  # the trigger keeps the deadline
         if self._deferrable_from_default:
             self.log.warning("%s", WORKER_POLLING_HINT)
+        self._waiting = trigger
         event = asyncio.run(trigger.watch_all())
+        self._waiting = None
         return self._complete(context, connections, items, event, settled)
+
+    def on_kill(self) -> None:
+        """Killed while waiting on the worker: the trigger's ``on_kill`` (each unfinished generation cancelled
+        where its API can), in a thread of its own (the killed wait's event loop is this thread's), for at most
+        ``KILL_CANCEL_SECONDS``."""
+        trigger = self._waiting
+        if trigger is None or not self.cancel_on_kill:
+            return
+        cancelling = threading.Thread(
+            target=lambda: asyncio.run(asyncio.wait_for(trigger.on_kill(), KILL_CANCEL_SECONDS)),
+            name="seedance-batch-kill",
+            daemon=True,
+        )
+        cancelling.start()
+        cancelling.join(KILL_CANCEL_SECONDS + 1)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         """Back on a worker after the trigger fired: save every succeeded video, return the results."""

@@ -34,6 +34,7 @@ from airflow_provider_seedance.polling._render_memory import RENDER_MEMORY, rend
 from airflow_provider_seedance.runtime import _metrics as metrics
 from airflow_provider_seedance.runtime._xcom import TaskInstanceKey
 from airflow_provider_seedance.triggers._batch_saves import SavePlanError, TriggerSaver
+from airflow_provider_seedance.wire.backends.base import Backend
 
 #: The last poll, at the deadline, may still take this long.
 FINAL_POLL_BUDGET = 30.0
@@ -85,6 +86,8 @@ class SeedanceBatchTrigger(BaseTrigger):
         60 s from its start).
     :param save_plan_sha256: with ``save_to``: the sha256 of the save plan's canonical JSON, as the worker wrote
         it; a plan in XCom with another digest (changed since) is refused, and nothing is saved here.
+    :param cancel_on_kill: when a user kills the task (Airflow 3.3+), cancel every unfinished generation its
+        API can still cancel (ModelArk, while queued).
     """
 
     def __init__(
@@ -106,6 +109,7 @@ class SeedanceBatchTrigger(BaseTrigger):
         max_download_mb: float | None = None,
         download_timeout: float | None = None,
         save_plan_sha256: str | None = None,
+        cancel_on_kill: bool = True,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.generation_ids = [str(gid) for gid in generation_ids]
@@ -122,6 +126,8 @@ class SeedanceBatchTrigger(BaseTrigger):
         self.save_to = cast("TaskInstanceKey | None", save_to)
         self.replace, self.max_download_mb, self.download_timeout = replace, max_download_mb, download_timeout
         self.save_plan_sha256 = save_plan_sha256
+        self.cancel_on_kill = bool(cancel_on_kill)
+        self._statuses: list[PollStatus] | None = None  # each item's ending while ``watch_all`` runs
         # Injection points for tests: the wall clock and the sleep the loop waits on.
         self.clock: Callable[[], float] = time.time
         self.sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep
@@ -142,6 +148,7 @@ class SeedanceBatchTrigger(BaseTrigger):
                 "poll_concurrency": self.poll_concurrency,
                 "fallback_conn_ids": self.fallback_conn_ids,
                 "conn_indexes": self.conn_indexes,
+                "cancel_on_kill": self.cancel_on_kill,
                 **self._save_kwargs(),
             },
         )
@@ -168,6 +175,7 @@ class SeedanceBatchTrigger(BaseTrigger):
         hooks = [SeedanceHook(conn_id) for conn_id in connections]
         gate = asyncio.Semaphore(self.poll_concurrency)
         statuses: list[PollStatus] = [""] * len(self.generation_ids)
+        self._statuses = statuses
         reasons: dict[str, str] = {}
         final: list[int] = []
         saver = await self._saver()
@@ -310,6 +318,61 @@ class SeedanceBatchTrigger(BaseTrigger):
             return await asyncio.wait_for(hook.aget_generation(generation_id), timeout=budget)
         except asyncio.TimeoutError:
             raise SeedanceConnectionError(f"polling generation {generation_id} took over {budget:.0f} s") from None
+
+    async def on_kill(self) -> None:
+        """A user marked the task failed or success, or cleared it (Airflow 3.3+ calls this in the triggerer):
+        each generation not yet ended is cancelled where its API can (ModelArk, while queued),
+        ``poll_concurrency`` at a time; the others go on rendering at the vendor's, billed, and are not saved.
+        One line in the log counts what was cancelled; the triggerer bounds the whole (``[triggerer]
+        on_kill_timeout``)."""
+        if not self.cancel_on_kill:
+            return
+        statuses = self._statuses or [""] * len(self.generation_ids)
+        unfinished: dict[int, list[str]] = {}
+        for position, generation_id in enumerate(self.generation_ids):
+            if generation_id and not statuses[position]:
+                unfinished.setdefault(self.conn_indexes.get(str(position), 0), []).append(generation_id)
+        connections = [self.seedance_conn_id, *self.fallback_conn_ids]
+        gate = asyncio.Semaphore(self.poll_concurrency)
+        for conn_index, generation_ids in sorted(unfinished.items()):
+            hook = SeedanceHook(connections[conn_index])
+            try:
+                backend = (await hook.aget_settings()).backend
+            except SeedanceError as exc:
+                self.log.warning(
+                    "Killed: %d generations on %s not cancelled: %s", len(generation_ids), connections[conn_index], exc
+                )
+                continue
+            if not backend.supports_cancel:
+                self.log.info(
+                    "Killed: %s cannot cancel generations; %d unfinished keep rendering there",
+                    backend.name,
+                    len(generation_ids),
+                )
+                continue
+            cancelling = (self._cancel_if_queued(hook, backend, gate, gid) for gid in generation_ids)
+            cancelled = await asyncio.gather(*cancelling)
+            self.log.info(
+                "Killed: %d of %d unfinished generations on %s cancelled while queued; the rest keep rendering",
+                sum(cancelled),
+                len(generation_ids),
+                backend.name,
+            )
+
+    @staticmethod
+    async def _cancel_if_queued(
+        hook: SeedanceHook, backend: Backend, gate: asyncio.Semaphore, generation_id: str
+    ) -> bool:
+        """Whether ``generation_id`` was cancelled: polled first, cancelled only while queued."""
+        async with gate:
+            try:
+                generation = await hook.aget_generation(generation_id)
+                cancel, _ = backend.cancel_decision(generation_id, generation)
+                if cancel:
+                    await hook.acancel_generation(generation_id)
+            except SeedanceError:
+                return False
+        return cancel
 
     async def _progress(self, statuses: list[PollStatus], total: int) -> None:
         """A line every ``PROGRESS_EVERY`` seconds of real time (the injected sleep drives the polls only)."""

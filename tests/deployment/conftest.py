@@ -3,11 +3,11 @@ table printed at the end, and the Airflow logs attached to every failure.
 
 Two deployments: ``deploy`` (LocalExecutor) serves the scenarios without "celery" in their name,
 ``celery_deploy`` (CeleryExecutor, Redis broker, two Celery workers) the test_2x_celery_* ones.
-``--deployment local`` or ``--deployment celery`` runs one executor's scenarios only; ``make test`` runs the
-two as separate pytest processes side by side (each with its own emulator, database, ports and AIRFLOW_HOME).
-With both in one process, the Celery scenarios are moved to the end of the run
+``--deployment local`` or ``--deployment celery`` runs one executor's scenarios only (two such processes can
+run side by side: each has its own emulator, database, ports and AIRFLOW_HOME; on 2 cores that was slower than
+one after the other, see the Makefile). With both, the Celery scenarios are moved to the end of the run
 (``pytest_collection_modifyitems``), the Celery deployment boots in a thread while the last LocalExecutor
-scenario runs, and the LocalExecutor one is stopped once it is up.
+scenario runs (the only overlap), and the LocalExecutor one is stopped once it is up.
 
 Knobs (environment): SEEDANCE_DEPLOY_PARALLELISM (LocalExecutor worker slots, default 6),
 SEEDANCE_DEPLOY_CELERY_CONCURRENCY (slots per Celery worker, default 8),
@@ -133,7 +133,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=("local", "celery", "both"),
         default="both",
         help="the deployment suite's scenarios to run: the LocalExecutor ones, the CeleryExecutor ones, or both "
-        "(one after the other). `make test` runs local and celery as two pytest processes side by side.",
+        "(one after the other, as `make test` runs them)",
     )
 
 
