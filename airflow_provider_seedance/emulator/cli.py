@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="completed",
         help="AIML API status word for finished generations",
     )
+    add_serving_arguments(parser)
+    return parser
+
+
+def add_serving_arguments(parser: argparse.ArgumentParser) -> None:
+    """How it serves: HTTPS, the root of result links, the media it serves, uvicorn's log level."""
     parser.add_argument("--ssl-certfile", default=None, help="serve HTTPS with this certificate")
     parser.add_argument("--ssl-keyfile", default=None, help="private key for --ssl-certfile")
     parser.add_argument("--public-url", default=None, help="root URL used in result links (behind a proxy)")
@@ -65,7 +71,6 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("critical", "error", "warning", "info", "debug", "trace"),
         help="uvicorn's log level",
     )
-    return parser
 
 
 def startup_lines(root: str, api_key: str | None) -> list[str]:
