@@ -27,6 +27,7 @@ from airflow_provider_seedance.wire._rules import (
     backoff,
     retry_after_seconds,
 )
+from airflow_provider_seedance.wire._tls import default_ssl_context
 
 #: Errors raised before a single byte of the request left this machine.
 NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -108,13 +109,13 @@ class WrappingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     @property
     def inner(self) -> httpx.BaseTransport:
         if self._sync is None:
-            self._sync = httpx.HTTPTransport()
+            self._sync = httpx.HTTPTransport(verify=default_ssl_context())
         return self._sync
 
     @property
     def ainner(self) -> httpx.AsyncBaseTransport:
         if self._async is None:
-            self._async = httpx.AsyncHTTPTransport()
+            self._async = httpx.AsyncHTTPTransport(verify=default_ssl_context())
         return self._async
 
     def close(self) -> None:

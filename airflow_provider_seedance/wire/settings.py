@@ -22,6 +22,7 @@ from airflow_provider_seedance.exceptions import SeedanceValidationError
 from airflow_provider_seedance.version import __version__
 from airflow_provider_seedance.wire._answer_bounds import BoundedTransport
 from airflow_provider_seedance.wire._rules import RetryPolicy
+from airflow_provider_seedance.wire._tls import default_ssl_context
 from airflow_provider_seedance.wire._transport import RetryTransport
 from airflow_provider_seedance.wire.backends import Backend, get_backend
 
@@ -233,7 +234,8 @@ def build_async_client(
     policy: RetryPolicy | None = None,
 ) -> httpx.AsyncClient:
     limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
-    bounded = BoundedTransport(async_transport=transport or httpx.AsyncHTTPTransport(limits=limits))
+    inner = transport or httpx.AsyncHTTPTransport(limits=limits, verify=default_ssl_context())
+    bounded = BoundedTransport(async_transport=inner)
     gated = GatedAsyncTransport(bounded)
     retry = RetryTransport(policy or RetryPolicy(max_retries=settings.max_retries), async_transport=gated)
     return httpx.AsyncClient(transport=retry, **_client_kwargs(settings))
