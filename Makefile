@@ -1,9 +1,7 @@
 # Two commands do everything on a fresh machine: `make demo` and `make test`.
 # Each creates its own virtualenv and installs what it needs first: the provider (editable) with its
 # `emulator` extra, and the test tooling of the `dev` dependency group and the doc tools of the `docs` group in
-# pyproject.toml (PEP 735). The venv is made by `python -m venv` (so it has pip, as a user's has); pip installs
-# uv into it and uv installs the rest from PyPI: seconds where pip took minutes of the 2 cores that every lane
-# of `make test` shares (`uv pip install --group` reads the same dependency groups).
+# pyproject.toml (PEP 735; `pip install --group` needs pip >= 25.1, hence the pip upgrade first).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -12,8 +10,6 @@ FLOOR_VENV ?= .venv-floor
 FLOOR_AIRFLOW_VERSION ?= 3.1.8
 DOCS_OUT ?= docs/_build
 BIN := $(VENV)/bin
-UV_REQUIREMENT ?= uv>=0.9,<1
-export UV_REQUIREMENT
 
 .PHONY: install system-deps lint docs docs-linkcheck test test-quick test-unit test-floor test-dist demo bench bench-throughput bench-batch clean
 
@@ -27,9 +23,8 @@ XDIST ?= -n 4 --dist loadfile
 # first duplicate (OpenLineage's listener would then be skipped in every task).
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check "$(UV_REQUIREMENT)"
-	$(BIN)/uv pip install --quiet --python $(BIN)/python "apache-airflow==$(AIRFLOW_VERSION)" -e ".[emulator]" \
-		--group dev --group docs
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet "apache-airflow==$(AIRFLOW_VERSION)" -e ".[emulator]" --group dev --group docs
 	rm -rf airflow_provider_seedance.egg-info
 	touch $@
 
@@ -68,26 +63,21 @@ docs-linkcheck: install
 # the LocalExecutor lane took 1,046 s and the CeleryExecutor lane 1,181 s, against 1,160 s for both one after
 # the other, and the whole run took longer (load average 20): the two cores are the bound, not the waits.)
 LANES = .lane-deploy .lane-airflow .lane-checks
-comma := ,
 test: install system-deps
-	@echo "make test: venv and system packages ready at $$(( $$(date +%s) - $(MAKE_T0) )) s"; \
-	rm -f $(addsuffix .rc,$(LANES)) $(addsuffix .log,$(LANES)); \
+	@rm -f $(addsuffix .rc,$(LANES)) $(addsuffix .log,$(LANES)); \
 	$(call lane,.lane-deploy,$(call limited,$(LIMIT_DEPLOY),$(BIN)/pytest -q -p no:cacheprovider --durations=12 tests/deployment,the deployment suite)) & \
 	$(call lane,.lane-airflow,$(call limited,$(LIMIT_LANE),$(BIN)/pytest -q -p no:cacheprovider --durations=25 $(XDIST) --ignore=tests/deployment,the Airflow $(AIRFLOW_VERSION) suite)) & \
 	$(call lane,.lane-checks,status=0; \
-		( $(call limited,$(LIMIT_DIST),$(MAKE) --no-print-directory -j3 -Otarget lint docs $(FLOOR_VENV)/.installed,lint$(comma) types$(comma) docs and the floor's venv) ) || status=1; \
+		$(MAKE) --no-print-directory -j3 -Otarget lint docs $(FLOOR_VENV)/.installed || status=1; \
 		( $(call limited,$(LIMIT_FLOOR),$(MAKE) --no-print-directory test-floor,the $(FLOOR_AIRFLOW_VERSION) floor) ) || status=1; \
 		( $(call limited,$(LIMIT_DIST),$(MAKE) --no-print-directory test-dist,the distribution check) ) || status=1; \
 		exit $$status); \
 	wait; status=0; for lane in $(LANES); do \
 		echo "---- $$lane: exit $$(cat $$lane.rc) ----"; cat $$lane.log; test "$$(cat $$lane.rc)" -eq 0 || status=1; \
-	done; echo "make test: ended at $$(( $$(date +%s) - $(MAKE_T0) )) s since make started, exit $$status"; exit $$status
+	done; exit $$status
 
-# A lane: the commands' output into <name>.log, their exit status into <name>.rc, and when it ended, in seconds
-# since make started (MAKE_T0: the installs before the lanes included), so the run's critical path shows.
-MAKE_T0 := $(shell date +%s)
-lane = ( ( $(2) ) > $(1).log 2>&1; echo $$? > $(1).rc; \
-	echo "make test: $(1) ended at $$(( $$(date +%s) - $(MAKE_T0) )) s since make started" >> $(1).log )
+# A lane: the commands' output into <name>.log, their exit status into <name>.rc.
+lane = ( ( $(2) ) > $(1).log 2>&1; echo $$? > $(1).rc )
 
 # Each part has a time limit (LIMIT_* seconds; they take a third of it on this 2-core machine beside the other
 # lanes): a part that hangs is stopped and named, so that every lane's log is printed and CI fails instead of
@@ -109,9 +99,8 @@ test-unit: install
 
 $(FLOOR_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(FLOOR_VENV)
-	$(FLOOR_VENV)/bin/pip install --quiet --disable-pip-version-check "$(UV_REQUIREMENT)"
-	$(FLOOR_VENV)/bin/uv pip install --quiet --python $(FLOOR_VENV)/bin/python "apache-airflow==$(FLOOR_AIRFLOW_VERSION)" \
-		-e ".[emulator]" --group dev
+	$(FLOOR_VENV)/bin/pip install --quiet --upgrade pip
+	$(FLOOR_VENV)/bin/pip install --quiet "apache-airflow==$(FLOOR_AIRFLOW_VERSION)" -e ".[emulator]" --group dev
 	rm -rf airflow_provider_seedance.egg-info
 	touch $@
 

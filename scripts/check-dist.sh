@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # The distribution check (`make test-dist`, part of `make test`): what a user gets from `pip install`.
 #
-# 1. builds the sdist, and the wheel from that sdist, with `build` (its build environments made by uv) in a
-#    throwaway venv; `twine check --strict`;
+# 1. builds the sdist, and the wheel from that sdist, with `build` in a throwaway venv; `twine check --strict`;
 # 2. checks their contents: LICENSE and NOTICE in both (the repository's own files), py.typed and the
 #    emulator in the wheel, no test-tooling extra in the metadata (tests, linters: `dev` dependency group);
 # 3. installs the wheel (not the checkout) with apache-airflow==$AIRFLOW_VERSION into a fresh venv with no
@@ -78,16 +77,12 @@ mkdir "$WORK/src"
 (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf - 2>/dev/null) \
     | tar -xf - -C "$WORK/src"
 
-# The tools only build and check (pip installs uv, uv the rest, and build makes its isolated build
-# environments with uv: seconds instead of a minute); the wheel itself is installed by pip further down, as a
-# user installs it.
 step "build and twine in a throwaway venv"
 "$PYTHON" -m venv "$WORK/tools"
-pip_quiet "$WORK/tools" tools.log "${UV_REQUIREMENT:-uv>=0.9,<1}"
-"$WORK/tools/bin/uv" pip install --quiet --python "$WORK/tools/bin/python" "build[uv]" twine >>"$WORK/tools.log" 2>&1
+pip_quiet "$WORK/tools" tools.log build twine
 
 step "build the sdist, then the wheel from it"
-"$WORK/tools/bin/python" -m build --installer uv --outdir "$WORK/dist" "$WORK/src" >"$WORK/build.log" 2>&1
+"$WORK/tools/bin/python" -m build --outdir "$WORK/dist" "$WORK/src" >"$WORK/build.log" 2>&1
 SDIST=$(ls "$WORK"/dist/*.tar.gz)
 WHEEL=$(ls "$WORK"/dist/*.whl)
 echo "  $(basename "$SDIST") $(($(stat -c %s "$SDIST") / 1024)) KiB, $(basename "$WHEEL") $(($(stat -c %s "$WHEEL") / 1024)) KiB"
