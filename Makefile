@@ -127,10 +127,9 @@ bench-throughput: install system-deps
 	$(BIN)/python -m benchmarks.throughput
 
 # Catalog scale (BENCHMARKS.md section 7): one batch task against mapped tasks on the Celery deployment (4 worker
-# slots), then a large batch of 10,000 (over an hour here: the emulator saves about 4 videos/s on 2 cores);
-# BENCH_BATCH_ARGS="--renders 2000" for the run BENCHMARKS.md shows (about 27 minutes). Needs PostgreSQL and
-# Redis. Not part of `make test` or `make bench`.
-BENCH_BATCH_ARGS ?=
+# slots), then a large batch of 10,000, saved in the triggerer, the emulator serving stock clips (the run
+# BENCHMARKS.md shows; about 12 minutes here). Needs PostgreSQL and Redis. Not part of `make test` or `make bench`.
+BENCH_BATCH_ARGS ?= --save-in-triggerer --stock-media
 bench-batch: install system-deps
 	$(BIN)/python -m benchmarks.batch_throughput $(BENCH_BATCH_ARGS)
 

@@ -351,7 +351,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render-s", type=float, default=60.0)
     parser.add_argument("--slots", type=int, default=4, help="worker slots: 2 Celery workers x slots/2")
     parser.add_argument("--concurrency", type=int, default=8, help="the batch's max_concurrency (and the probe's)")
-    parser.add_argument("--probe", type=int, default=200, help="renders of 0 s the rate probe creates and saves")
+    parser.add_argument(
+        "--probe", type=int, default=2000, help="renders of 0 s the rate probe creates and saves (200 varied 2x)"
+    )
     parser.add_argument("--skip-mapped", action="store_true")
     parser.add_argument(
         "--save-in-triggerer", action="store_true", help="the batch saves in the triggerer (save_in_triggerer=True)"

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
 
 CHUNK_SIZE = 1024 * 1024
+#: Numbered temporary files above its own a local save's commit looks for (other attempts' leftovers).
+_PART_PROBE = 2
+#: Numbered temporary files one destination may have at once on a local disk.
+_MAX_PART_NUMBER = 1000
 
 
 class VideoCheckError(ValueError):
@@ -140,11 +144,27 @@ def to_object_path(destination: Any) -> ObjectStoragePath:
 
 def has_file_of_size(destination: Any, size_bytes: int | None) -> bool:
     """Whether a file is at ``destination`` (as resolved here) with exactly ``size_bytes`` bytes; any error
-    resolving or reading it counts as no."""
+    resolving or reading it counts as no. A local path (``file:///...`` or a plain one) is a single ``os.stat``
+    (a batch's resume checks thousands: through fsspec each took about 1 ms)."""
     try:
+        local = _local_path(destination)
+        if local is not None:
+            return os.stat(local).st_size == size_bytes
         return bool(to_object_path(destination).stat().st_size == size_bytes)
     except (OSError, ValueError, TypeError, ImportError):
         return False
+
+
+def _local_path(destination: Any) -> str | None:
+    """The local file a plain path, ``file:///...`` text or local ``ObjectStoragePath`` names; None elsewhere."""
+    if not isinstance(destination, (str, os.PathLike)):
+        return None
+    text = os.fspath(destination)
+    if isinstance(text, bytes):
+        return None
+    if text.startswith("file:///"):
+        return text[len("file://") :]
+    return None if "://" in text else os.path.abspath(os.path.expanduser(text))
 
 
 def check_writable(destination: Any) -> ObjectStoragePath:
@@ -183,6 +203,9 @@ def make_folders(folder: ObjectStoragePath) -> None:
     (or a container, ``/`` locally) must exist already, or ``OutputNotWritable`` says so. Object stores
     create a bucket on ``mkdir`` of a path in it, so a misspelt bucket name would otherwise become a new
     bucket holding the video."""
+    if _is_local(folder):  # the root is / and exists; os.makedirs without fsspec's calls per folder
+        os.makedirs(folder.path, exist_ok=True)
+        return
     root = folder.parents[-1] if folder.parents else folder
     if not root.exists():
         raise OutputNotWritable(
@@ -260,7 +283,8 @@ class VideoWriter:
     ) -> None:
         self.target = to_object_path(destination)
         self.replace = replace
-        self.temporary = self.target.parent / f".{self.target.name}.{uuid.uuid4().hex}.part"
+        self.temporary = self.target.parent / _part_name(self.target.name, uuid.uuid4().hex)  # numbered locally
+        self._part_number: int | None = None  # set on a local disk (then the file operations are os calls)
         self.expected_size = expected_size
         self.limits = limits or TransferLimits()
         self.content_type = content_type
@@ -273,8 +297,26 @@ class VideoWriter:
 
     def __enter__(self) -> VideoWriter:
         make_folders(self.target.parent)
-        self._handle = self.temporary.open("wb")  # type: ignore[no-untyped-call]
+        if _is_local(self.target.parent):
+            self._open_numbered_part()
+        else:
+            self._handle = self.temporary.open("wb")  # type: ignore[no-untyped-call]
         return self
+
+    def _open_numbered_part(self) -> None:
+        """On a local disk the temporary file is ``.<name>.<n>.part``, n the lowest number no other attempt at
+        this destination holds (created exclusively: two attempts never share one), so that a commit finds
+        earlier attempts' leftovers by their names, without listing the folder (see ``_numbered_leftovers``)."""
+        folder, name = self.target.parent, self.target.name
+        for number in range(_MAX_PART_NUMBER):
+            candidate = folder / _part_name(name, str(number))
+            try:
+                self._handle = open(candidate.path, "xb")  # noqa: SIM115 (closed by commit or __exit__)
+            except FileExistsError:
+                continue
+            self.temporary, self._part_number = candidate, number
+            return
+        raise OSError(f"{_MAX_PART_NUMBER} temporary files of {name} are already in {folder}: remove them")
 
     def write(self, chunk: bytes) -> None:
         """Append one chunk; raises ``DownloadLimitError`` past the size limit or the transfer deadline (the
@@ -294,9 +336,9 @@ class VideoWriter:
             raise VideoCheckError(f"incomplete download: {size} of {self.expected_size} bytes")
         check_mp4_head(self._head, size=size, content_type=self.content_type)
         sha = self._digest.hexdigest()
-        if target.exists():
+        if self._exists(target):
             if target.stat().st_size == size and file_sha256(target) == sha:
-                self.temporary.unlink()
+                self._unlink(self.temporary)
                 self._finished = True
                 self._remove_stale_parts()
                 return SavedVideo(str(target), size, sha, rewritten=False)
@@ -305,7 +347,10 @@ class VideoWriter:
                     f"{target} already holds a different video (another generation's?); it was not replaced. "
                     "Give each render its own path (e.g. with {{ ds }} or {{ ti.map_index }}), or set replace=True"
                 )
-        self.temporary.rename(target)
+        if self._part_number is not None:
+            os.replace(self.temporary.path, target.path)  # a local disk: the rename itself, atomic
+        else:
+            self.temporary.rename(target)
         self._finished = True
         self._remove_stale_parts()
         return SavedVideo(str(target), size, sha, rewritten=True)
@@ -314,26 +359,51 @@ class VideoWriter:
         """Best effort: the ``.part`` files of earlier attempts at this destination killed mid-save. The
         destination now holds a verified video, so whatever another attempt was writing is obsolete."""
         try:
-            for stale in self._stale_parts():
-                stale.unlink()
+            if self._part_number is not None:
+                for path in self._numbered_leftovers():
+                    os.unlink(path)
+            else:
+                folder, name = self.target.parent, self.target.name
+                for sibling in [sibling for sibling in folder.iterdir() if is_part_of(sibling.name, name)]:
+                    sibling.unlink()
         except OSError:
             pass
 
-    def _stale_parts(self) -> list[ObjectStoragePath]:
-        """This destination's ``.part`` siblings. On a local disk from the folder's names alone (``os.scandir``,
-        no stat, no path object per entry): a folder of 10,000 videos is listed in a few ms, where the object
-        storage listing took about 0.1 s and made a batch's saves quadratic. Elsewhere, the store's listing."""
-        folder, name = self.target.parent, self.target.name
-        if folder.protocol in ("file", "local"):
-            with os.scandir(folder.path) as entries:
-                return [folder / entry.name for entry in entries if is_part_of(entry.name, name)]
-        return [sibling for sibling in folder.iterdir() if is_part_of(sibling.name, name)]
+    def _numbered_leftovers(self) -> list[str]:
+        """On a local disk, this destination's ``.part`` files by their numbered names alone: the numbers up to
+        this attempt's own (the lowest free one when it started) and ``_PART_PROBE`` above it, one ``exists``
+        each, so a save costs the same in a folder of 10,000 videos as in an empty one (listing the folder at
+        each save made a batch's saves quadratic). An object store is listed instead (random names)."""
+        assert self._part_number is not None
+        folder, name = self.target.parent.path, self.target.name
+        numbered = (os.path.join(folder, _part_name(name, str(n))) for n in range(self._part_number + _PART_PROBE + 1))
+        return [path for path in numbered if os.path.exists(path)]
+
+    def _exists(self, path: ObjectStoragePath) -> bool:
+        """``path.exists()``; on a local disk one ``os.path.exists`` (fsspec's costs a stat and path objects)."""
+        return os.path.exists(path.path) if self._part_number is not None else bool(path.exists())
+
+    def _unlink(self, path: ObjectStoragePath) -> None:
+        if self._part_number is not None:
+            os.unlink(path.path)
+        else:
+            path.unlink()
 
     def __exit__(self, *exc_info: object) -> None:
         if self._handle is not None and not self._handle.closed:
             self._handle.close()
-        if not self._finished and self.temporary.exists():
-            self.temporary.unlink()
+        if not self._finished and self._exists(self.temporary):
+            self._unlink(self.temporary)
+
+
+def _is_local(folder: ObjectStoragePath) -> bool:
+    return folder.protocol in ("file", "local")
+
+
+def _part_name(target_name: str, tag: str) -> str:
+    """The temporary sibling's name for a save to ``target_name``: ``.<name>.<tag>.part``, the tag a number
+    on a local disk (``VideoWriter``), random hex on an object store."""
+    return f".{target_name}.{tag}.part"
 
 
 def is_part_of(name: str, target_name: str) -> bool:

@@ -434,7 +434,7 @@ def celery_scenario(
 
 
 def half_written(directory: Path) -> list[Path]:
-    """Temporary files of unfinished saves (``.<name>.<uuid>.part``) left under ``directory``."""
+    """Temporary files of unfinished saves (``.<name>.<n>.part``) left under ``directory``."""
     return sorted(p for p in directory.rglob("*.part") if p.is_file())
 
 

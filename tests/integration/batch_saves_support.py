@@ -84,7 +84,7 @@ class KilledOnceTrigger(SeedanceBatchTrigger):
         recorded = await aget_xcom(saves_key(0), self.save_to)  # type: ignore[arg-type]
         unrecorded = folder / f"{self.dying.unrecorded}.mp4"
         unsaved = next(n for n in range(len(self.generation_ids)) if not (folder / f"{n}.mp4").exists())
-        (folder / f".{unsaved}.mp4.{'ab' * 16}.part").write_bytes(b"half a video")
+        (folder / f".{unsaved}.mp4.0.part").write_bytes(b"half a video")  # as a killed first save leaves it
         probe = {"downloads": await aemulator_downloads(), "recorded": sorted((recorded or {}).get("items", {}))}
         probe |= {"unrecorded": self.dying.unrecorded, "unrecorded_inode": unrecorded.stat().st_ino}
         (folder / "probe.json").write_text(json.dumps(probe))

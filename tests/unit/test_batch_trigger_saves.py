@@ -129,7 +129,7 @@ async def test_the_offloaded_save_is_atomic_and_verified(tmp_path: Path) -> None
     with pytest.raises(VideoCheckError):
         await asave_stream_offloaded(chunks(MP4[:500]), target, expected_size=len(MP4))
     assert list(target.parent.iterdir()) == []
-    (target.parent / f".v.mp4.{'ab' * 16}.part").write_bytes(b"left by a killed save")
+    (target.parent / ".v.mp4.0.part").write_bytes(b"left by a killed save")
     saved = await asave_stream_offloaded(chunks(MP4[:500], MP4[500:]), target, expected_size=len(MP4))
     assert target.read_bytes() == MP4 and saved.size_bytes == len(MP4) and saved.rewritten
     assert [p.name for p in target.parent.iterdir()] == ["v.mp4"]  # the killed save's part removed
@@ -214,3 +214,22 @@ async def test_a_plan_changed_in_xcom_since_the_worker_wrote_it_is_refused(monke
     ]
     trigger.save_plan_sha256 = None  # a trigger with no digest in its kwargs trusts no plan
     assert await trigger._saver() is None
+
+
+def test_a_recorded_file_is_found_by_its_size_however_its_path_is_spelt(tmp_path: Path, monkeypatch) -> None:
+    """The worker's check of the trigger's records: the path as the save recorded it (``file:///...``), plain,
+    relative or under ``~``; another size, a folder, a missing file or an unknown filesystem is no."""
+    from airflow.sdk import ObjectStoragePath
+
+    from airflow_provider_seedance.runtime.storage import has_file_of_size
+
+    video = tmp_path / "v 1.mp4"
+    video.write_bytes(MP4)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for spelt in (f"file://{video}", str(video), "v 1.mp4", "~/v 1.mp4", video, ObjectStoragePath(f"file://{video}")):
+        assert has_file_of_size(spelt, len(MP4)), spelt
+    assert not has_file_of_size(str(video), len(MP4) - 1)
+    assert not has_file_of_size(str(tmp_path), len(MP4))
+    assert not has_file_of_size(str(tmp_path / "gone.mp4"), len(MP4))
+    assert not has_file_of_size("nosuchfs://bucket/v.mp4", len(MP4))

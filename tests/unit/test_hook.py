@@ -317,10 +317,10 @@ async def test_a_save_removes_what_an_attempt_killed_mid_save_left(monkeypatch, 
     target = tmp_path / "v.mp4"
     if already_saved:
         await call(hook, "download_video", use_async, "https://cdn.test/v.mp4", target, generation_id="g")
-    (tmp_path / ".v.mp4.0123456789abcdef.part").write_bytes(MP4[:100])
-    (tmp_path / ".other.mp4.0123456789abcdef.part").write_bytes(MP4[:100])
+    (tmp_path / ".v.mp4.0.part").write_bytes(MP4[:100])  # as a killed first attempt leaves it
+    (tmp_path / ".other.mp4.0.part").write_bytes(MP4[:100])
     await call(hook, "download_video", use_async, "https://cdn.test/v.mp4", target, generation_id="g")
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.mp4.0123456789abcdef.part", "v.mp4"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.mp4.0.part", "v.mp4"]
     assert target.read_bytes() == MP4
 
 

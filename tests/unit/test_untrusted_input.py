@@ -19,7 +19,7 @@ from airflow_provider_seedance.contract.review import markdown_text, review_requ
 from airflow_provider_seedance.exceptions import SeedanceAPIError, SeedanceGenerationError, SeedanceValidationError
 from airflow_provider_seedance.hooks.seedance import MIN_DOWNLOAD_S, SeedanceHook, transfer_deadline
 from airflow_provider_seedance.runtime.download_guard import DownloadRefused, FetchRules, GuardedTransport
-from airflow_provider_seedance.runtime.storage import is_part_of, save_stream
+from airflow_provider_seedance.runtime.storage import VideoWriter, is_part_of, save_stream
 
 MP4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00" * 1000
 KEY = "sk-prop-WOMBAT-19f3e2a7c4"
@@ -172,13 +172,31 @@ def test_a_callback_name_resolving_to_an_internal_address_is_refused_before_the_
 
 @pytest.mark.parametrize("name", ["*.mp4", "v?.mp4", "v[1].mp4", "[a-z]*.mp4"])
 def test_cleaning_up_stale_parts_never_touches_another_files_temporaries(tmp_path: Path, name: str) -> None:
-    others = [".other.mp4.0123456789abcdef0123456789abcdef.part", ".v1.mp4.ffffffffffffffffffffffffffffffff.part"]
+    others = [".other.mp4.0.part", ".v1.mp4.1.part", ".v1.mp4.0123456789abcdef0123456789abcdef.part"]
     for other in others:
         (tmp_path / other).write_bytes(b"someone else's")
-    mine = tmp_path / f".{name}.0123456789abcdef0123456789abcdef.part"
-    mine.write_bytes(b"killed mid-save")
+    mine = [tmp_path / f".{name}.0.part", tmp_path / f".{name}.1.part"]  # two attempts killed mid-save
+    for part in mine:
+        part.write_bytes(b"killed mid-save")
     save_stream([MP4], tmp_path / name)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*others, name])
+
+
+def test_attempts_at_one_destination_never_share_a_temporary_file(tmp_path: Path) -> None:
+    """Each attempt writes its own numbered part (created exclusively); the first to commit removes the
+    others' (the destination holds a verified video), and the one still writing then fails to commit, even
+    one allowed to replace the file."""
+    target = tmp_path / "v.mp4"
+    first, second = VideoWriter(target, replace=True), VideoWriter(target)
+    with first, second:
+        assert (first.temporary.name, second.temporary.name) == (".v.mp4.0.part", ".v.mp4.1.part")
+        second.write(MP4)
+        second.commit()
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["v.mp4"]
+        first.write(MP4[:100])
+        with pytest.raises(FileNotFoundError):
+            first.commit()
+    assert target.read_bytes() == MP4 and sorted(p.name for p in tmp_path.iterdir()) == ["v.mp4"]
 
 
 def test_a_part_name_is_matched_literally() -> None:
