@@ -116,11 +116,21 @@ def baseline_ratio(campaigns: list[dict[str, Any]]) -> list[str]:
     for c in campaigns:
         m = mapped.get(c["renders"]) if c["mode"] == "batch" else None
         if m:
+            slots = (
+                f"{c['slot_seconds']:.0f} worker slot-seconds against {m['slot_seconds']:.0f} "
+                f"({m['slot_seconds'] / c['slot_seconds']:.0f}x fewer)"
+                if c["slot_seconds"]
+                else f"under 1 worker slot-second (see below) against {m['slot_seconds']:.0f}"
+            )
             lines.append(
                 f"{c['renders']} renders: the batch took {c['wall_s']:.0f} s against {m['wall_s']:.0f} s mapped "
-                f"({m['wall_s'] / c['wall_s']:.1f}x faster) and {c['slot_seconds']:.0f} worker slot-seconds against "
-                f"{m['slot_seconds']:.0f} ({m['slot_seconds'] / max(c['slot_seconds'], 1e-9):.0f}x fewer)."
+                f"({m['wall_s'] / c['wall_s']:.1f}x faster) and {slots}."
             )
+    if any(c["mode"] == "batch" and not c["slot_seconds"] for c in campaigns):
+        lines.append(
+            "A batch with 0 slot-seconds and no phases (nan): no 0.5 s sample caught its task running, so each of "
+            "its two worker steps took under 0.5 s (under 1 s in all, under 0.005 s per render of 200)."
+        )
     return lines
 
 
