@@ -62,8 +62,11 @@ docs-linkcheck: install
 # suite as two pytest processes side by side, `--deployment local` and `--deployment celery`, tried at 3f6a27e:
 # the LocalExecutor lane took 1,046 s and the CeleryExecutor lane 1,181 s, against 1,160 s for both one after
 # the other, and the whole run took longer (load average 20): the two cores are the bound, not the waits.)
-# The floor and the distribution check, which end first (at 9f62cd8 in CI: lint/docs/floor venv, floor 641 s
-# and dist 243 s, against 1,153 s for the deployment suite and 1,043 s for the 3.3 lane), run at nice 10.
+# The floor and the distribution check run at nice 10: the deployment suite's scenarios wait on deadlines and
+# kills, so it gets the cores first. In CI on a fresh clone, 9f62cd8 without it: 1,216 s (deployment 1,153 s,
+# 3.3 lane 1,043 s, floor 641 s, dist 243 s); with it, at dbaea7f (scenario 22's renders shortened too):
+# 1,225 s (deployment 1,095 s, 3.3 lane 884 s, floor 856 s, dist 76 s). The run is about CPU-bound either way
+# (about 1,750 CPU-s on the 2 cores when profiled at 7166fc8).
 LANES = .lane-deploy .lane-airflow .lane-checks
 test: install system-deps
 	@rm -f $(addsuffix .rc,$(LANES)) $(addsuffix .log,$(LANES)); \

@@ -133,27 +133,3 @@ def dags_test(
         pytest.fail(f"airflow dags test {dag_id} ran over {expired.timeout:.0f} s; its output ends:\n{text[-8000:]}")
     log.write_text(result.stdout + result.stderr)
     return result
-
-
-@pytest.fixture
-def output(tmp_path: Path) -> Path:
-    return tmp_path / "out"
-
-
-def new_tasks(emulator: EmulatorServer, before: set[str]) -> list[Any]:
-    """The emulator's generations created since ``before`` (its task ids then)."""
-    return [task for task_id, task in emulator.emulator.store.tasks.items() if task_id not in before]
-
-
-def run_example(home: Path, emulator: EmulatorServer, output: Path, dag_id: str, **kwargs: Any) -> list[Any]:
-    """``dags_test`` that must succeed; the generations it created."""
-    before = set(emulator.emulator.store.tasks)
-    result = dags_test(home, emulator, output, dag_id, **kwargs)
-    assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
-    return new_tasks(emulator, before)
-
-
-def only_video(folder: Path) -> Path:
-    videos = list(folder.glob("*.mp4"))
-    assert len(videos) == 1, videos
-    return videos[0]
