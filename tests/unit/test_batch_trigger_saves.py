@@ -137,6 +137,22 @@ async def test_the_offloaded_save_is_atomic_and_verified(tmp_path: Path) -> None
     assert not again.rewritten and again.sha256 == saved.sha256  # an identical file is kept as it is
 
 
+async def test_the_offloaded_save_stops_at_the_size_limit_and_saves_many_chunks_whole(tmp_path: Path) -> None:
+    """A body with no Content-Length running past the limit is refused and nothing is left; a video of 3 MiB
+    in 16 KiB chunks is saved whole."""
+    from airflow_provider_seedance.runtime.storage import DownloadTooLarge, TransferLimits
+
+    target = tmp_path / "v.mp4"
+    body = MP4 + b"\x01" * (3 * 1024 * 1024)
+    pieces = [body[i : i + 16384] for i in range(0, len(body), 16384)]
+    with pytest.raises(DownloadTooLarge):
+        await asave_stream_offloaded(chunks(*pieces), target, limits=TransferLimits(max_bytes=1024 * 1024))
+    assert list(target.parent.iterdir()) == []
+    saved = await asave_stream_offloaded(chunks(*pieces), target, expected_size=len(body))
+    assert target.read_bytes() == body and saved.size_bytes == len(body)
+    assert [p.name for p in target.parent.iterdir()] == ["v.mp4"]
+
+
 @pytest.mark.parametrize("plan", [None, "garbage", {"version": 2, "paths": {}}, {"paths": {"0": 5}}])
 async def test_a_missing_or_invalid_plan_disables_the_saves_in_the_trigger(monkeypatch, plan) -> None:
     async def aget_xcom(key: str, ti_key: object) -> object:
