@@ -156,7 +156,7 @@ def has_file_of_size(destination: Any, size_bytes: int | None) -> bool:
 
 
 def _local_path(destination: Any) -> str | None:
-    """The local file a plain path, ``file:///...`` text or local ``ObjectStoragePath`` names; None elsewhere."""
+    """The local file a plain path or ``file:///...`` text names; None for anything else (then fsspec decides)."""
     if not isinstance(destination, (str, os.PathLike)):
         return None
     text = os.fspath(destination)
