@@ -62,11 +62,8 @@ docs-linkcheck: install
 # suite as two pytest processes side by side, `--deployment local` and `--deployment celery`, tried at 3f6a27e:
 # the LocalExecutor lane took 1,046 s and the CeleryExecutor lane 1,181 s, against 1,160 s for both one after
 # the other, and the whole run took longer (load average 20): the two cores are the bound, not the waits.)
-# The floor and the distribution check run at nice 10: the deployment suite's scenarios wait on deadlines and
-# kills, so it gets the cores first. In CI on a fresh clone, 9f62cd8 without it: 1,216 s (deployment 1,153 s,
-# 3.3 lane 1,043 s, floor 641 s, dist 243 s); with it, at dbaea7f (scenario 22's renders shortened too):
-# 1,225 s (deployment 1,095 s, 3.3 lane 884 s, floor 856 s, dist 76 s). The run is about CPU-bound either way
-# (about 1,750 CPU-s on the 2 cores when profiled at 7166fc8).
+# The floor and the distribution check at nice 10, tried at dbaea7f and 6824867: 1,225 s and 1,470 s in CI on a
+# fresh clone (the floor then ended last: 856 s and 1,064 s), against 1,216 s at 9f62cd8 without it; undone.
 LANES = .lane-deploy .lane-airflow .lane-checks
 test: install system-deps
 	@rm -f $(addsuffix .rc,$(LANES)) $(addsuffix .log,$(LANES)); \
@@ -74,8 +71,8 @@ test: install system-deps
 	$(call lane,.lane-airflow,$(call limited,$(LIMIT_LANE),$(BIN)/pytest -q -p no:cacheprovider --durations=25 $(XDIST) --ignore=tests/deployment,the Airflow $(AIRFLOW_VERSION) suite)) & \
 	$(call lane,.lane-checks,status=0; \
 		$(MAKE) --no-print-directory -j3 -Otarget lint docs $(FLOOR_VENV)/.installed || status=1; \
-		( $(call limited,$(LIMIT_FLOOR),nice -n 10 $(MAKE) --no-print-directory test-floor,the $(FLOOR_AIRFLOW_VERSION) floor) ) || status=1; \
-		( $(call limited,$(LIMIT_DIST),nice -n 10 $(MAKE) --no-print-directory test-dist,the distribution check) ) || status=1; \
+		( $(call limited,$(LIMIT_FLOOR),$(MAKE) --no-print-directory test-floor,the $(FLOOR_AIRFLOW_VERSION) floor) ) || status=1; \
+		( $(call limited,$(LIMIT_DIST),$(MAKE) --no-print-directory test-dist,the distribution check) ) || status=1; \
 		exit $$status); \
 	wait; status=0; for lane in $(LANES); do \
 		echo "---- $$lane: exit $$(cat $$lane.rc) ----"; cat $$lane.log; test "$$(cat $$lane.rc)" -eq 0 || status=1; \
