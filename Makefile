@@ -62,7 +62,7 @@ docs-linkcheck: install
 # suite as two pytest processes side by side, `--deployment local` and `--deployment celery`, tried at 3f6a27e:
 # the LocalExecutor lane took 1,046 s and the CeleryExecutor lane 1,181 s, against 1,160 s for both one after
 # the other, and the whole run took longer (load average 20): the two cores are the bound, not the waits.)
-# The floor and the distribution check at nice 10, tried at dbaea7f and 6824867: 1,225 s and 1,470 s in CI on a
+# The floor and the distribution check at nice 10, tried at dbaea7f and d0ae700: 1,225 s and 1,470 s in CI on a
 # fresh clone (the floor then ended last: 856 s and 1,064 s), against 1,216 s at 9f62cd8 without it; undone.
 LANES = .lane-deploy .lane-airflow .lane-checks
 test: install system-deps

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.timeout(1200)
 GENERATIONS = 60
 AT_KILL = 50  # at least this many renders deferred in the victim when it is killed
 #: Still rendering when the victim is killed: the row says when that was (51-79 s after the start in CI runs at
-#: 9f62cd8-6824867, the adoption 6-7 s later; renders of 90 s were tried and left too little margin for that).
+#: 9f62cd8-d0ae700, the adoption 6-7 s later; renders of 90 s were tried and left too little margin for that).
 RENDER_S = 120
 #: The stuck render's deadline, after the adoption and about when the renders end (200 s kept the scenario
 #: waiting a minute past them).
