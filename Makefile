@@ -89,8 +89,14 @@ LIMIT_LANE ?= 1800
 LIMIT_FLOOR ?= 1200
 LIMIT_DIST ?= 600
 LIMIT_DEPLOY ?= 2700
-limited = t0=$$(date +%s); timeout --signal=INT --kill-after=60 $(1) $(2); rc=$$?; echo "make test: $(3) took $$(( $$(date +%s) - t0 )) s"; \
+limited = t0=$$(date +%s); timeout --signal=INT --kill-after=60 $(1) $(2); rc=$$?; \
+	times > .times.$$$$; echo "make test: $(3) took $$(( $$(date +%s) - t0 )) s, $$($(cpu_seconds) .times.$$$$) CPU-s"; \
+	rm -f .times.$$$$; \
 	[ $$rc -eq 124 ] && echo "make test: $(3) passed its $(1) s limit: stopped"; exit $$rc
+
+# The CPU seconds (user + system) of the processes a part ran and waited for: the shell's `times`, whose output
+# goes to a file (in a pipe or a $$(...) it would be a subshell's, which ran nothing).
+cpu_seconds = awk 'END { split($$1, u, "m"); split($$2, s, "m"); printf "%.0f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
 
 # The inner loop: lint, types and the unit and contract tests (no Airflow run, no browser), under 2 minutes.
 test-quick: lint

@@ -94,6 +94,15 @@ async def force_cancel(request: Request) -> Response:
     return JSONResponse(_task_state(emu, task.id))
 
 
+async def finish(request: Request) -> Response:
+    emu = emulator_of(request)
+    task = emu.store.get(request.path_params["task_id"])
+    if task is None:
+        return JSONResponse({"error": {"message": "no such task"}}, status_code=404)
+    emu.store.finish(task)
+    return JSONResponse(_task_state(emu, task.id))
+
+
 def control_routes() -> list[Route]:
     return [
         Route("/_emulator/health", health, methods=["GET"]),
@@ -104,6 +113,7 @@ def control_routes() -> list[Route]:
         Route("/_emulator/stats", stats, methods=["GET"]),
         Route("/_emulator/tasks/{task_id}", task_state, methods=["GET"]),
         Route("/_emulator/tasks/{task_id}/cancel", force_cancel, methods=["POST"]),
+        Route("/_emulator/tasks/{task_id}/finish", finish, methods=["POST"]),
     ]
 
 

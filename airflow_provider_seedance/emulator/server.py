@@ -76,6 +76,11 @@ class _ControlClient:
         result: dict[str, Any] = self._control("POST", f"tasks/{task_id}/cancel")
         return result
 
+    def finish(self, task_id: str) -> dict[str, Any]:
+        """End a non-finished task's render now: its next poll sees it end as its prompt says."""
+        result: dict[str, Any] = self._control("POST", f"tasks/{task_id}/finish")
+        return result
+
     def healthy(self) -> bool:
         try:
             return bool(self._control("GET", "health").get("status") == "ok")

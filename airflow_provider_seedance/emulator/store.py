@@ -151,6 +151,13 @@ class TaskStore:
             task.cancelled_at = self.clock()
         return self.view(task)
 
+    def finish(self, task: Task) -> TaskView:
+        """End a non-terminal task's render now (control endpoint): at its next poll it ends as its prompt
+        says (succeeded, or failed or expired by its tags); a ``[stuck]`` task stays stuck."""
+        if not self.view(task).phase.terminal:
+            task.render_seconds = min(task.render_seconds, max(self.clock() - task.created_at, 0.0))
+        return self.view(task)
+
     def listing(self, dialect: str) -> list[Task]:
         """The dialect's tasks, newest first."""
         return [t for t in reversed(self.tasks.values()) if t.dialect == dialect]

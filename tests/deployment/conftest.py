@@ -161,12 +161,9 @@ def report() -> Report:
 
 
 def airflow_logs(deploy: Deployment, since: float, emulator: Any = None) -> str:
-    """Tails of every component's log and of the task logs written since ``since``."""
+    """The task logs written since ``since`` (those with an error first), then the tail of every component's
+    log (the api-server's without its access lines, and last): a CI report shows the head of this."""
     parts = [f"AIRFLOW_HOME: {deploy.home}  (api {deploy.api_url}, database {deploy.database})"]
-    for name, service in deploy.services.items():
-        state = "running" if service.alive() else f"exited {service.process.returncode if service.process else '?'}"
-        lines = 25 if name in ("dag-processor", "api-server") else 60
-        parts.append(f"===== {name} ({state}) {service.log_path} =====\n{tail(service.log_text(), lines)}")
     task_logs = deploy.task_log_files(since)
     failed_first = sorted(task_logs, key=lambda p: ("error" not in p.read_text(errors="replace").lower(), str(p)))
     for path in failed_first[:12]:
@@ -175,6 +172,13 @@ def airflow_logs(deploy: Deployment, since: float, emulator: Any = None) -> str:
         )
     if len(task_logs) > 12:
         parts.append(f"... and {len(task_logs) - 12} more task log files under {deploy.logs_dir}")
+    for name, service in sorted(deploy.services.items(), key=lambda item: item[0] == "api-server"):
+        state = "running" if service.alive() else f"exited {service.process.returncode if service.process else '?'}"
+        text = service.log_text()
+        if name == "api-server":
+            text = "\n".join(line for line in text.splitlines() if "[http.access]" not in line)
+        lines = 25 if name in ("dag-processor", "api-server") else 60
+        parts.append(f"===== {name} ({state}) {service.log_path} =====\n{tail(text, lines)}")
     if emulator is not None:
         try:
             parts.append(f"===== emulator stats =====\n{emulator.stats()}")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow_provider_seedance.review_client import PARKED
-from tests.deployment.harness import ADMIN_PASSWORD, ADMIN_USER, Deployment, DeploymentError
+from tests.deployment.harness import ADMIN_PASSWORD, ADMIN_USER, Deployment, DeploymentError, tail
 
 DAG_ID = "example_seedance_marketing_pipeline"
 PUBLISH_DAG_ID = "example_seedance_publish"
@@ -45,8 +45,20 @@ def open_reviews(deploy: Deployment, run_id: str, count: int, timeout: float = 3
         if deploy.dag_run(DAG_ID, run_id)["state"] in ("success", "failed"):
             break
         time.sleep(1)
-    states = sorted((t["task_id"], t["map_index"], t["state"]) for t in deploy.task_instances(DAG_ID, run_id))
-    raise DeploymentError(f"{count} open reviews expected in {run_id}; tasks: {states}")
+    tis = deploy.task_instances(DAG_ID, run_id)
+    states = sorted((t["task_id"], t["map_index"], t["state"]) for t in tis)
+    why = [failed_log(deploy, run_id, t) for t in tis if t["state"] in ("failed", "up_for_retry")]
+    raise DeploymentError(f"{count} open reviews expected in {run_id}; tasks: {states}\n" + "\n".join(why))
+
+
+def failed_log(deploy: Deployment, run_id: str, ti: dict[str, Any]) -> str:
+    """The end of a failed task's log (as the UI shows it), for the error that says the run went wrong."""
+    where = f"{ti['task_id']}[{ti['map_index']}] try {ti['try_number']}"
+    try:
+        text = deploy.task_log(DAG_ID, run_id, ti["task_id"], ti["try_number"], ti["map_index"])
+    except Exception as exc:  # the diagnosis must not hide the failure
+        return f"--- {where}: no log ({exc}) ---"
+    return f"--- the end of {where}'s log ---\n{tail(text, 30)}"
 
 
 def parked(deploy: Deployment, run_id: str, ti: dict[str, Any]) -> bool:

@@ -101,6 +101,20 @@ def test_task_inspection_and_forced_cancel(emu: Any, client: httpx.Client) -> No
     assert httpx.post(f"{emu.url}/_emulator/tasks/nope/cancel").status_code == 404
 
 
+def test_a_render_finished_now_ends_as_its_prompt_says(emu: Any, client: httpx.Client) -> None:
+    done = evolink_create(client, prompt="[render:600] a slow cat")
+    failing = evolink_create(client, prompt="[render:600] [fail:service_error] a slow failing cat")
+    stuck = evolink_create(client, prompt="[render:600] [stuck] a stuck cat")
+    assert httpx.get(f"{emu.url}/_emulator/tasks/{done['id']}").json()["phase"] == "queued"
+    assert emu.finish(done["id"])["phase"] == "succeeded"
+    assert client.get(f"/v1/tasks/{done['id']}").json()["status"] == "completed"
+    assert emu.finish(failing["id"])["phase"] == "failed"
+    assert emu.finish(stuck["id"])["phase"] == "running"
+    assert emu.force_cancel(stuck["id"])["phase"] == "cancelled"
+    assert emu.finish(stuck["id"])["phase"] == "cancelled"  # a finished task stays as it ended
+    assert httpx.post(f"{emu.url}/_emulator/tasks/nope/finish").status_code == 404
+
+
 def test_base_urls(emu: Any) -> None:
     assert emu.base_url("evolink") == emu.url
     assert emu.base_url("aimlapi") == emu.url

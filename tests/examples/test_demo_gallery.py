@@ -45,15 +45,30 @@ pytestmark = pytest.mark.timeout(600)
 
 
 def run_demo(env: dict[str, str], timeout: float = 560) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "demo.py")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    """The demo, to its end; past ``timeout`` it is stopped as Ctrl-C stops it (SIGTERM: it stops its
+    emulator and api-server) and the test fails with the tails of its output and of its Airflow log, which
+    say where it waited."""
+    command = [sys.executable, str(ROOT / "scripts" / "demo.py")]
+    with subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as demo:
+        try:
+            stdout, stderr = demo.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            demo.terminate()
+            try:
+                stdout, stderr = demo.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                demo.kill()
+                stdout, stderr = demo.communicate()
+            log = Path(env["SEEDANCE_DEMO_HOME"]) / "demo.log"
+            airflow_log = log.read_text(errors="replace")[-6000:] if log.exists() else f"(no {log})"
+            pytest.fail(
+                f"the demo ran past {timeout:.0f} s\n--- its output ---\n{stdout[-3000:]}\n{stderr[-3000:]}\n"
+                f"--- the end of {log} ---\n{airflow_log}",
+                pytrace=False,
+            )
+    return subprocess.CompletedProcess(command, demo.returncode, stdout, stderr)
 
 
 @pytest.fixture(scope="module")

@@ -159,8 +159,18 @@ def test_seedance_connection_form_in_chromium() -> None:
                 if not target.exists() or os.environ.get("SEEDANCE_UPDATE_SCREENSHOT"):
                     save_side_by_side(standard_png, extra_png, target)
 
-            dialog.get_by_role("button", name="Save").click()
-            page.get_by_role("row").filter(has_text=CONN_ID).wait_for()
+            # The api-server's answer to the Save says whether the form was refused (the row never showing up
+            # said nothing, once in a loaded floor run); the list may show the new row only after a reload.
+            posted = lambda r: r.url.endswith("/api/v2/connections") and r.request.method == "POST"  # noqa: E731
+            with page.expect_response(posted, timeout=60_000) as answer:
+                dialog.get_by_role("button", name="Save").click()
+            assert answer.value.status in (200, 201), f"HTTP {answer.value.status}: {answer.value.text()[:500]}"
+            row = page.get_by_role("row").filter(has_text=CONN_ID)
+            try:
+                row.wait_for()
+            except Exception:
+                page.reload()
+                row.wait_for()
             token = next(c["value"] for c in page.context.cookies() if c["name"] == "_token")
         finally:
             browser.close()
