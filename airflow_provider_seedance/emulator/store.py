@@ -154,7 +154,7 @@ class TaskStore:
     def finish(self, task: Task) -> TaskView:
         """End a non-terminal task's render now (control endpoint): at its next poll it ends as its prompt
         says (succeeded, or failed or expired by its tags); a ``[stuck]`` task stays stuck."""
-        if not self.view(task).phase.terminal:
+        if not (task.spec.directives.stuck or self.view(task).phase.terminal):
             task.render_seconds = min(task.render_seconds, max(self.clock() - task.created_at, 0.0))
         return self.view(task)
 

@@ -4,6 +4,10 @@ where it was (a ModelArk render stuck in its queue is cancelled at its original 
 
 To know which process holds the triggers, triggerer-2 is stopped (gracefully, like a rolling restart)
 while the tasks defer, so triggerer-1 takes them all; triggerer-2 is back before triggerer-1 is killed.
+The renders are held (long renders on the emulator) until the adoption is seen, then ended through the
+emulator's ``finish`` control: the scenario waits for the kill and the adoption, not for a render length
+chosen to outlast them on the slowest machine. The stuck render is submitted once the batch is in the victim,
+so its deadline is counted from there.
 (This replaced the LocalExecutor scenario 3, which did the same with 9 renders.)
 """
 
@@ -21,12 +25,12 @@ pytestmark = pytest.mark.timeout(1200)
 
 GENERATIONS = 60
 AT_KILL = 50  # at least this many renders deferred in the victim when it is killed
-#: Still rendering when the victim is killed: the row says when that was (51-79 s after the start in CI runs at
-#: 9f62cd8-d0ae700, the adoption 6-7 s later; renders of 90 s were tried and left too little margin for that).
-RENDER_S = 120
-#: The stuck render's deadline, after the adoption and about when the renders end (200 s kept the scenario
-#: waiting a minute past them).
-DEADLINE_TIMEOUT_S = 140
+#: Longer than the scenario: the renders end when the test ends them (``emulator.finish``), after the adoption.
+RENDER_S = 900
+#: The stuck render's deadline, from its own submission (once the batch is in the victim): its trigger defers
+#: into the victim, triggerer-2 boots, the victim is killed and the adoption follows, all before it (about
+#: 25-40 s of it in runs of 51-79 s from the start to the kill, the adoption 6-7 s after the kill).
+DEADLINE_TIMEOUT_S = 90
 VICTIM, SURVIVOR = "triggerer-1", "triggerer-2"
 
 
@@ -69,15 +73,29 @@ def test_celery_triggerer_killed_and_scheduler_restarted(
     stuck = [{"backend": "modelark", "prompt": "[render:3600][stuck] a glacier", "timeout": DEADLINE_TIMEOUT_S}]
     started = time.time()
     batch = RunWatch.trigger(deploy, "seedance_deploy_batch", items, "failover")
+
+    def in_victim(count: int) -> Any:
+        def check() -> dict[int, dict[str, Any]] | None:
+            triggers = seedance_triggers(deploy)
+            mine = [t for t in triggers.values() if t["hostname"] == VICTIM]
+            return triggers if len(mine) >= count and len(mine) == len(triggers) else None
+
+        return check
+
+    wait_for(f"{AT_KILL} triggers running in {VICTIM}", in_victim(AT_KILL), 600, deploy)
     timed = RunWatch.trigger(deploy, "seedance_deploy_no_retry", stuck, "failover-deadline")
 
-    def enough_in_victim() -> dict[int, dict[str, Any]] | None:
-        triggers = seedance_triggers(deploy)
-        mine = [t for t in triggers.values() if t["hostname"] == VICTIM]
-        return triggers if len(mine) >= AT_KILL + 1 and len(mine) == len(triggers) else None
+    def stuck_in_victim() -> str | None:
+        tis = timed.generate_tis()
+        if not tis or tis[0]["state"] != "deferred":
+            return None
+        generation = str(timed.xcom(0, key="seedance_generation_id"))
+        triggers = in_victim(AT_KILL + 1)()
+        held = triggers and any(t["kwargs"]["generation_id"] == generation for t in triggers.values())
+        return generation if held else None
 
-    before = wait_for(f"{AT_KILL + 1} triggers running in {VICTIM}", enough_in_victim, 600, deploy)
-    stuck_gen = timed.xcom(0, key="seedance_generation_id")
+    stuck_gen = wait_for(f"the stuck render deferred in {VICTIM}", stuck_in_victim, 300, deploy)
+    before = seedance_triggers(deploy)
     stuck_trigger = next(t for t in before.values() if t["kwargs"]["generation_id"] == stuck_gen)
     deadline = float(stuck_trigger["kwargs"]["deadline"])
 
@@ -96,7 +114,19 @@ def test_celery_triggerer_killed_and_scheduler_restarted(
     after = wait_for(f"{SURVIVOR} to adopt the triggers", adopted, 180, deploy)
     adopted_at = time.time()
     assert adopted_at < deadline, "adoption came after the deadline: the deadline check would prove nothing"
+    deploy.restart(VICTIM)  # two triggerers again for the next scenarios (it takes nothing from the survivor)
 
+    # The renders end now: every render the emulator received (one submitted late is ended when it comes)
+    ended: set[str] = set()
+
+    def all_ended() -> bool:
+        for request in emulator.requests():
+            if request["kind"] == "create" and request.get("task_id") and request["task_id"] not in ended:
+                emulator.finish(request["task_id"])  # the stuck one stays stuck
+                ended.add(request["task_id"])
+        return len(ended) >= GENERATIONS + 1
+
+    wait_for(f"{GENERATIONS} batch renders to end", all_ended, 300, deploy)
     batch_run = batch.wait(timeout=900)
     timed_run = timed.wait(timeout=600)
     tis = batch.generate_tis()
@@ -112,7 +142,6 @@ def test_celery_triggerer_killed_and_scheduler_restarted(
         f"{adopted_at - killed_at:.0f}s later; stuck one cancelled {late:+.1f}s from its original deadline"
     )
 
-    deploy.restart(VICTIM)  # two triggerers again for the next scenarios
     wait_for(f"{VICTIM} heartbeating", lambda: alive_triggerer(deploy, VICTIM), 120, deploy)
 
     for tid, trigger in after.items():

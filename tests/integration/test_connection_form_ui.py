@@ -42,16 +42,21 @@ API_KEY = "sk-ui-test-key-4b1d"
 
 
 @contextlib.contextmanager
-def api_server() -> Iterator[str]:
-    """A migrated SQLite Airflow and its api-server on a free port; yields the base URL."""
+def api_server() -> Iterator[tuple[str, Path]]:
+    """A migrated SQLite Airflow and its api-server on a free port; yields the base URL and the home (whose
+    ``api-server-<port>.log`` is its log)."""
     home = Path(tempfile.mkdtemp(prefix="seedance-ui-"))
     (home / "dags").mkdir()
     migrated_database(home / "airflow.db")
     try:
         with running_api_server(home, {"AIRFLOW__CORE__TEST_CONNECTION": "Enabled"}) as url:
-            yield url
+            yield url, home
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def server_log(home: Path) -> str:
+    return "\n".join(path.read_text(errors="replace")[-3000:] for path in home.glob("api-server-*.log"))
 
 
 def _shown(dialog: Any) -> dict[str, Any]:
@@ -117,7 +122,7 @@ def test_seedance_connection_form_in_chromium() -> None:
 
     expected = expected_form(airflow.__version__)
     started = time.monotonic()
-    with api_server() as url, sync_playwright() as pw:
+    with api_server() as (url, home), sync_playwright() as pw:
         up = time.monotonic() - started
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
@@ -164,7 +169,10 @@ def test_seedance_connection_form_in_chromium() -> None:
             posted = lambda r: r.url.endswith("/api/v2/connections") and r.request.method == "POST"  # noqa: E731
             with page.expect_response(posted, timeout=60_000) as answer:
                 dialog.get_by_role("button", name="Save").click()
-            assert answer.value.status in (200, 201), f"HTTP {answer.value.status}: {answer.value.text()[:500]}"
+            assert answer.value.status in (200, 201), (
+                f"HTTP {answer.value.status}: {answer.value.text()[:500]}\n--- the api-server's log ---\n"
+                f"{server_log(home)}"
+            )
             row = page.get_by_role("row").filter(has_text=CONN_ID)
             try:
                 row.wait_for()
