@@ -27,6 +27,9 @@ GENERATIONS = 60
 AT_KILL = 50  # at least this many renders deferred in the victim when it is killed
 #: Longer than the scenario: the renders end when the test ends them (``emulator.finish``), after the adoption.
 RENDER_S = 900
+#: A fixed poll interval: the adaptive plan, seeing a long render, would look again only up to 2 minutes later
+#: (the poll plan is not what this scenario is about).
+POLL_S = 5.0
 #: The stuck render's deadline, from its own submission (once the batch is in the victim): its trigger defers
 #: into the victim, triggerer-2 boots, the victim is killed and the adoption follows, all before it (about
 #: 25-40 s of it in runs of 51-79 s from the start to the kill, the adoption 6-7 s after the kill).
@@ -65,7 +68,11 @@ def test_celery_triggerer_killed_and_scheduler_restarted(
     row = celery_scenario(f"22 Celery triggerer SIGKILLed ({AT_KILL}+ deferred), scheduler restarted")
     deploy.services[SURVIVOR].stop()  # graceful: its job row ends, it holds nothing
     items = [
-        {"backend": BACKENDS[i % 3], "prompt": f"[render:{RENDER_S}] a kite over dunes, take {i}"}
+        {
+            "backend": BACKENDS[i % 3],
+            "prompt": f"[render:{RENDER_S}] a kite over dunes, take {i}",
+            "poll_interval": POLL_S,
+        }
         for i in range(GENERATIONS)
     ]
     # ModelArk can cancel a queued task: this one stays queued (the emulator queues the first 10% of a
@@ -83,6 +90,7 @@ def test_celery_triggerer_killed_and_scheduler_restarted(
         return check
 
     wait_for(f"{AT_KILL} triggers running in {VICTIM}", in_victim(AT_KILL), 600, deploy)
+    stuck_at = time.time()
     timed = RunWatch.trigger(deploy, "seedance_deploy_no_retry", stuck, "failover-deadline")
 
     def stuck_in_victim() -> str | None:
@@ -139,7 +147,8 @@ def test_celery_triggerer_killed_and_scheduler_restarted(
     row.notes = (
         f"{held} triggers in {VICTIM} when killed {killed_at - started:.0f}s after the start, {len(after)} still "
         f"there moved to {SURVIVOR} "
-        f"{adopted_at - killed_at:.0f}s later; stuck one cancelled {late:+.1f}s from its original deadline"
+        f"{adopted_at - killed_at:.0f}s later; stuck one submitted {killed_at - stuck_at:.0f}s before the kill, its "
+        f"deadline {deadline - adopted_at:.0f}s after the adoption, cancelled {late:+.1f}s from it"
     )
 
     wait_for(f"{VICTIM} heartbeating", lambda: alive_triggerer(deploy, VICTIM), 120, deploy)

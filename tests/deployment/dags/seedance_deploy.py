@@ -1,7 +1,7 @@
 """DAGs of the deployment suite: mapped Seedance generations across the three backends, and one batch task.
 
 Each run's ``conf`` says what to generate: ``{"items": [{"backend": "evolink", "prompt": "...",
-"timeout": 30, "pause_at": "before_defer", "duration": 10, "fallback_conn_ids": [...]}, ...]}``. Connections ``seedance_<backend>`` come from the
+"timeout": 30, "pause_at": "before_defer", "duration": 10, "fallback_conn_ids": [...], "poll_interval": 5}, ...]}``. Connections ``seedance_<backend>`` come from the
 environment; videos are saved under ``$SEEDANCE_DEPLOY_OUTPUT/<run id>/``.
 """
 
@@ -42,7 +42,7 @@ def plan() -> list[dict[str, Any]]:
             "output_path": f"{OUTPUT}/{dag_run.run_id}/{index:03d}-{backend}.mp4",
             "duration": item.get("duration", 5),
         }
-        for key in ("timeout", "pause_at", "pause_s", "fallback_conn_ids"):
+        for key in ("timeout", "pause_at", "pause_s", "fallback_conn_ids", "poll_interval"):
             if key in item:
                 kwargs[key] = item[key]
         planned.append(kwargs)
