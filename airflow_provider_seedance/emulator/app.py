@@ -4,6 +4,7 @@ endpoints under /_emulator, wrapped by the fault/logging middleware."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -85,22 +86,24 @@ async def task_state(request: Request) -> Response:
     return JSONResponse(state)
 
 
-async def force_cancel(request: Request) -> Response:
+def _on_task(request: Request, action: Callable[[Any, Any], Any]) -> Response:
+    """Apply a store action (``force_cancel``, ``finish``) to the task in the path; its state after."""
     emu = emulator_of(request)
     task = emu.store.get(request.path_params["task_id"])
     if task is None:
         return JSONResponse({"error": {"message": "no such task"}}, status_code=404)
-    emu.store.force_cancel(task)
+    action(emu.store, task)
     return JSONResponse(_task_state(emu, task.id))
+
+
+async def force_cancel(request: Request) -> Response:
+    """Cancel a non-terminal task whatever its phase."""
+    return _on_task(request, lambda store, task: store.force_cancel(task))
 
 
 async def finish(request: Request) -> Response:
-    emu = emulator_of(request)
-    task = emu.store.get(request.path_params["task_id"])
-    if task is None:
-        return JSONResponse({"error": {"message": "no such task"}}, status_code=404)
-    emu.store.finish(task)
-    return JSONResponse(_task_state(emu, task.id))
+    """End a task's render now (a ``[stuck]`` one stays stuck)."""
+    return _on_task(request, lambda store, task: store.finish(task))
 
 
 def control_routes() -> list[Route]:
