@@ -32,7 +32,7 @@ RENDER_S = 900
 POLL_S = 5.0
 #: The stuck render's deadline, from its own submission (once the batch is in the victim): its trigger defers
 #: into the victim, triggerer-2 boots, the victim is killed and the adoption follows, all before it (about
-#: 12 s of it in the CI run of 717c6af: submitted 7 s before the kill, the adoption 5 s after it).
+#: 12-15 s of it in the CI runs of 5dffe72 and 345d569: submitted 7-9 s before the kill, adopted 5-6 s after).
 DEADLINE_TIMEOUT_S = 45
 VICTIM, SURVIVOR = "triggerer-1", "triggerer-2"
 
