@@ -11,7 +11,8 @@ locally (``airflow dags test`` beside an ``airflow api-server``, or ``airflow st
 
 A review is answered only once its task is parked (``awaiting_input`` on Airflow 3.3, ``deferred`` on its
 trigger before): answered while the task still runs, Airflow 3.3.2 on SQLite can record the answer and then
-park the task anyway, which then waits for an answer it already has. Needs httpx only, no Airflow.
+park the task anyway, which then waits for an answer it already has; watching (``--watch``), a review is
+answered one listing after it first showed up parked. Needs httpx only, no Airflow.
 """
 
 from __future__ import annotations
@@ -97,12 +98,25 @@ class ReviewClient:
         interval: float = 1.0,
     ) -> Iterator[tuple[dict[str, Any], str]]:
         """Answer every open review with what ``choose(detail)`` says, yielding each review answered and its
-        option; once through, or (with ``stop``) again every ``interval`` seconds until ``stop`` is set."""
+        option; once through, or (with ``stop``) again every ``interval`` seconds until ``stop`` is set.
+
+        Watching (with ``stop``), a review is answered from the listing after the one it first showed up
+        parked in: its task sets ``awaiting_input`` just before its last steps, and an answer in between is
+        the one Airflow 3.3.2 on SQLite can record and then wait for anyway. Once through (no ``stop``), what
+        is listed is answered: the person who asked has seen it parked."""
+        seen: set[tuple[Any, ...]] = set()
         while True:
+            listed: set[tuple[Any, ...]] = set()
             for detail in self.open_reviews(dag_id, run_id):
+                ti = detail["task_instance"]
+                key = (ti["dag_id"], ti["dag_run_id"], ti["task_id"], ti["map_index"], ti.get("try_number"))
+                listed.add(key)
+                if stop is not None and key not in seen:
+                    continue
                 choice = choose(detail)
                 if choice is not None and self.answer(detail, *choice):
                     yield detail, choice[0]
+            seen = listed
             if stop is None or stop.wait(interval):
                 return
 

@@ -107,6 +107,36 @@ def test_a_review_is_answered_only_once_its_task_is_parked(hitl_api):
     assert _Hitl.patched == ["parked", "still_running"]
 
 
+def test_watching_a_review_is_answered_one_listing_after_it_was_first_seen_parked(hitl_api):
+    listings: list[int] = []
+    original = _Hitl.do_GET
+
+    def counting_get(self: _Hitl) -> None:
+        listings.append(len(_Hitl.patched))
+        original(self)
+
+    _Hitl.do_GET = counting_get  # type: ignore[method-assign]
+    stop, answered = threading.Event(), []
+    try:
+        thread = _answer_in_background(hitl_api.url, stop, answered)
+        for _ in range(600):  # a hang guard of 30 s
+            if answered:
+                break
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        _Hitl.do_GET = original  # type: ignore[method-assign]
+    thread.join(timeout=10)
+    assert answered[:1] == ["Review parked"]
+    assert listings[:2] == [0, 0], "answered in the first listing that showed it parked"
+
+
+def test_once_through_what_is_listed_parked_is_answered_at_once(hitl_api):
+    with ReviewClient(hitl_api.url, username="u", password="p") as client:
+        answered = [d["subject"] for d, _ in client.answer_open(approve_first)]
+    assert answered == ["Review parked"]
+
+
 def test_a_note_is_sent_only_to_a_review_that_takes_one(hitl_api):
     with ReviewClient(hitl_api.url, username="u", password="p") as client:
         takes_note = _detail("with_note", "awaiting_input", {"note": {"value": None}})
