@@ -18,6 +18,7 @@ from .asgi import EmulatorMiddleware
 from .dialects import all_routes
 from .faults import FaultConfigError
 from .runtime import Emulator, EmulatorConfig, emulator_of
+from .store import Task, TaskStore
 
 VERSION = "1"
 
@@ -86,7 +87,7 @@ async def task_state(request: Request) -> Response:
     return JSONResponse(state)
 
 
-def _on_task(request: Request, action: Callable[[Any, Any], Any]) -> Response:
+def _on_task(request: Request, action: Callable[[TaskStore, Task], object]) -> Response:
     """Apply a store action (``force_cancel``, ``finish``) to the task in the path; its state after."""
     emu = emulator_of(request)
     task = emu.store.get(request.path_params["task_id"])
@@ -98,12 +99,12 @@ def _on_task(request: Request, action: Callable[[Any, Any], Any]) -> Response:
 
 async def force_cancel(request: Request) -> Response:
     """Cancel a non-terminal task whatever its phase."""
-    return _on_task(request, lambda store, task: store.force_cancel(task))
+    return _on_task(request, TaskStore.force_cancel)
 
 
 async def finish(request: Request) -> Response:
     """End a task's render now (a ``[stuck]`` one stays stuck)."""
-    return _on_task(request, lambda store, task: store.finish(task))
+    return _on_task(request, TaskStore.finish)
 
 
 def control_routes() -> list[Route]:

@@ -81,15 +81,13 @@ def test_celery_triggerer_killed_and_scheduler_restarted(
     started = time.time()
     batch = RunWatch.trigger(deploy, "seedance_deploy_batch", items, "failover")
 
-    def in_victim(count: int) -> Any:
-        def check() -> dict[int, dict[str, Any]] | None:
-            triggers = seedance_triggers(deploy)
-            mine = [t for t in triggers.values() if t["hostname"] == VICTIM]
-            return triggers if len(mine) >= count and len(mine) == len(triggers) else None
+    def all_in_victim(count: int) -> dict[int, dict[str, Any]] | None:
+        """The triggers, once there are at least ``count`` and the victim holds every one."""
+        triggers = seedance_triggers(deploy)
+        mine = [t for t in triggers.values() if t["hostname"] == VICTIM]
+        return triggers if len(mine) >= count and len(mine) == len(triggers) else None
 
-        return check
-
-    wait_for(f"{AT_KILL} triggers running in {VICTIM}", in_victim(AT_KILL), 600, deploy)
+    wait_for(f"{AT_KILL} triggers running in {VICTIM}", lambda: all_in_victim(AT_KILL), 600, deploy)
     stuck_at = time.time()
     timed = RunWatch.trigger(deploy, "seedance_deploy_no_retry", stuck, "failover-deadline")
 
@@ -98,7 +96,7 @@ def test_celery_triggerer_killed_and_scheduler_restarted(
         if not tis or tis[0]["state"] != "deferred":
             return None
         generation = str(timed.xcom(0, key="seedance_generation_id"))
-        triggers = in_victim(AT_KILL + 1)()
+        triggers = all_in_victim(AT_KILL + 1)
         held = triggers and any(t["kwargs"]["generation_id"] == generation for t in triggers.values())
         return generation if held else None
 

@@ -30,6 +30,7 @@ import pytest
 
 from tests.airflow_db import migrated_database
 from tests.api_server import api_server as running_api_server
+from tests.api_server import tail
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 pytestmark = pytest.mark.timeout(240)
@@ -56,7 +57,7 @@ def api_server() -> Iterator[tuple[str, Path]]:
 
 
 def server_log(home: Path) -> str:
-    return "\n".join(path.read_text(errors="replace")[-3000:] for path in home.glob("api-server-*.log"))
+    return "\n".join(tail(path) for path in home.glob("api-server-*.log"))
 
 
 def _shown(dialog: Any) -> dict[str, Any]:
@@ -166,8 +167,9 @@ def test_seedance_connection_form_in_chromium() -> None:
 
             # The api-server's answer to the Save says whether the form was refused (the row never showing up
             # said nothing, once in a loaded floor run); the list may show the new row only after a reload.
-            posted = lambda r: r.url.endswith("/api/v2/connections") and r.request.method == "POST"  # noqa: E731
-            with page.expect_response(posted, timeout=60_000) as answer:
+            with page.expect_response(
+                lambda r: r.url.endswith("/api/v2/connections") and r.request.method == "POST", timeout=60_000
+            ) as answer:
                 dialog.get_by_role("button", name="Save").click()
             assert answer.value.status in (200, 201), (
                 f"HTTP {answer.value.status}: {answer.value.text()[:500]}\n--- the api-server's log ---\n"

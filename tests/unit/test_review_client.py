@@ -107,7 +107,7 @@ def test_a_review_is_answered_only_once_its_task_is_parked(hitl_api):
     assert _Hitl.patched == ["parked", "still_running"]
 
 
-def test_watching_a_review_is_answered_one_listing_after_it_was_first_seen_parked(hitl_api):
+def test_watching_a_review_is_answered_one_listing_after_it_was_first_seen_parked(hitl_api, monkeypatch):
     listings: list[int] = []
     original = _Hitl.do_GET
 
@@ -115,18 +115,17 @@ def test_watching_a_review_is_answered_one_listing_after_it_was_first_seen_parke
         listings.append(len(_Hitl.patched))
         original(self)
 
-    _Hitl.do_GET = counting_get  # type: ignore[method-assign]
+    monkeypatch.setattr(_Hitl, "do_GET", counting_get)
     stop, answered = threading.Event(), []
+    thread = _answer_in_background(hitl_api.url, stop, answered)
     try:
-        thread = _answer_in_background(hitl_api.url, stop, answered)
         for _ in range(600):  # a hang guard of 30 s
             if answered:
                 break
             stop.wait(0.05)
     finally:
         stop.set()
-        _Hitl.do_GET = original  # type: ignore[method-assign]
-    thread.join(timeout=10)
+        thread.join(timeout=10)
     assert answered[:1] == ["Review parked"]
     assert listings[:2] == [0, 0], "answered in the first listing that showed it parked"
 

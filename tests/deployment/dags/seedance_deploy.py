@@ -1,8 +1,9 @@
 """DAGs of the deployment suite: mapped Seedance generations across the three backends, and one batch task.
 
 Each run's ``conf`` says what to generate: ``{"items": [{"backend": "evolink", "prompt": "...",
-"timeout": 30, "pause_at": "before_defer", "duration": 10, "fallback_conn_ids": [...], "poll_interval": 5}, ...]}``. Connections ``seedance_<backend>`` come from the
-environment; videos are saved under ``$SEEDANCE_DEPLOY_OUTPUT/<run id>/``.
+"timeout": 30, "pause_at": "before_defer", "duration": 10, "fallback_conn_ids": [...], "poll_interval": 5},
+...]}``. Connections ``seedance_<backend>`` come from the environment; videos are saved under
+``$SEEDANCE_DEPLOY_OUTPUT/<run id>/``.
 """
 
 from __future__ import annotations
