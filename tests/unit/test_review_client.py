@@ -85,21 +85,23 @@ def _answer_in_background(url: str, stop: threading.Event, answered: list[str]) 
     return thread
 
 
+def _wait_until(done: Any, stop: threading.Event) -> None:
+    """Until ``done()`` is true, for at most 30 s (a hang guard: the assertions after it say what was missed)."""
+    for _ in range(600):
+        if done():
+            return
+        stop.wait(0.05)
+
+
 def test_a_review_is_answered_only_once_its_task_is_parked(hitl_api):
     stop, answered = threading.Event(), []
     thread = _answer_in_background(hitl_api.url, stop, answered)
     try:
-        for _ in range(600):  # a hang guard of 30 s
-            if answered:
-                break
-            stop.wait(0.05)
+        _wait_until(lambda: answered, stop)
         assert answered == ["Review parked"]
         # The running task parks: the next listing answers it too.
         _Hitl.details[0]["task_instance"]["state"] = "awaiting_input"
-        for _ in range(600):  # a hang guard of 30 s
-            if len(answered) == 2:
-                break
-            stop.wait(0.05)
+        _wait_until(lambda: len(answered) == 2, stop)
     finally:
         stop.set()
         thread.join(timeout=10)
@@ -119,10 +121,7 @@ def test_watching_a_review_is_answered_one_listing_after_it_was_first_seen_parke
     stop, answered = threading.Event(), []
     thread = _answer_in_background(hitl_api.url, stop, answered)
     try:
-        for _ in range(600):  # a hang guard of 30 s
-            if answered:
-                break
-            stop.wait(0.05)
+        _wait_until(lambda: answered, stop)
     finally:
         stop.set()
         thread.join(timeout=10)
